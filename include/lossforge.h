@@ -1,0 +1,451 @@
+/* lossforge.h — the one public header of liblossforge.
+ *
+ * Conventions (see README.md):
+ *  - Every fallible function returns an lf_status; on failure lf_last_error() holds a
+ *    thread-local message naming the file, line, field or value, and out-parameters are untouched.
+ *  - Every *_new / *_create has one *_free, and *_free(NULL) is a no-op.
+ *  - Storage is float32, row-major, contiguous; reductions accumulate in double.
+ *  - The library never prints, exits or aborts on user errors.
+ */
+#ifndef LOSSFORGE_H
+#define LOSSFORGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LF_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ status */
+typedef enum lf_status {
+    LF_OK = 0,
+    LF_EINVAL,    /* bad argument, spec string, shape or label */
+    LF_ENOMEM,    /* allocation failed or a size overflowed */
+    LF_EIO,       /* open/read/write/rename failed */
+    LF_EFORMAT,   /* malformed or truncated file */
+    LF_ENUMERIC,  /* NaN/Inf where a finite value is required */
+    LF_ENOTFOUND  /* unknown name, missing file or dataset */
+} lf_status;
+
+const char *lf_last_error(void);          /* message of the last failure in this thread */
+const char *lf_status_name(lf_status s);  /* "LF_EINVAL", ... */
+/* Sets this thread's message (printf-style) and returns s, so callers write
+ * `return lf_error(LF_EINVAL, "...")`. */
+lf_status lf_error(lf_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Threads for elementwise passes (OpenMP) and for BLAS. 0 = library default. */
+void lf_set_threads(int n);
+int lf_get_threads(void);
+
+/* ------------------------------------------------------------------ rng */
+/* xoshiro256** (Blackman & Vigna 2018), seeded through splitmix64. The whole state is the
+ * struct, so copying it forks a stream and saving its 32 bytes resumes a run exactly. */
+typedef struct lf_rng {
+    uint64_t s[4];
+} lf_rng;
+
+void lf_rng_seed(lf_rng *r, uint64_t seed);
+uint64_t lf_rng_u64(lf_rng *r);
+double lf_rng_uniform(lf_rng *r);             /* [0, 1), 53 random bits */
+double lf_rng_normal(lf_rng *r);              /* N(0,1), Box–Muller, no cached second value */
+uint64_t lf_rng_below(lf_rng *r, uint64_t n); /* uniform in [0, n), unbiased (Lemire); n > 0 */
+void lf_rng_permutation(lf_rng *r, int64_t *out, int64_t n); /* Fisher–Yates of 0..n-1 */
+lf_rng lf_rng_fork(lf_rng *r);                /* an independent child stream */
+
+/* ------------------------------------------------------------------ arena */
+/* Bump allocator for per-step temporaries. After the first steps it settles on one block,
+ * so a steady training step does no malloc. */
+typedef struct lf_arena lf_arena;
+lf_arena *lf_arena_new(size_t initial_bytes);
+void lf_arena_free(lf_arena *a);
+void *lf_arena_alloc(lf_arena *a, size_t bytes); /* 64-byte aligned; NULL on ENOMEM */
+void *lf_arena_calloc(lf_arena *a, size_t bytes);
+void lf_arena_reset(lf_arena *a);
+size_t lf_arena_used(const lf_arena *a);
+
+/* ------------------------------------------------------------------ tensor */
+#define LF_MAX_DIMS 4
+
+typedef struct lf_tensor {
+    float *data;
+    float *grad;           /* NULL until backward needs it (parameters: points into the grad slab) */
+    int64_t shape[LF_MAX_DIMS];
+    int ndim;
+    int requires_grad;     /* gradients flow to (and through) this tensor */
+    int64_t size;          /* product of shape */
+    const char *name;      /* parameters only: safetensors key */
+} lf_tensor;
+
+/* Fills shape/size; fails with LF_EINVAL on ndim outside 1..4 or a non-positive dim. */
+lf_status lf_tensor_shape(lf_tensor *t, int ndim, const int64_t *shape);
+int lf_tensor_same_shape(const lf_tensor *a, const lf_tensor *b);
+
+/* ------------------------------------------------------------------ params */
+/* Named parameter tensors of a model, all views into one data slab and one grad slab, so an
+ * optimizer step is one pass over `size` floats. */
+typedef struct lf_params {
+    lf_tensor *t;
+    int n, cap;
+    int64_t size;     /* total floats */
+    float *data;      /* slab */
+    float *grad;      /* slab */
+    uint8_t *decay;   /* per tensor: 1 = weight decay applies (0 for biases by default) */
+} lf_params;
+
+/* Declare a tensor (before lf_params_alloc). Returns its index or -1 (error set). */
+int lf_params_add(lf_params *p, const char *name, int ndim, const int64_t *shape, int decay);
+lf_status lf_params_alloc(lf_params *p); /* allocates the slabs, zeroed, and points tensors in */
+void lf_params_release(lf_params *p);    /* frees the slabs and names; p may be reused */
+void lf_params_zero_grad(lf_params *p);
+int lf_params_find(const lf_params *p, const char *name); /* index or -1 */
+
+/* ------------------------------------------------------------------ registry & spec strings */
+typedef enum lf_kind {
+    LF_KIND_LOSS,
+    LF_KIND_OPTIM,
+    LF_KIND_SCHEDULE,
+    LF_KIND_MODEL,
+    LF_KIND_DATASET,
+    LF_KIND_REPRO,
+    LF_KIND_COUNT
+} lf_kind;
+
+typedef enum lf_ptype {
+    LF_PT_FLOAT,   /* stored as double */
+    LF_PT_INT,     /* stored as int64_t */
+    LF_PT_BOOL,    /* stored as int; "0|1|true|false" */
+    LF_PT_ENUM,    /* stored as int (index into `choices`, "a|b|c") */
+    LF_PT_STR,     /* stored as char[LF_STR_MAX] */
+    LF_PT_INTLIST  /* stored as lf_intlist; takes the positional values of a spec */
+} lf_ptype;
+
+#define LF_STR_MAX 512
+#define LF_LIST_MAX 16
+
+typedef struct lf_intlist {
+    int n;
+    int64_t v[LF_LIST_MAX];
+} lf_intlist;
+
+enum { LF_OPEN_MIN = 1, LF_OPEN_MAX = 2 }; /* lf_param_desc.flags: exclude the bound */
+
+typedef struct lf_param_desc {
+    const char *key;
+    lf_ptype type;
+    double def;          /* numeric default (FLOAT, INT, BOOL, ENUM index) */
+    double min, max;     /* valid range for numbers (and list items) */
+    int flags;           /* LF_OPEN_MIN | LF_OPEN_MAX */
+    const char *choices; /* ENUM: "a|b|c"; STR/INTLIST: default text ("" if none) */
+    const char *doc;
+    size_t offset;       /* offsetof(config struct, field) */
+} lf_param_desc;
+
+typedef struct lf_desc {
+    lf_kind kind;
+    const char *name;
+    const char *doc;           /* one line */
+    const char *paper;         /* key into the papers table (lf_paper.key), or NULL for classics */
+    const lf_param_desc *params;
+    int nparams;
+    size_t cfg_size;           /* size of the config struct the parser fills */
+    const void *impl;          /* kind-specific vtable (internal) */
+} lf_desc;
+
+int lf_registry_count(void);
+const lf_desc *lf_registry_at(int i);
+const char *lf_kind_name(lf_kind k); /* "loss", "optimizer", ... */
+/* Unknown names fail with LF_ENOTFOUND and a message listing the known names of that kind. */
+lf_status lf_registry_find(lf_kind kind, const char *name, const lf_desc **out);
+
+/* Parses "name:key=value,key=value" (positional values fill the INTLIST parameter) against the
+ * descriptor's parameter table, in the C locale. cfg (desc->cfg_size bytes, allocated by the
+ * caller, e.g. via lf_spec_new) receives defaults, then the given values. Errors name the
+ * descriptor, the key and the valid keys or range. */
+lf_status lf_spec_parse(lf_kind kind, const char *spec, const lf_desc **desc, void *cfg);
+/* Allocating form: *cfg is malloc'd (free with free()). */
+lf_status lf_spec_new(lf_kind kind, const char *spec, const lf_desc **desc, void **cfg);
+/* Canonical form with every parameter (numbers as %.17g); parses back to the same cfg. */
+lf_status lf_spec_canonical(const lf_desc *d, const void *cfg, char *buf, size_t cap);
+
+/* ------------------------------------------------------------------ papers */
+typedef struct lf_paper {
+    const char *key;     /* short id used by descriptors, e.g. "lion" */
+    const char *title;
+    const char *authors;
+    int year;
+    const char *arxiv;   /* "2302.06675" or "" */
+    const char *repro;   /* suggested experiment name(s) */
+} lf_paper;
+
+int lf_paper_count(void);
+const lf_paper *lf_paper_at(int i);
+const lf_paper *lf_paper_find(const char *key); /* NULL if unknown */
+
+/* ------------------------------------------------------------------ autodiff tape */
+/* Define-by-run reverse mode. Every op appends a node; tensors are allocated in the tape's
+ * arena and live until lf_tape_reset. Ops take and return lf_tensor*; a failing op records the
+ * first error in the tape and returns NULL, and an op given a NULL input returns NULL, so a
+ * forward pass is checked once at the end with lf_tape_status. */
+typedef struct lf_tape lf_tape;
+
+lf_tape *lf_tape_new(void);
+void lf_tape_free(lf_tape *t);
+void lf_tape_reset(lf_tape *t);           /* drops nodes and temporaries */
+void lf_tape_set_train(lf_tape *t, int train, uint64_t seed); /* dropout on/off and its stream */
+lf_rng *lf_tape_rng(lf_tape *t);
+lf_status lf_tape_status(const lf_tape *t);
+lf_arena *lf_tape_arena(lf_tape *t);
+
+/* A tensor owned by the tape: data copied from `data` (or zeroed when NULL). */
+lf_tensor *lf_tape_tensor(lf_tape *t, int ndim, const int64_t *shape, const float *data);
+/* A view over caller memory (no copy); requires_grad = 0. */
+lf_tensor *lf_tape_wrap(lf_tape *t, float *data, int ndim, const int64_t *shape);
+/* Gradient buffer of x, zero-allocated in the arena on first use. */
+float *lf_tensor_grad(lf_tape *t, lf_tensor *x);
+
+/* Runs the tape backwards from a scalar (size 1) tensor, accumulating into every grad. */
+lf_status lf_backward(lf_tape *t, lf_tensor *scalar);
+
+/* Ops. Shapes: linear x[n,in] w[out,in] b[out] (b may be NULL) -> [n,out], y = x w^T + b. */
+lf_tensor *lf_linear(lf_tape *t, lf_tensor *x, lf_tensor *w, lf_tensor *b);
+lf_tensor *lf_add(lf_tape *t, lf_tensor *a, lf_tensor *b);   /* same shape */
+lf_tensor *lf_mul(lf_tape *t, lf_tensor *a, lf_tensor *b);   /* same shape, elementwise */
+lf_tensor *lf_scale(lf_tape *t, lf_tensor *a, float s);
+lf_tensor *lf_relu(lf_tape *t, lf_tensor *x);
+lf_tensor *lf_tanh(lf_tape *t, lf_tensor *x);
+lf_tensor *lf_sigmoid(lf_tape *t, lf_tensor *x);
+lf_tensor *lf_gelu(lf_tape *t, lf_tensor *x);                /* exact (erf) form, as torch */
+lf_tensor *lf_softmax(lf_tape *t, lf_tensor *x);             /* over the last dim */
+lf_tensor *lf_log_softmax(lf_tape *t, lf_tensor *x);         /* over the last dim */
+lf_tensor *lf_sum(lf_tape *t, lf_tensor *x);                 /* -> scalar */
+lf_tensor *lf_mean(lf_tape *t, lf_tensor *x);                /* -> scalar */
+lf_tensor *lf_reshape(lf_tape *t, lf_tensor *x, int ndim, const int64_t *shape);
+lf_tensor *lf_flatten(lf_tape *t, lf_tensor *x);             /* [n, ...] -> [n, rest] */
+/* x[N,C,H,W], w[O,C,KH,KW], b[O] or NULL -> [N,O,OH,OW]; im2col + sgemm. */
+lf_tensor *lf_conv2d(lf_tape *t, lf_tensor *x, lf_tensor *w, lf_tensor *b, int stride, int pad);
+lf_tensor *lf_maxpool2d(lf_tape *t, lf_tensor *x, int k, int stride); /* no padding */
+/* Inverted dropout with the tape's rng; identity when the tape is not in training mode. */
+lf_tensor *lf_dropout(lf_tape *t, lf_tensor *x, float p);
+
+/* ------------------------------------------------------------------ losses */
+/* What a loss may read. pred is n×k (logits, scores with k=1, or embeddings). A loss declares
+ * the fields it needs; a missing one is LF_EINVAL naming it. */
+typedef struct lf_batch {
+    const float *pred;
+    int64_t n, k;
+    const int32_t *label;   /* n class ids */
+    const float *target;    /* n×k regression targets */
+    const float *weight;    /* n sample weights */
+    const int32_t *group;   /* n bag / episode ids */
+    const uint8_t *event;   /* n: 1 = uncensored */
+    const int64_t *index;   /* n dataset row ids (per-sample state) */
+} lf_batch;
+
+enum { /* lf_loss_needs() bits */
+    LF_NEED_LABEL = 1, LF_NEED_TARGET = 2, LF_NEED_WEIGHT = 4, LF_NEED_GROUP = 8,
+    LF_NEED_EVENT = 16, LF_NEED_INDEX = 32
+};
+
+typedef struct lf_loss lf_loss;
+lf_status lf_loss_create(const char *spec, lf_loss **out);
+void lf_loss_free(lf_loss *l);
+/* Value and d value / d pred (n×k, overwritten; may be NULL) in one fused pass. */
+lf_status lf_loss_eval(lf_loss *l, const lf_batch *b, double *value, float *dpred);
+unsigned lf_loss_needs(const lf_loss *l);
+const lf_desc *lf_loss_desc(const lf_loss *l);
+const char *lf_loss_spec(const lf_loss *l); /* canonical */
+/* The loss as a tape op: pred fills b->pred/n/k; returns a scalar tensor. */
+lf_tensor *lf_op_loss(lf_tape *t, lf_loss *l, lf_tensor *pred, const lf_batch *b);
+
+/* ------------------------------------------------------------------ optimizers & schedules */
+typedef struct lf_optim lf_optim;
+/* An optimizer over `n` floats; `decay_mask` (n bytes, may be NULL = all) selects where weight
+ * decay applies and is copied. */
+lf_status lf_optim_create(const char *spec, int64_t n, const uint8_t *decay_mask, lf_optim **out);
+void lf_optim_free(lf_optim *o);
+/* One fused pass: w -= update(g). lr = base lr (from the spec) * lr_scale. */
+lf_status lf_optim_step(lf_optim *o, float *w, const float *g, double lr_scale);
+double lf_optim_lr(const lf_optim *o);        /* base learning rate */
+int64_t lf_optim_steps(const lf_optim *o);    /* steps taken */
+size_t lf_optim_state_bytes(const lf_optim *o);
+const char *lf_optim_spec(const lf_optim *o); /* canonical */
+const lf_desc *lf_optim_desc(const lf_optim *o);
+/* State buffers for save/load: i in [0, count). Names are stable safetensors keys. */
+int lf_optim_state_count(const lf_optim *o);
+float *lf_optim_state(lf_optim *o, int i, const char **name, int64_t *n);
+void lf_optim_set_steps(lf_optim *o, int64_t steps);
+
+typedef struct lf_schedule lf_schedule;
+lf_status lf_schedule_create(const char *spec, lf_schedule **out);
+void lf_schedule_free(lf_schedule *s);
+/* Multiplier of the base lr at step (0-based) of total_steps. */
+double lf_schedule_at(const lf_schedule *s, int64_t step, int64_t total_steps);
+const char *lf_schedule_spec(const lf_schedule *s);
+
+/* ------------------------------------------------------------------ models */
+typedef struct lf_model lf_model;
+/* in_shape: per-sample shape, e.g. {1,28,28} or {784}; n_out: outputs (classes).
+ * Parameters are initialised as PyTorch does by default, from `seed`. */
+lf_status lf_model_create(const char *spec, int in_ndim, const int64_t *in_shape, int64_t n_out,
+                          uint64_t seed, lf_model **out);
+void lf_model_free(lf_model *m);
+/* x: [batch, in_shape...]; returns [batch, n_out] logits. Dropout follows the tape's mode. */
+lf_tensor *lf_model_forward(lf_model *m, lf_tape *t, lf_tensor *x);
+lf_params *lf_model_params(lf_model *m);
+const char *lf_model_spec(const lf_model *m); /* canonical */
+int lf_model_in_ndim(const lf_model *m);
+const int64_t *lf_model_in_shape(const lf_model *m);
+int64_t lf_model_n_out(const lf_model *m);
+
+/* ------------------------------------------------------------------ data */
+typedef struct lf_dataset {
+    int64_t n;                 /* rows */
+    int64_t d;                 /* features per row (product of shape) */
+    int ndim;                  /* per-sample shape, e.g. {1,28,28} or {d} */
+    int64_t shape[3];
+    float *x;                  /* n×d */
+    int32_t *y;                /* n labels in [0, n_classes), or NULL */
+    int32_t n_classes;
+    char name[128];
+} lf_dataset;
+
+void lf_dataset_release(lf_dataset *ds); /* frees x and y; zeroes the struct */
+/* Checks labels in range and features finite; errors name the row and column. */
+lf_status lf_dataset_validate(const lf_dataset *ds);
+/* Copies rows idx[0..m) of src into dst. */
+lf_status lf_dataset_subset(const lf_dataset *src, const int64_t *idx, int64_t m, lf_dataset *dst);
+/* Seeded shuffle, then the last round(frac*n) rows go to val. */
+lf_status lf_dataset_split(const lf_dataset *src, double frac, uint64_t seed, lf_dataset *train,
+                           lf_dataset *val);
+/* Per-feature mean and std (std of a constant feature taken as 1) from ds, d floats each. */
+lf_status lf_dataset_moments(const lf_dataset *ds, float *mean, float *std);
+void lf_dataset_standardize(lf_dataset *ds, const float *mean, const float *std);
+/* Scalar (all-feature) mean/std: the usual normalisation for images. */
+void lf_dataset_scalar_moments(const lf_dataset *ds, float *mean, float *std);
+
+/* Readers. Every size and count is checked against the file length before allocation. */
+lf_status lf_read_idx(const char *images_path, const char *labels_path, lf_dataset *out);
+typedef struct lf_csv_opts {
+    int header;        /* 1: first line is a header */
+    int label_col;     /* column index of the label; -1 = last; -2 = no label */
+    char delim;        /* ',' by default when 0 */
+} lf_csv_opts;
+lf_status lf_read_csv(const char *path, const lf_csv_opts *o, lf_dataset *out);
+/* n_features 0 = the largest index seen. Labels are mapped to 0..C-1 in sorted order; for
+ * binary files {-1,+1} become {0,1}. */
+lf_status lf_read_libsvm(const char *path, int64_t n_features, lf_dataset *out);
+
+typedef enum lf_dtype { LF_F32, LF_I32, LF_U8, LF_F64, LF_I64 } lf_dtype;
+size_t lf_dtype_size(lf_dtype t);
+typedef struct lf_npy {
+    lf_dtype dtype;
+    int ndim;
+    int64_t shape[LF_MAX_DIMS];
+    int64_t count;
+    void *data;   /* malloc'd, native little-endian, C order */
+} lf_npy;
+lf_status lf_npy_read(const char *path, lf_npy *out);
+void lf_npy_release(lf_npy *a);
+/* Atomic write (temp file, fsync, rename). */
+lf_status lf_npy_write(const char *path, lf_dtype dtype, int ndim, const int64_t *shape,
+                       const void *data);
+
+/* Named datasets from the registry: "fashion-mnist", "csv:train=a.csv,test=b.csv,label=-1", ...
+ * test may come back empty (n = 0) when the dataset has no test split. */
+lf_status lf_dataset_load(const char *spec, lf_dataset *train, lf_dataset *test);
+
+/* ------------------------------------------------------------------ io */
+/* safetensors: 8-byte little-endian header length, JSON header, raw little-endian data. */
+typedef struct lf_st_entry {
+    const char *name;
+    lf_dtype dtype;
+    int ndim;
+    int64_t shape[LF_MAX_DIMS];
+    const void *data;
+} lf_st_entry;
+/* Atomic write; meta is n_meta key/value pairs for "__metadata__" (may be 0). */
+lf_status lf_st_write(const char *path, const lf_st_entry *e, int n, const char *const *meta_kv,
+                      int n_meta);
+typedef struct lf_st lf_st;
+lf_status lf_st_read(const char *path, lf_st **out);
+void lf_st_free(lf_st *s);
+int lf_st_count(const lf_st *s);
+const lf_st_entry *lf_st_at(const lf_st *s, int i);
+const lf_st_entry *lf_st_get(const lf_st *s, const char *name); /* NULL if absent */
+const char *lf_st_meta(const lf_st *s, const char *key);        /* NULL if absent */
+
+/* Atomic whole-file write: tmp file in the same directory, fsync, rename, fsync dir. */
+lf_status lf_write_atomic(const char *path, const void *data, size_t n);
+
+/* Curves plot: up to 4 series over a shared x axis, two panels (loss, accuracy). */
+typedef struct lf_series {
+    const char *label;
+    const double *y;
+    int panel;          /* 0 = left (loss), 1 = right (accuracy) */
+} lf_series;
+lf_status lf_plot_svg(const char *path, const char *title, const double *x, int npts,
+                      const lf_series *s, int nseries);
+
+/* Progress bar: a redrawn line on a TTY, plain periodic lines otherwise. */
+typedef struct lf_progress {
+    int tty;
+    int64_t total;
+    double t0, last_print;
+    char prefix[64];
+} lf_progress;
+void lf_progress_begin(lf_progress *p, const char *prefix, int64_t total, int tty);
+void lf_progress_update(lf_progress *p, int64_t done, const char *fmt, ...);
+void lf_progress_end(lf_progress *p, const char *fmt, ...);
+double lf_now(void); /* monotonic seconds */
+
+/* ------------------------------------------------------------------ training */
+typedef struct lf_train_opts {
+    const char *model, *loss, *optim, *schedule; /* spec strings */
+    int epochs;
+    int64_t batch;
+    uint64_t seed;
+    int threads;
+    double val_split;         /* fraction of train held out */
+    const char *out_dir;      /* NULL: write nothing */
+    int progress;             /* 0 none, 1 plain lines, 2 tty bar */
+} lf_train_opts;
+
+typedef struct lf_epoch_stats {
+    int epoch;
+    double train_loss, train_acc, val_loss, val_acc, lr, seconds, samples_per_s;
+} lf_epoch_stats;
+
+typedef struct lf_train_result {
+    double test_acc, test_loss;
+    double seconds;
+    int epochs_done;
+    lf_epoch_stats last;
+} lf_train_result;
+
+void lf_train_opts_default(lf_train_opts *o);
+/* Trains on `train` (standardised inside with train moments), evaluates on `test` if n > 0,
+ * writes metrics.jsonl, model.safetensors and curves.svg to out_dir. *model_out (may be NULL)
+ * receives the trained model. */
+lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dataset *test,
+                   lf_train_result *res, lf_model **model_out);
+
+/* Accuracy and mean loss of a model on a dataset; confusion (C×C, may be NULL) counts
+ * [true][pred]. */
+lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, int64_t batch,
+                      double *acc, double *mean_loss, int64_t *confusion);
+
+/* Model files: weights + "__metadata__" {model spec, in_shape, n_out, norm mean/std}. */
+lf_status lf_model_save(const lf_model *m, const float *norm_mean_std, const char *path);
+lf_status lf_model_load(const char *path, lf_model **out, float *norm_mean_std);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

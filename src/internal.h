@@ -1,0 +1,140 @@
+/* Internal declarations shared by the library's source files (not installed). */
+#ifndef LF_INTERNAL_H
+#define LF_INTERNAL_H
+
+#include "lossforge.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* For bugs only (broken internal invariants), never for user input. */
+#define LF_ASSERT(c) assert(c)
+#define LF_UNUSED(x) ((void)(x))
+
+/* a*b (and a*b*c) for sizes, failing on overflow. */
+int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
+
+/* ------------------------------------------------------------------ registry */
+/* The one list of every descriptor. Adding a method = one file defining
+ * `const lf_desc lf_desc_<id>` + one line here. */
+#define LF_REGISTRY(X)                                                                         \
+    X(loss_ce)                                                                                 \
+    X(loss_mse)                                                                                \
+    X(optim_sgd)                                                                               \
+    X(optim_adamw)                                                                             \
+    X(optim_lion)                                                                              \
+    X(sched_constant)                                                                          \
+    X(sched_cosine)                                                                            \
+    X(sched_linear)                                                                            \
+    X(model_mlp)                                                                               \
+    X(model_convnet)                                                                           \
+    X(data_fashion_mnist)                                                                      \
+    X(data_csv)                                                                                \
+    X(data_libsvm)                                                                             \
+    X(data_npy)
+
+#define LF_DECLARE_DESC(id) extern const lf_desc lf_desc_##id;
+LF_REGISTRY(LF_DECLARE_DESC)
+#undef LF_DECLARE_DESC
+
+#define LF_NPARAMS(tbl) ((int)(sizeof(tbl) / sizeof((tbl)[0])))
+
+/* ------------------------------------------------------------------ vtables */
+typedef struct lf_loss_vt {
+    unsigned needs;                                     /* LF_NEED_* */
+    /* Optional: per-instance state (rng, per-sample weights). */
+    lf_status (*init)(const void *cfg, void **state);
+    void (*free_state)(void *state);
+    /* Checks what the batch alone cannot: shapes, label range. May be NULL. */
+    lf_status (*check)(const void *cfg, const lf_batch *b);
+    lf_status (*eval)(const void *cfg, void *state, const lf_batch *b, double *value,
+                      float *dpred);
+} lf_loss_vt;
+
+struct lf_loss {
+    const lf_desc *desc;
+    void *cfg;
+    void *state;
+    char spec[1024];
+};
+
+/* Optimizer step over n floats. state: nstate buffers of n floats (zeroed at create).
+ * t: 1-based step number. decay: NULL or n bytes (1 = decay applies). */
+typedef struct lf_optim_vt {
+    int nstate;
+    const char *const *state_names;
+    double (*base_lr)(const void *cfg);
+    lf_status (*check)(const void *cfg);  /* cross-parameter checks; may be NULL */
+    void (*step)(const void *cfg, float *w, const float *g, float *const *state,
+                 const uint8_t *decay, int64_t n, int64_t t, double lr);
+} lf_optim_vt;
+
+typedef struct lf_schedule_vt {
+    double (*at)(const void *cfg, int64_t step, int64_t total);
+} lf_schedule_vt;
+
+struct lf_model {
+    const lf_desc *desc;
+    void *cfg;
+    lf_params params;
+    int in_ndim;
+    int64_t in_shape[3];
+    int64_t n_out;
+    void *impl;
+    char spec[1024];
+};
+
+typedef struct lf_model_vt {
+    /* Declares and initialises m->params (names, shapes, PyTorch default init from rng). */
+    lf_status (*build)(lf_model *m, lf_rng *rng);
+    lf_tensor *(*forward)(lf_model *m, lf_tape *t, lf_tensor *x);
+    void (*free_impl)(void *impl);
+} lf_model_vt;
+
+typedef struct lf_dataset_vt {
+    lf_status (*load)(const void *cfg, lf_dataset *train, lf_dataset *test);
+} lf_dataset_vt;
+
+typedef struct lf_repro_vt {
+    /* quick: the CI-sized variant. out_dir: where tables/plots go (docs/results/<name>). */
+    lf_status (*run)(const void *cfg, int quick, const char *out_dir);
+} lf_repro_vt;
+
+/* ------------------------------------------------------------------ tape internals */
+typedef struct lf_node lf_node;
+typedef void (*lf_backward_fn)(lf_tape *t, lf_node *n);
+
+#define LF_NODE_IN 3
+struct lf_node {
+    lf_backward_fn backward;
+    lf_tensor *out;
+    lf_tensor *in[LF_NODE_IN];
+    void *ctx;        /* arena memory saved by the forward */
+    float f[4];       /* scalar arguments */
+    int64_t i[8];     /* integer arguments */
+};
+
+/* Allocates an output tensor in the arena (grad NULL) with requires_grad set from the inputs. */
+lf_tensor *lf_tape_out(lf_tape *t, int ndim, const int64_t *shape, lf_tensor *a, lf_tensor *b);
+/* Appends a node when out->requires_grad; returns it (NULL if not recorded or on ENOMEM). */
+lf_node *lf_tape_push(lf_tape *t, lf_backward_fn fn, lf_tensor *out, lf_tensor *a, lf_tensor *b,
+                      lf_tensor *c);
+/* Records the first error of a forward pass; returns NULL for `return lf_tape_fail(...)`. */
+lf_tensor *lf_tape_fail(lf_tape *t, lf_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ------------------------------------------------------------------ numerics */
+/* Row-wise log-sum-exp with max subtraction, double accumulation. */
+double lf_logsumexp(const float *x, int64_t k);
+/* Vectorisable exp for float arrays (polynomial kernel, rel. error < 2e-7 on [-87, 88]). */
+void lf_vexp(float *y, const float *x, int64_t n);
+
+/* ------------------------------------------------------------------ files */
+/* Whole-file read (gzip-transparent when gz != 0). *n is the byte count; caller frees. */
+lf_status lf_read_file(const char *path, int gz, unsigned char **data, size_t *n);
+
+#endif
