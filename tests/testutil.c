@@ -1,0 +1,124 @@
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void tu_expect_error(lf_status got, lf_status want, const char *needle, const char *what)
+{
+    if (got != want)
+        fail_msg("%s: expected %s, got %s (%s)", what, lf_status_name(want), lf_status_name(got),
+                 got == LF_OK ? "" : lf_last_error());
+    if (needle && !strstr(lf_last_error(), needle))
+        fail_msg("%s: message \"%s\" lacks \"%s\"", what, lf_last_error(), needle);
+}
+
+double tu_gradcheck(tu_scalar_fn f, void *ctx, const float *x0, int64_t n, double h, double tol)
+{
+    float *x = malloc((size_t)n * sizeof *x), *g = malloc((size_t)n * sizeof *g);
+    assert_non_null(x);
+    assert_non_null(g);
+    memcpy(x, x0, (size_t)n * sizeof *x);
+    f(ctx, x, g);
+    double worst = 0;
+    int64_t worst_i = -1;
+    double worst_num = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double step = h * fmax(1.0, fabs((double)x0[i]));
+        /* The perturbed point must be exactly representable: use the realised step. */
+        x[i] = (float)((double)x0[i] + step);
+        double up = (double)x[i] - (double)x0[i];
+        double fp = f(ctx, x, NULL);
+        x[i] = (float)((double)x0[i] - step);
+        double dn = (double)x0[i] - (double)x[i];
+        double fm = f(ctx, x, NULL);
+        x[i] = x0[i];
+        double num = (fp - fm) / (up + dn);
+        double err = fabs(num - g[i]) / fmax(1.0, fmax(fabs(num), fabs((double)g[i])));
+        if (err > worst) {
+            worst = err;
+            worst_i = i;
+            worst_num = num;
+        }
+    }
+    if (worst > tol)
+        fail_msg("gradcheck: index %lld analytic %.8g numeric %.8g (err %.3g > tol %.3g)",
+                 (long long)worst_i, (double)g[worst_i], worst_num, worst, tol);
+    free(x);
+    free(g);
+    return worst;
+}
+
+static void *fixture(const char *name, lf_dtype want, int64_t *count)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", LF_FIXTURES, name);
+    lf_npy a;
+    lf_status s = lf_npy_read(path, &a);
+    if (s != LF_OK) fail_msg("fixture %s: %s (run tests/gen_fixtures.py)", path, lf_last_error());
+    size_t es = lf_dtype_size(want);
+    unsigned char *out = malloc((size_t)(a.count ? a.count : 1) * es);
+    assert_non_null(out);
+    for (int64_t i = 0; i < a.count; i++) {
+        double v;
+        switch (a.dtype) {
+        case LF_F32: v = ((const float *)a.data)[i]; break;
+        case LF_F64: v = ((const double *)a.data)[i]; break;
+        case LF_I32: v = ((const int32_t *)a.data)[i]; break;
+        case LF_I64: v = (double)((const int64_t *)a.data)[i]; break;
+        default: v = ((const uint8_t *)a.data)[i]; break;
+        }
+        if (want == LF_F32) ((float *)out)[i] = (float)v;
+        else if (want == LF_F64) ((double *)out)[i] = v;
+        else ((int32_t *)out)[i] = (int32_t)v;
+    }
+    if (count) *count = a.count;
+    lf_npy_release(&a);
+    return out;
+}
+
+float *tu_fixture_f32(const char *name, int64_t *count) { return fixture(name, LF_F32, count); }
+int32_t *tu_fixture_i32(const char *name, int64_t *count) { return fixture(name, LF_I32, count); }
+double *tu_fixture_f64(const char *name, int64_t *count) { return fixture(name, LF_F64, count); }
+
+void tu_assert_close(const float *a, const float *b, int64_t n, double atol, double rtol,
+                     const char *what)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (!(d <= atol + rtol * fabs((double)b[i])))
+            fail_msg("%s[%lld]: got %.9g, want %.9g", what, (long long)i, (double)a[i],
+                     (double)b[i]);
+    }
+}
+
+const char *tu_tmpdir(void)
+{
+    static char dir[512];
+    if (!dir[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/lftestXXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(dir)) fail_msg("mkdtemp failed");
+    }
+    return dir;
+}
+
+const char *tu_write_tmp(const char *name, const void *data, size_t n)
+{
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/%s", tu_tmpdir(), name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    if (n) assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+    return path;
+}
+
+void tu_fill_uniform(float *x, int64_t n, float lo, float hi, uint64_t seed)
+{
+    lf_rng r;
+    lf_rng_seed(&r, seed);
+    for (int64_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float)lf_rng_uniform(&r);
+}

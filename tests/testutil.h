@@ -1,0 +1,50 @@
+/* Shared helpers for the cmocka unit tests. */
+#ifndef LF_TESTUTIL_H
+#define LF_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "lossforge.h"
+
+/* Fails the current test with lf_last_error() when s != LF_OK. */
+#define TU_OK(expr)                                                                            \
+    do {                                                                                       \
+        lf_status tu_s_ = (expr);                                                              \
+        if (tu_s_ != LF_OK) fail_msg("%s -> %s: %s", #expr, lf_status_name(tu_s_), lf_last_error()); \
+    } while (0)
+
+/* Expects status s and an error message containing `needle`. */
+#define TU_ERR(expr, s, needle) tu_expect_error((expr), (s), (needle), #expr)
+void tu_expect_error(lf_status got, lf_status want, const char *needle, const char *what);
+
+/* A scalar function of n floats; writes d f / d x into grad when grad != NULL. */
+typedef double (*tu_scalar_fn)(void *ctx, const float *x, float *grad);
+
+/* Central differences in double around x0 (step h * max(1,|x|)) against the analytic gradient;
+ * fails when any |num - ana| > tol * max(1, |num|, |ana|), naming the worst index. Returns the
+ * worst error seen. */
+double tu_gradcheck(tu_scalar_fn f, void *ctx, const float *x0, int64_t n, double h, double tol);
+
+/* Fixtures written by tests/gen_fixtures.py (NumPy .npy), read through lf_npy_read and converted
+ * to float32 / int32. Fail the test when missing. Caller frees. */
+float *tu_fixture_f32(const char *name, int64_t *count);
+int32_t *tu_fixture_i32(const char *name, int64_t *count);
+double *tu_fixture_f64(const char *name, int64_t *count);
+
+/* |a-b| <= atol + rtol*|b| elementwise, fails naming the first bad index. */
+void tu_assert_close(const float *a, const float *b, int64_t n, double atol, double rtol,
+                     const char *what);
+
+/* Path of a fresh scratch directory under $TMPDIR (removed by the OS; tests may reuse it). */
+const char *tu_tmpdir(void);
+/* Writes a file with the given bytes; returns its path (static buffer, per call). */
+const char *tu_write_tmp(const char *name, const void *data, size_t n);
+
+void tu_fill_uniform(float *x, int64_t n, float lo, float hi, uint64_t seed);
+
+#endif
