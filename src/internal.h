@@ -18,21 +18,10 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
 /* ------------------------------------------------------------------ registry */
 /* The one list of every descriptor. Adding a method = one file defining
  * `const lf_desc lf_desc_<id>` + one line here. */
-#define LF_REGISTRY(X)                                                                         \
-    X(loss_ce)                                                                                 \
-    X(loss_mse)                                                                                \
-    X(optim_sgd)                                                                               \
-    X(optim_adamw)                                                                             \
-    X(optim_lion)                                                                              \
-    X(sched_constant)                                                                          \
-    X(sched_cosine)                                                                            \
-    X(sched_linear)                                                                            \
-    X(model_mlp)                                                                               \
-    X(model_convnet)                                                                           \
-    X(data_fashion_mnist)                                                                      \
-    X(data_csv)                                                                                \
-    X(data_libsvm)                                                                             \
-    X(data_npy)
+/* Keep one X(id) per line, in kind order: losses, optimizers, schedules, models, datasets,
+ * experiments. The registry's static_assert counts them. */
+#define LF_REGISTRY(X) \
+    /* end of list */
 
 #define LF_DECLARE_DESC(id) extern const lf_desc lf_desc_##id;
 LF_REGISTRY(LF_DECLARE_DESC)
