@@ -21,6 +21,8 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
 /* Keep one X(id) per line, in kind order: losses, optimizers, schedules, models, datasets,
  * experiments. The registry's static_assert counts them. */
 #define LF_REGISTRY(X) \
+    X(model_mlp) \
+    X(model_convnet) \
     /* end of list */
 
 #define LF_DECLARE_DESC(id) extern const lf_desc lf_desc_##id;
@@ -80,6 +82,17 @@ typedef struct lf_model_vt {
     lf_tensor *(*forward)(lf_model *m, lf_tape *t, lf_tensor *x);
     void (*free_impl)(void *impl);
 } lf_model_vt;
+
+/* Shared layer helpers for models (src/model/layers.c). Parameters are declared with their
+ * init, then lf_model_init_params draws them once the slab exists. */
+#define LF_ACT_CHOICES "relu|tanh|gelu|sigmoid"
+lf_tensor *lf_activation(lf_tape *t, int act, lf_tensor *x);
+/* Declares "<name>.weight" [out, fan_in/(kh*kw)...] and "<name>.bias" [out]; returns the weight
+ * index (bias = weight + 1) or -1. */
+int lf_model_add_layer(lf_model *m, const char *name, int ndim, const int64_t *wshape);
+/* PyTorch's default: weight ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform, a=sqrt(5)),
+ * bias likewise, drawn in declaration order. */
+void lf_model_init_params(lf_model *m, lf_rng *rng);
 
 typedef struct lf_dataset_vt {
     lf_status (*load)(const void *cfg, lf_dataset *train, lf_dataset *test);
