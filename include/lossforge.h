@@ -441,9 +441,11 @@ lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dat
 lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, int64_t batch,
                       double *acc, double *mean_loss, int64_t *confusion);
 
-/* Model files: weights + "__metadata__" {model spec, in_shape, n_out, norm mean/std}. */
+/* Model files: weights, the input standardisation (norm.mean, norm.std: d floats each, passed
+ * as one array of 2*d) and "__metadata__" {format, model spec, in_shape, n_out}. Load returns
+ * the standardisation malloc'd in *norm_mean_std (may be NULL to skip). */
 lf_status lf_model_save(const lf_model *m, const float *norm_mean_std, const char *path);
-lf_status lf_model_load(const char *path, lf_model **out, float *norm_mean_std);
+lf_status lf_model_load(const char *path, lf_model **out, float **norm_mean_std);
 
 #ifdef __cplusplus
 }

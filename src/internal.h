@@ -135,6 +135,14 @@ double lf_logsumexp(const float *x, int64_t k);
 /* Vectorisable exp for float arrays (polynomial kernel, rel. error < 2e-7 on [-87, 88]). */
 void lf_vexp(float *y, const float *x, int64_t n);
 
+/* ------------------------------------------------------------------ learning */
+/* Rows of logits whose argmax equals the label (first max wins, as torch.argmax). */
+int64_t lf_count_correct(const float *logits, int64_t n, int64_t k, const int32_t *y);
+/* Copies rows idx[0..m) of ds into x (m×d) and y (m, when ds->y and y are non-NULL). */
+void lf_gather_rows(const lf_dataset *ds, const int64_t *idx, int64_t m, float *x, int32_t *y);
+/* Writes s as a JSON string literal (with quotes) to f. */
+void lf_json_string(FILE *f, const char *s);
+
 /* ------------------------------------------------------------------ files */
 /* Whole-file read (gzip-transparent when gz != 0). *n is the byte count; caller frees. */
 lf_status lf_read_file(const char *path, int gz, unsigned char **data, size_t *n);

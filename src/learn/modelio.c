@@ -1,0 +1,118 @@
+/* Model files: parameters plus the input standardisation, as safetensors with metadata
+ * {format, model (canonical spec), in_shape, n_out}. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int64_t in_size(const lf_model *m)
+{
+    int64_t d = 1;
+    for (int i = 0; i < m->in_ndim; i++) d *= m->in_shape[i];
+    return d;
+}
+
+lf_status lf_model_save(const lf_model *m, const float *norm_mean_std, const char *path)
+{
+    const lf_params *p = &m->params;
+    int n = p->n + 2;
+    lf_st_entry *e = calloc((size_t)n, sizeof *e);
+    if (!e) return lf_error(LF_ENOMEM, "%s: out of memory", path);
+    for (int i = 0; i < p->n; i++) {
+        e[i].name = p->t[i].name;
+        e[i].dtype = LF_F32;
+        e[i].ndim = p->t[i].ndim;
+        memcpy(e[i].shape, p->t[i].shape, sizeof e[i].shape);
+        e[i].data = p->t[i].data;
+    }
+    int64_t d = in_size(m);
+    const char *names[2] = {"norm.mean", "norm.std"};
+    for (int j = 0; j < 2; j++) {
+        lf_st_entry *x = &e[p->n + j];
+        x->name = names[j];
+        x->dtype = LF_F32;
+        x->ndim = 1;
+        x->shape[0] = d;
+        x->data = norm_mean_std + j * d;
+    }
+    char shape[96], nout[24];
+    int len = 0;
+    for (int i = 0; i < m->in_ndim; i++)
+        len += snprintf(shape + len, sizeof shape - (size_t)len, i ? ",%lld" : "%lld",
+                        (long long)m->in_shape[i]);
+    snprintf(nout, sizeof nout, "%lld", (long long)m->n_out);
+    const char *meta[] = {"format", "lossforge-model-1", "model", m->spec,
+                          "in_shape", shape, "n_out", nout};
+    lf_status s = lf_st_write(path, e, n, meta, 4);
+    free(e);
+    return s;
+}
+
+static lf_status parse_shape(const char *path, const char *text, int *ndim, int64_t *shape)
+{
+    int n = 0;
+    const char *q = text;
+    while (*q && n < 3) {
+        char *end;
+        long long v = strtoll(q, &end, 10);
+        if (end == q || v <= 0) break;
+        shape[n++] = v;
+        q = *end == ',' ? end + 1 : end;
+        if (*end != ',' && *end != '\0') break;
+    }
+    if (n == 0 || *q)
+        return lf_error(LF_EFORMAT, "%s: metadata \"in_shape\" is \"%s\", not 1-3 positive integers",
+                        path, text);
+    *ndim = n;
+    return LF_OK;
+}
+
+static lf_status copy_tensor(const char *path, const lf_st *st, const char *name, float *dst,
+                             int64_t count)
+{
+    const lf_st_entry *e = lf_st_get(st, name);
+    if (!e) return lf_error(LF_EFORMAT, "%s: tensor \"%s\" is missing", path, name);
+    int64_t have = 1;
+    for (int i = 0; i < e->ndim; i++) have *= e->shape[i];
+    if (e->dtype != LF_F32 || have != count)
+        return lf_error(LF_EFORMAT, "%s: tensor \"%s\" has %lld values (dtype %d), model needs %lld F32",
+                        path, name, (long long)have, (int)e->dtype, (long long)count);
+    memcpy(dst, e->data, (size_t)count * sizeof(float));
+    return LF_OK;
+}
+
+lf_status lf_model_load(const char *path, lf_model **out, float **norm_mean_std)
+{
+    lf_st *st;
+    lf_status s = lf_st_read(path, &st);
+    if (s != LF_OK) return s;
+    const char *spec = lf_st_meta(st, "model"), *shape = lf_st_meta(st, "in_shape"),
+               *nout = lf_st_meta(st, "n_out");
+    lf_model *m = NULL;
+    int ndim = 0;
+    int64_t in_shape[3];
+    if (!spec || !shape || !nout)
+        s = lf_error(LF_EFORMAT, "%s: not a lossforge model (metadata model/in_shape/n_out missing)",
+                     path);
+    if (s == LF_OK) s = parse_shape(path, shape, &ndim, in_shape);
+    if (s == LF_OK) s = lf_model_create(spec, ndim, in_shape, strtoll(nout, NULL, 10), 0, &m);
+    for (int i = 0; s == LF_OK && i < m->params.n; i++)
+        s = copy_tensor(path, st, m->params.t[i].name, m->params.t[i].data, m->params.t[i].size);
+    float *norm = NULL;
+    if (s == LF_OK && norm_mean_std) {
+        int64_t d = in_size(m);
+        norm = malloc((size_t)(2 * d) * sizeof *norm);
+        if (!norm) s = lf_error(LF_ENOMEM, "%s: out of memory", path);
+        if (s == LF_OK) s = copy_tensor(path, st, "norm.mean", norm, d);
+        if (s == LF_OK) s = copy_tensor(path, st, "norm.std", norm + d, d);
+    }
+    lf_st_free(st);
+    if (s != LF_OK) {
+        free(norm);
+        lf_model_free(m);
+        return s;
+    }
+    if (norm_mean_std) *norm_mean_std = norm;
+    *out = m;
+    return LF_OK;
+}

@@ -1,0 +1,334 @@
+/* The training loop: minibatch SGD-style training of a registered model with a registered loss,
+ * optimizer and schedule; per-epoch metrics, model file and curves in the output directory. */
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct trainer {
+    const lf_train_opts *o;
+    lf_dataset train, val, test;
+    float *norm;            /* 2*d: mean, std */
+    lf_model *model;
+    lf_loss *loss;
+    lf_optim *optim;
+    lf_schedule *sched;
+    lf_tape *tape;
+    float *xb;
+    int32_t *yb;
+    int64_t *order;
+    uint8_t *decay;
+    lf_rng rng;
+    int64_t step, total_steps;
+    int epoch;
+    FILE *metrics;
+    double *curve;          /* epochs × 4: train loss, val loss, train acc, val acc */
+} trainer;
+
+void lf_train_opts_default(lf_train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->model = "mlp:256,256";
+    o->loss = "ce";
+    o->optim = "adamw:lr=1e-3";
+    o->schedule = "constant";
+    o->epochs = 5;
+    o->batch = 128;
+    o->seed = 1;
+}
+
+static lf_status copy_all(const lf_dataset *src, lf_dataset *dst)
+{
+    int64_t *idx = malloc((size_t)(src->n ? src->n : 1) * sizeof *idx);
+    if (!idx) return lf_error(LF_ENOMEM, "train: out of memory");
+    for (int64_t i = 0; i < src->n; i++) idx[i] = i;
+    lf_status s = lf_dataset_subset(src, idx, src->n, dst);
+    free(idx);
+    return s;
+}
+
+/* Standardise every split with the training split's moments: one scalar for images (as
+ * torchvision's Normalize), per feature otherwise. */
+static lf_status standardize(trainer *tr)
+{
+    int64_t d = tr->train.d;
+    tr->norm = malloc((size_t)(2 * d) * sizeof *tr->norm);
+    if (!tr->norm) return lf_error(LF_ENOMEM, "train: out of memory");
+    float *mean = tr->norm, *std = tr->norm + d;
+    if (tr->train.ndim == 3) {
+        lf_dataset_scalar_moments(&tr->train, mean, std);
+        for (int64_t j = 1; j < d; j++) {
+            mean[j] = mean[0];
+            std[j] = std[0];
+        }
+    } else {
+        lf_status s = lf_dataset_moments(&tr->train, mean, std);
+        if (s != LF_OK) return s;
+    }
+    lf_dataset_standardize(&tr->train, mean, std);
+    lf_dataset_standardize(&tr->val, mean, std);
+    lf_dataset_standardize(&tr->test, mean, std);
+    return LF_OK;
+}
+
+static lf_status prepare_data(trainer *tr, const lf_dataset *train, const lf_dataset *test)
+{
+    if (!train->y || train->n < 1)
+        return lf_error(LF_EINVAL, "train: dataset \"%s\" has no labelled rows", train->name);
+    lf_status s = lf_dataset_validate(train);
+    if (s == LF_OK && test->n) s = lf_dataset_validate(test);
+    if (s == LF_OK && test->n && test->d != train->d)
+        s = lf_error(LF_EINVAL, "train: test rows have %lld features, train rows %lld",
+                     (long long)test->d, (long long)train->d);
+    if (s != LF_OK) return s;
+    if (tr->o->val_split > 0) s = lf_dataset_split(train, tr->o->val_split, tr->o->seed, &tr->train, &tr->val);
+    else s = copy_all(train, &tr->train);
+    if (s == LF_OK && test->n) s = copy_all(test, &tr->test);
+    if (s == LF_OK) s = standardize(tr);
+    return s;
+}
+
+static lf_status open_outputs(trainer *tr)
+{
+    const char *dir = tr->o->out_dir;
+    if (!dir) return LF_OK;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return lf_error(LF_EIO, "--out %s: cannot create directory: %s", dir, strerror(errno));
+    char path[4096];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    tr->metrics = fopen(path, "w");
+    if (!tr->metrics) return lf_error(LF_EIO, "%s: cannot write: %s", path, strerror(errno));
+    return LF_OK;
+}
+
+static lf_status build(trainer *tr)
+{
+    const lf_train_opts *o = tr->o;
+    const lf_dataset *d = &tr->train;
+    int32_t classes = d->n_classes;
+    if (tr->test.n && tr->test.n_classes > classes) classes = tr->test.n_classes;
+    lf_status s = lf_model_create(o->model, d->ndim, d->shape, classes, o->seed, &tr->model);
+    if (s == LF_OK) s = lf_loss_create(o->loss, &tr->loss);
+    if (s != LF_OK) return s;
+    lf_params *p = lf_model_params(tr->model);
+    tr->decay = malloc((size_t)p->size);
+    if (!tr->decay) return lf_error(LF_ENOMEM, "train: out of memory");
+    for (int i = 0; i < p->n; i++)
+        memset(tr->decay + (p->t[i].data - p->data), p->decay[i], (size_t)p->t[i].size);
+    s = lf_optim_create(o->optim, p->size, tr->decay, &tr->optim);
+    if (s == LF_OK) s = lf_schedule_create(o->schedule ? o->schedule : "constant", &tr->sched);
+    if (s != LF_OK) return s;
+    tr->tape = lf_tape_new();
+    tr->xb = malloc((size_t)(o->batch * d->d) * sizeof *tr->xb);
+    tr->yb = malloc((size_t)o->batch * sizeof *tr->yb);
+    tr->order = malloc((size_t)d->n * sizeof *tr->order);
+    tr->curve = calloc((size_t)o->epochs * 4, sizeof *tr->curve);
+    if (!tr->tape || !tr->xb || !tr->yb || !tr->order || !tr->curve)
+        return lf_error(LF_ENOMEM, "train: out of memory");
+    lf_rng_seed(&tr->rng, o->seed);
+    tr->total_steps = o->epochs * ((d->n + o->batch - 1) / o->batch);
+    return LF_OK;
+}
+
+/* One optimisation step on rows order[off..off+nb). Adds the batch's summed loss and hits. */
+static lf_status train_step(trainer *tr, int64_t off, int64_t nb, double *loss_sum, int64_t *hits)
+{
+    const lf_dataset *d = &tr->train;
+    lf_gather_rows(d, tr->order + off, nb, tr->xb, tr->yb);
+    lf_tape *t = tr->tape;
+    lf_tape_reset(t);
+    lf_tape_set_train(t, 1, tr->o->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(tr->step + 1)));
+    int64_t shape[4] = {nb, d->shape[0], d->shape[1], d->shape[2]};
+    lf_tensor *x = lf_tape_wrap(t, tr->xb, d->ndim + 1, shape);
+    lf_tensor *logits = lf_model_forward(tr->model, t, x);
+    lf_batch b = {.label = tr->yb, .index = tr->order + off};
+    lf_tensor *loss = lf_op_loss(t, tr->loss, logits, &b);
+    lf_status s = lf_tape_status(t);
+    if (s != LF_OK) return s;
+    double v = loss->data[0];
+    if (!isfinite(v))
+        return lf_error(LF_ENUMERIC, "train: loss is %g at step %lld (epoch %d, batch of %lld rows "
+                        "at position %lld); stopping, the last good model file is kept",
+                        v, (long long)tr->step + 1, tr->epoch, (long long)nb, (long long)off);
+    lf_params *p = lf_model_params(tr->model);
+    lf_params_zero_grad(p);
+    s = lf_backward(t, loss);
+    double scale = lf_schedule_at(tr->sched, tr->step, tr->total_steps);
+    if (s == LF_OK) s = lf_optim_step(tr->optim, p->data, p->grad, scale);
+    tr->step++;
+    *loss_sum += v * (double)nb;
+    *hits += lf_count_correct(logits->data, nb, logits->shape[1], tr->yb);
+    return s;
+}
+
+static void write_epoch(trainer *tr, const lf_epoch_stats *e)
+{
+    if (!tr->metrics) return;
+    fprintf(tr->metrics,
+            "{\"epoch\":%d,\"train_loss\":%.9g,\"train_acc\":%.9g,\"val_loss\":%.9g,"
+            "\"val_acc\":%.9g,\"lr\":%.9g,\"seconds\":%.6g,\"samples_per_s\":%.6g}\n",
+            e->epoch, e->train_loss, e->train_acc, e->val_loss, e->val_acc, e->lr, e->seconds,
+            e->samples_per_s);
+    fflush(tr->metrics);
+    fsync(fileno(tr->metrics));
+}
+
+static lf_status save_model(trainer *tr)
+{
+    if (!tr->o->out_dir) return LF_OK;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/model.safetensors", tr->o->out_dir);
+    return lf_model_save(tr->model, tr->norm, path);
+}
+
+static lf_status run_epoch(trainer *tr, int epoch, lf_epoch_stats *e)
+{
+    const lf_dataset *d = &tr->train;
+    int64_t B = tr->o->batch, hits = 0;
+    double loss_sum = 0, t0 = lf_now();
+    tr->epoch = epoch;
+    lf_rng_permutation(&tr->rng, tr->order, d->n);
+    lf_progress bar;
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "epoch %d/%d", epoch, tr->o->epochs);
+    if (tr->o->progress) lf_progress_begin(&bar, prefix, d->n, tr->o->progress == 2);
+    lf_status s = LF_OK;
+    for (int64_t off = 0; off < d->n && s == LF_OK; off += B) {
+        int64_t nb = d->n - off < B ? d->n - off : B;
+        s = train_step(tr, off, nb, &loss_sum, &hits);
+        double done = (double)(off + nb);
+        if (tr->o->progress)
+            lf_progress_update(&bar, off + nb, "loss %.4f acc %.2f%% %.0f samples/s",
+                               loss_sum / done, 100.0 * (double)hits / done, done / (lf_now() - t0));
+    }
+    if (s != LF_OK) {
+        if (tr->o->progress) lf_progress_end(&bar, "stopped");
+        return s;
+    }
+    *e = (lf_epoch_stats){.epoch = epoch, .train_loss = loss_sum / (double)d->n,
+                          .train_acc = (double)hits / (double)d->n, .val_loss = NAN, .val_acc = NAN};
+    e->seconds = lf_now() - t0;
+    e->samples_per_s = (double)d->n / e->seconds;
+    e->lr = lf_optim_lr(tr->optim) * lf_schedule_at(tr->sched, tr->step - 1, tr->total_steps);
+    if (tr->val.n) s = lf_evaluate(tr->model, tr->loss, &tr->val, 512, &e->val_acc, &e->val_loss, NULL);
+    if (tr->o->progress)
+        lf_progress_end(&bar, "loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | %.0f samples/s",
+                        e->train_loss, 100 * e->train_acc, e->val_loss, 100 * e->val_acc,
+                        e->samples_per_s);
+    return s;
+}
+
+static lf_status write_curves(trainer *tr, int epochs)
+{
+    if (!tr->o->out_dir || epochs < 1) return LF_OK;
+    double *x = malloc((size_t)epochs * sizeof *x), *c = tr->curve;
+    if (!x) return lf_error(LF_ENOMEM, "train: out of memory");
+    double *col[4];
+    for (int j = 0; j < 4; j++) col[j] = c + (size_t)j * (size_t)tr->o->epochs;
+    for (int i = 0; i < epochs; i++) x[i] = i + 1;
+    lf_series s[4] = {{"train loss", col[0], 0}, {"train acc", col[2], 1},
+                      {"val loss", col[1], 0}, {"val acc", col[3], 1}};
+    char path[4096], title[1200];
+    snprintf(path, sizeof path, "%s/curves.svg", tr->o->out_dir);
+    snprintf(title, sizeof title, "%s | %s | %s", lf_model_spec(tr->model), lf_loss_spec(tr->loss),
+             lf_optim_spec(tr->optim));
+    lf_status st = lf_plot_svg(path, title, x, epochs, s, tr->val.n ? 4 : 2);
+    free(x);
+    return st;
+}
+
+static void record_curve(trainer *tr, int epoch, const lf_epoch_stats *e)
+{
+    int E = tr->o->epochs, i = epoch - 1;
+    tr->curve[i] = e->train_loss;
+    tr->curve[E + i] = e->val_loss;
+    tr->curve[2 * E + i] = e->train_acc;
+    tr->curve[3 * E + i] = e->val_acc;
+}
+
+static lf_status write_result(trainer *tr, const lf_train_result *r)
+{
+    if (!tr->o->out_dir) return LF_OK;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/result.json", tr->o->out_dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return lf_error(LF_EIO, "%s: cannot write: %s", path, strerror(errno));
+    fputs("{\"model\":", f);
+    lf_json_string(f, lf_model_spec(tr->model));
+    fputs(",\"loss\":", f);
+    lf_json_string(f, lf_loss_spec(tr->loss));
+    fputs(",\"optim\":", f);
+    lf_json_string(f, lf_optim_spec(tr->optim));
+    fputs(",\"schedule\":", f);
+    lf_json_string(f, lf_schedule_spec(tr->sched));
+    fprintf(f, ",\"epochs\":%d,\"batch\":%lld,\"seed\":%llu,\"threads\":%d,\"val_split\":%.17g,"
+               "\"test_acc\":%.9g,\"test_loss\":%.9g,\"seconds\":%.6g}\n",
+            r->epochs_done, (long long)tr->o->batch, (unsigned long long)tr->o->seed,
+            lf_get_threads(), tr->o->val_split, r->test_acc, r->test_loss, r->seconds);
+    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    return bad ? lf_error(LF_EIO, "%s: write failed: %s", path, strerror(errno)) : LF_OK;
+}
+
+static void trainer_release(trainer *tr, lf_model **model_out)
+{
+    if (model_out) *model_out = tr->model;
+    else lf_model_free(tr->model);
+    lf_dataset_release(&tr->train);
+    lf_dataset_release(&tr->val);
+    lf_dataset_release(&tr->test);
+    lf_loss_free(tr->loss);
+    lf_optim_free(tr->optim);
+    lf_schedule_free(tr->sched);
+    lf_tape_free(tr->tape);
+    free(tr->norm);
+    free(tr->xb);
+    free(tr->yb);
+    free(tr->order);
+    free(tr->decay);
+    free(tr->curve);
+    if (tr->metrics) fclose(tr->metrics);
+}
+
+static lf_status check_opts(const lf_train_opts *o)
+{
+    if (o->epochs < 1) return lf_error(LF_EINVAL, "train: --epochs must be >= 1, got %d", o->epochs);
+    if (o->batch < 1) return lf_error(LF_EINVAL, "train: --batch must be >= 1, got %lld", (long long)o->batch);
+    if (!(o->val_split >= 0 && o->val_split < 1))
+        return lf_error(LF_EINVAL, "train: --val-split must be in [0, 1), got %g", o->val_split);
+    return LF_OK;
+}
+
+lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dataset *test,
+                   lf_train_result *res, lf_model **model_out)
+{
+    lf_status s = check_opts(o);
+    if (s != LF_OK) return s;
+    if (o->threads > 0) lf_set_threads(o->threads);
+    trainer tr = {.o = o};
+    double t0 = lf_now();
+    s = prepare_data(&tr, train, test);
+    if (s == LF_OK) s = build(&tr);
+    if (s == LF_OK) s = open_outputs(&tr);
+    lf_train_result r = {.test_acc = NAN, .test_loss = NAN};
+    for (int epoch = 1; s == LF_OK && epoch <= o->epochs; epoch++) {
+        s = run_epoch(&tr, epoch, &r.last);
+        if (s != LF_OK) break;
+        record_curve(&tr, epoch, &r.last);
+        write_epoch(&tr, &r.last);
+        r.epochs_done = epoch;
+        s = save_model(&tr);
+    }
+    lf_status plot = write_curves(&tr, r.epochs_done);
+    if (s == LF_OK) s = plot;
+    if (s == LF_OK && tr.test.n)
+        s = lf_evaluate(tr.model, tr.loss, &tr.test, 512, &r.test_acc, &r.test_loss, NULL);
+    r.seconds = lf_now() - t0;
+    if (s == LF_OK) s = write_result(&tr, &r);
+    if (s == LF_OK && res) *res = r;
+    trainer_release(&tr, s == LF_OK ? model_out : NULL);
+    return s;
+}
