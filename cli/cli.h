@@ -1,0 +1,37 @@
+/* Shared pieces of the command-line verbs: option tables, errors, exit codes. */
+#ifndef LF_CLI_H
+#define LF_CLI_H
+
+#include "lossforge.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_HELP = -1 };
+
+typedef enum { OPT_STR, OPT_INT, OPT_U64, OPT_DOUBLE, OPT_FLAG } cli_opt_type;
+
+typedef struct cli_opt {
+    const char *name;   /* without the leading "--" */
+    cli_opt_type type;
+    void *ptr;          /* const char **, int *, uint64_t *, double *, int * */
+    const char *help;
+} cli_opt;
+
+/* Parses `--name value` / `--name=value` into the table. Returns CLI_OK, CLI_HELP (help was
+ * printed to stdout) or CLI_USAGE (message printed to stderr). */
+int cli_parse(const char *verb, const char *summary, int argc, char **argv, const cli_opt *opts,
+              int nopts);
+/* Prints "lossforge: error: <lf_last_error()>" and returns CLI_FAIL. */
+int cli_fail_status(void);
+int cli_fail(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_papers(int argc, char **argv);
+int cmd_loss(int argc, char **argv);
+int cmd_repro(int argc, char **argv);
+
+#endif

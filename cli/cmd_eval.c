@@ -1,0 +1,73 @@
+/* lossforge eval: accuracy and confusion matrix of a saved model on a dataset split. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void print_confusion(const int64_t *c, int64_t k)
+{
+    printf("confusion matrix (rows: true class, columns: predicted)\n     ");
+    for (int64_t j = 0; j < k; j++) printf(" %6lld", (long long)j);
+    printf("\n");
+    for (int64_t i = 0; i < k; i++) {
+        printf("%4lld ", (long long)i);
+        for (int64_t j = 0; j < k; j++) printf(" %6lld", (long long)c[i * k + j]);
+        printf("\n");
+    }
+}
+
+static int evaluate(lf_model *m, const float *norm, lf_dataset *ds, const char *path)
+{
+    int64_t d = 1;
+    for (int i = 0; i < lf_model_in_ndim(m); i++) d *= lf_model_in_shape(m)[i];
+    if (ds->d != d)
+        return cli_fail("%s expects rows of %lld values, dataset \"%s\" has %lld", path,
+                        (long long)d, ds->name, (long long)ds->d);
+    lf_dataset_standardize(ds, norm, norm + d);
+    int64_t k = lf_model_n_out(m);
+    int64_t *conf = calloc((size_t)(k * k), sizeof *conf);
+    double acc;
+    if (!conf) return cli_fail("out of memory");
+    lf_status s = lf_evaluate(m, NULL, ds, 512, &acc, NULL, conf);
+    if (s == LF_OK) {
+        printf("accuracy: %.2f%% (%lld rows of %s)\n", 100 * acc, (long long)ds->n, ds->name);
+        print_confusion(conf, k);
+    }
+    free(conf);
+    return s == LF_OK ? CLI_OK : cli_fail_status();
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    const char *path = NULL, *data = "fashion-mnist", *split = "test";
+    const cli_opt opts[] = {
+        {"model-file", OPT_STR, &path, "model written by lossforge train (model.safetensors)"},
+        {"data", OPT_STR, &data, "dataset spec (default fashion-mnist)"},
+        {"split", OPT_STR, &split, "test or train (default test)"},
+    };
+    int rc = cli_parse("eval", "Evaluate a saved model: accuracy and confusion matrix.", argc, argv,
+                       opts, (int)(sizeof opts / sizeof opts[0]));
+    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
+    if (!path) {
+        fprintf(stderr, "lossforge eval: error: --model-file is required\n");
+        return CLI_USAGE;
+    }
+    if (strcmp(split, "test") && strcmp(split, "train")) {
+        fprintf(stderr, "lossforge eval: error: --split must be test or train, got \"%s\"\n", split);
+        return CLI_USAGE;
+    }
+    lf_model *m = NULL;
+    float *norm = NULL;
+    lf_dataset train = {0}, test = {0};
+    if (lf_model_load(path, &m, &norm) != LF_OK) return cli_fail_status();
+    if (lf_dataset_load(data, &train, &test) != LF_OK) rc = cli_fail_status();
+    else if (!strcmp(split, "test") && test.n == 0)
+        rc = cli_fail("dataset \"%s\" has no test split; use --split train", data);
+    else rc = evaluate(m, norm, !strcmp(split, "test") ? &test : &train, path);
+    lf_dataset_release(&train);
+    lf_dataset_release(&test);
+    lf_model_free(m);
+    free(norm);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/* lossforge train: the main job. */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int cmd_train(int argc, char **argv)
+{
+    lf_train_opts o;
+    lf_train_opts_default(&o);
+    const char *data = "fashion-mnist";
+    int batch = (int)o.batch, quiet = 0;
+    o.out_dir = "runs/last";
+    const cli_opt opts[] = {
+        {"data", OPT_STR, &data, "dataset spec (default fashion-mnist; see lossforge list)"},
+        {"model", OPT_STR, &o.model, "model spec (default mlp:256,256)"},
+        {"loss", OPT_STR, &o.loss, "loss spec (default ce)"},
+        {"optim", OPT_STR, &o.optim, "optimizer spec (default adamw:lr=1e-3)"},
+        {"schedule", OPT_STR, &o.schedule, "learning-rate schedule spec (default constant)"},
+        {"epochs", OPT_INT, &o.epochs, "passes over the training set (default 5)"},
+        {"batch", OPT_INT, &batch, "minibatch size (default 128)"},
+        {"seed", OPT_U64, &o.seed, "seed of init, data order and dropout (default 1)"},
+        {"threads", OPT_INT, &o.threads, "threads (default: all cores)"},
+        {"val-split", OPT_DOUBLE, &o.val_split, "fraction of train held out for validation (default 0)"},
+        {"out", OPT_STR, &o.out_dir, "output directory (default runs/last)"},
+        {"quiet", OPT_FLAG, &quiet, "no progress output"},
+    };
+    int rc = cli_parse("train", "Train a model; writes metrics.jsonl, model.safetensors, curves.svg "
+                                "and result.json to --out.",
+                       argc, argv, opts, (int)(sizeof opts / sizeof opts[0]));
+    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
+    o.batch = batch;
+    o.progress = quiet ? 0 : isatty(2) ? 2 : 1;
+    lf_dataset train = {0}, test = {0};
+    if (lf_dataset_load(data, &train, &test) != LF_OK) return cli_fail_status();
+    lf_train_result r;
+    lf_status s = lf_train(&o, &train, &test, &r, NULL);
+    lf_dataset_release(&train);
+    lf_dataset_release(&test);
+    if (s != LF_OK) return cli_fail_status();
+    if (test.n) printf("test accuracy: %.2f%%  (test loss %.4f)\n", 100 * r.test_acc, r.test_loss);
+    printf("trained %d epochs in %.1f s; wrote %s/{model.safetensors,metrics.jsonl,curves.svg,result.json}\n",
+           r.epochs_done, r.seconds, o.out_dir);
+    return CLI_OK;
+}
