@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all test bench deps clean train
+.PHONY: all test bench deps deps-dev clean train
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
@@ -14,12 +14,16 @@ test: all
 bench: all
 	$(BUILD)/lf_bench
 
-# Debian packages the build, the tests, the fixtures script and the default data need.
+# Debian packages the build, the tests and the default data need.
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	  build-essential cmake pkg-config libopenblas-dev libcmocka-dev zlib1g-dev libcjson-dev \
-	  dataset-fashion-mnist python3-numpy python3-torch
+	  dataset-fashion-mnist python3-numpy
+
+# Also PyTorch 1.13, for regenerating test fixtures (tests/gen_fixtures_*.py) and for bench/.
+deps-dev: deps
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch
 
 # The main job: the default model on Fashion-MNIST, ending in test accuracy and a plot.
 train: all
