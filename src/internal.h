@@ -21,6 +21,8 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
 /* Keep one X(id) per line, in kind order: losses, optimizers, schedules, models, datasets,
  * experiments. The registry's static_assert counts them. */
 #define LF_REGISTRY(X) \
+    X(loss_ce) \
+    X(loss_mse) \
     X(model_mlp) \
     X(model_convnet) \
     /* end of list */
