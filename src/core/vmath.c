@@ -1,0 +1,90 @@
+/* Vectorisable exp and a stable log-sum-exp. Softmax-based losses are bound by exp, and glibc's
+ * scalar expf does not vectorise, so the library carries its own kernel (Cephes-style). */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Results below FLT_MIN flush to 0 (subnormals would be slow and carry no useful precision for
+ * probabilities); above FLT_MAX they are +inf. */
+#define EXP_LO (-87.33654475f) /* ln(FLT_MIN) */
+#define EXP_HI 88.72283905f    /* ln(FLT_MAX) */
+
+static inline float from_bits(uint32_t b)
+{
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+static inline uint32_t to_bits(float f)
+{
+    uint32_t b;
+    memcpy(&b, &f, sizeof b);
+    return b;
+}
+
+/* c ? a : b on the bits. A float select would keep GCC from vectorising under the default
+ * -ftrapping-math (it sinks the arithmetic into branches it may not speculate). */
+static inline float fsel(int c, float a, float b)
+{
+    uint32_t m = 0u - (uint32_t)c;
+    return from_bits((to_bits(a) & m) | (to_bits(b) & ~m));
+}
+
+/* 2^n for n in [-126, 127], built from the exponent bits */
+static inline float pow2i(int32_t n) { return from_bits((uint32_t)(n + 127) << 23); }
+
+static inline float vexp1(float x)
+{
+    /* Cody-Waite: x = n ln2 + r with ln2 split so n*LN2_HI is exact for |n| <= 2^15. */
+    const float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    const float ROUND = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer, branch-free */
+    float xc = fsel(x < EXP_LO, EXP_LO, x);
+    xc = fsel(xc > EXP_HI, EXP_HI, xc); /* NaN fails both tests and propagates */
+    float t = xc * LOG2E + ROUND;
+    float fn = t - ROUND;
+    int32_t n = (int32_t)(to_bits(t) & 0x7fffff) - 0x400000; /* n sits in t's low mantissa */
+    float r = xc - fn * LN2_HI;
+    r = r - fn * LN2_LO;
+    /* Minimax polynomial for (e^r - 1 - r) / r^2 on |r| <= ln2/2 (Cephes expf). */
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * (r * r) + r + 1.0f;
+    /* n reaches 128 just below EXP_HI: scale in two halves so each power of two is normal. */
+    int32_t n1 = n / 2;
+    y = y * pow2i(n1) * pow2i(n - n1);
+    y = fsel(x > EXP_HI, HUGE_VALF, y);
+    return fsel(x < EXP_LO, 0.0f, y);
+}
+
+void lf_vexp(float *y, const float *x, int64_t n)
+{
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) y[i] = vexp1(x[i]);
+}
+
+double lf_logsumexp(const float *x, int64_t k)
+{
+    if (k <= 0) return -INFINITY;
+    float m = x[0];
+    for (int64_t i = 1; i < k; i++) m = x[i] > m ? x[i] : m;
+    if (isinf(m)) return m; /* all -inf, or a +inf that would give inf - inf below */
+    enum { CHUNK = 256 };
+    float buf[CHUNK];
+    double s = 0;
+    for (int64_t i0 = 0; i0 < k; i0 += CHUNK) {
+        int64_t len = k - i0 < CHUNK ? k - i0 : CHUNK;
+        for (int64_t i = 0; i < len; i++) buf[i] = x[i0 + i] - m;
+        lf_vexp(buf, buf, len);
+        double cs = 0;
+#pragma omp simd reduction(+ : cs)
+        for (int64_t i = 0; i < len; i++) cs += buf[i];
+        s += cs;
+    }
+    return (double)m + log(s);
+}
