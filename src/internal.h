@@ -33,6 +33,11 @@ LF_REGISTRY(LF_DECLARE_DESC)
 
 #define LF_NPARAMS(tbl) ((int)(sizeof(tbl) / sizeof((tbl)[0])))
 
+/* Parses the items of a spec (the part after "name:"; NULL = none) against d into cfg
+ * (d->cfg_size bytes): defaults first, then the items. For callers that already hold the
+ * descriptor; lf_spec_parse resolves the name first. */
+lf_status lf_spec_parse_args(const lf_desc *d, const char *args, void *cfg);
+
 /* ------------------------------------------------------------------ vtables */
 typedef struct lf_loss_vt {
     unsigned needs;                                     /* LF_NEED_* */
