@@ -331,7 +331,7 @@ static lf_status positional(parser *ps, const char *item)
         if (ps->seen[ps->list])
             return fail(d, LF_EINVAL, "parameter \"%s\" given twice", p->key);
         ps->seen[ps->list] = 1;
-        l->n = 0; /* positional values replace the default list */
+        memset(l, 0, sizeof *l); /* positional values replace the default list */
     }
     ps->npos++;
     return list_append(d, p, l, item);
