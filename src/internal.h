@@ -23,6 +23,12 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
 #define LF_REGISTRY(X) \
     X(loss_ce) \
     X(loss_mse) \
+    X(optim_sgd) \
+    X(optim_adamw) \
+    X(optim_lion) \
+    X(sched_constant) \
+    X(sched_cosine) \
+    X(sched_linear) \
     X(model_mlp) \
     X(model_convnet) \
     /* end of list */

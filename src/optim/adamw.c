@@ -1,0 +1,69 @@
+/* AdamW (Loshchilov & Hutter), in torch.optim.AdamW's order of operations so results agree
+ * to float rounding:
+ *   w *= 1 - lr*wd (where the decay mask is 1);  m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g;
+ *   w += -(lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
+#include "internal.h"
+
+#include <math.h>
+#include <stddef.h>
+
+typedef struct adamw_cfg {
+    double lr, b1, b2, eps, wd;
+} adamw_cfg;
+
+static double adamw_lr(const void *cfg) { return ((const adamw_cfg *)cfg)->lr; }
+
+static void adamw_step(const void *cfg, float *w, const float *g, float *const *state,
+                       const uint8_t *decay, int64_t n, int64_t t, double lr)
+{
+    const adamw_cfg *c = cfg;
+    float *m = state[0], *v = state[1];
+    const float keep = (float)(1 - lr * c->wd);
+    const float b1 = (float)c->b1, a1 = (float)(1 - c->b1);
+    const float b2 = (float)c->b2, a2 = (float)(1 - c->b2);
+    const float step = (float)(-lr / (1 - pow(c->b1, (double)t)));
+    const float bc2 = (float)sqrt(1 - pow(c->b2, (double)t));
+    const float eps = (float)c->eps;
+#pragma omp parallel for simd schedule(static) if(n > 1 << 15)
+    for (int64_t i = 0; i < n; i++) {
+        const float p = w[i] * (decay[i] ? keep : 1.0f);
+        const float mi = m[i] * b1 + a1 * g[i];
+        const float vi = v[i] * b2 + a2 * g[i] * g[i];
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = p + step * mi / (sqrtf(vi) / bc2 + eps);
+    }
+}
+
+static const char *const adamw_state_names[] = {"exp_avg", "exp_avg_sq"};
+
+static const lf_optim_vt adamw_vt = {
+    .nstate = 2,
+    .state_names = adamw_state_names,
+    .base_lr = adamw_lr,
+    .step = adamw_step,
+};
+
+static const lf_param_desc adamw_params[] = {
+    {"lr", LF_PT_FLOAT, 1e-3, 0, INFINITY, LF_OPEN_MIN, NULL, "learning rate",
+     offsetof(adamw_cfg, lr)},
+    {"b1", LF_PT_FLOAT, 0.9, 0, 1, LF_OPEN_MAX, NULL, "decay rate of the gradient mean (beta1)",
+     offsetof(adamw_cfg, b1)},
+    {"b2", LF_PT_FLOAT, 0.999, 0, 1, LF_OPEN_MAX, NULL,
+     "decay rate of the squared-gradient mean (beta2)", offsetof(adamw_cfg, b2)},
+    {"eps", LF_PT_FLOAT, 1e-8, 0, INFINITY, LF_OPEN_MIN, NULL,
+     "added to sqrt of the corrected second moment", offsetof(adamw_cfg, eps)},
+    {"wd", LF_PT_FLOAT, 1e-2, 0, INFINITY, 0, NULL,
+     "decoupled weight decay: w *= 1 - lr*wd each step", offsetof(adamw_cfg, wd)},
+};
+
+const lf_desc lf_desc_optim_adamw = {
+    .kind = LF_KIND_OPTIM,
+    .name = "adamw",
+    .doc = "Adam with decoupled weight decay (torch.optim.AdamW)",
+    .paper = NULL,
+    .params = adamw_params,
+    .nparams = LF_NPARAMS(adamw_params),
+    .cfg_size = sizeof(adamw_cfg),
+    .impl = &adamw_vt,
+};
