@@ -398,6 +398,7 @@ typedef struct lf_progress {
     int tty;
     int64_t total;
     double t0, last_print;
+    int64_t last_done;  /* done count of the last line printed (non-TTY: 10% steps) */
     char prefix[64];
 } lf_progress;
 void lf_progress_begin(lf_progress *p, const char *prefix, int64_t total, int tty);
