@@ -18,7 +18,10 @@ static void adamw_step(const void *cfg, float *w, const float *g, float *const *
 {
     const adamw_cfg *c = cfg;
     float *m = state[0], *v = state[1];
-    const float keep = (float)(1 - lr * c->wd);
+    /* w * (1 + mask*(keep-1)) rather than a select: a conditional multiply may trap, so GCC
+     * would not vectorise it. keep-1 and the sum are exact for keep in [0.5, 1] (the mask is
+     * 0/1). */
+    const float keep1 = (float)(1 - lr * c->wd) - 1.0f;
     const float b1 = (float)c->b1, a1 = (float)(1 - c->b1);
     const float b2 = (float)c->b2, a2 = (float)(1 - c->b2);
     const float step = (float)(-lr / (1 - pow(c->b1, (double)t)));
@@ -26,7 +29,7 @@ static void adamw_step(const void *cfg, float *w, const float *g, float *const *
     const float eps = (float)c->eps;
 #pragma omp parallel for simd schedule(static) if(n > 1 << 15)
     for (int64_t i = 0; i < n; i++) {
-        const float p = w[i] * (decay[i] ? keep : 1.0f);
+        const float p = w[i] * (1.0f + (float)decay[i] * keep1);
         const float mi = m[i] * b1 + a1 * g[i];
         const float vi = v[i] * b2 + a2 * g[i] * g[i];
         m[i] = mi;

@@ -13,7 +13,8 @@ struct lf_optim {
     void *cfg;
     int64_t n, t;
     float *state[OPTIM_MAX_STATE];
-    /* Always materialised (all ones when the caller gave none), so the kernels stay branch-free. */
+    /* Always materialised as 0/1 bytes (all ones when the caller gave none): the kernels blend
+     * with it arithmetically, branch-free. */
     uint8_t *decay;
     void *slab;
     char spec[1024];

@@ -40,7 +40,7 @@ static void sgd_step(const void *cfg, float *w, const float *g, float *const *st
     const float wd = (float)c->wd, nlr = (float)-lr;
 #pragma omp parallel for simd schedule(static) if(n > 1 << 15)
     for (int64_t i = 0; i < n; i++) {
-        const float d = g[i] + (decay[i] ? wd : 0.0f) * w[i];
+        const float d = g[i] + (float)decay[i] * wd * w[i];
         const float bi = a * buf[i] + b * d;
         buf[i] = bi;
         w[i] = w[i] + nlr * (c1 * d + c2 * bi);
