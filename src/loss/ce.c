@@ -83,8 +83,8 @@ static lf_status ce_check(const void *cfg, const lf_batch *b)
         int32_t y = b->label[i];
         if (ce_counted(c, y) && (y < 0 || y >= b->k))
             return lf_error(LF_EINVAL,
-                            "loss \"ce\": label %d at row %lld is out of range [0, %lld) (k = %lld)",
-                            (int)y, (long long)i, (long long)b->k, (long long)b->k);
+                            "loss \"ce\": label %d at row %lld is outside [0, k), k = %lld",
+                            (int)y, (long long)i, (long long)b->k);
     }
     return LF_OK;
 }
@@ -146,7 +146,8 @@ static lf_status ce_eval(const void *cfg, void *state, const lf_batch *b, double
     const ce_cfg *c = cfg;
     const ce_state *st = state;
     if (st->nw && st->nw != b->k)
-        return lf_error(LF_EINVAL, "loss \"ce\": parameter \"weights\" has %lld values but k = %lld",
+        return lf_error(LF_EINVAL,
+                        "loss \"ce\": parameter \"weights\" has %lld values but k = %lld",
                         (long long)st->nw, (long long)b->k);
     double scale = 1;
     if (c->reduction == CE_MEAN) {

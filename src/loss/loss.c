@@ -50,7 +50,8 @@ static const struct {
 
 static lf_status check_batch(const lf_loss *l, const lf_batch *b)
 {
-    if (!b->pred) return lf_error(LF_EINVAL, "loss \"%s\": batch field \"pred\" is NULL", l->desc->name);
+    if (!b->pred)
+        return lf_error(LF_EINVAL, "loss \"%s\": batch field \"pred\" is NULL", l->desc->name);
     if (b->n <= 0 || b->k <= 0)
         return lf_error(LF_EINVAL, "loss \"%s\": batch shape n=%lld, k=%lld must be positive",
                         l->desc->name, (long long)b->n, (long long)b->k);
@@ -66,7 +67,8 @@ static lf_status check_batch(const lf_loss *l, const lf_batch *b)
 
 lf_status lf_loss_eval(lf_loss *l, const lf_batch *b, double *value, float *dpred)
 {
-    if (!l || !b || !value) return lf_error(LF_EINVAL, "lf_loss_eval: loss, batch or value is NULL");
+    if (!l || !b || !value)
+        return lf_error(LF_EINVAL, "lf_loss_eval: loss, batch or value is NULL");
     lf_status s = check_batch(l, b);
     if (s != LF_OK) return s;
     const lf_loss_vt *vt = l->desc->impl;

@@ -52,7 +52,8 @@ static lf_status optim_init(lf_optim *o, const char *spec, const uint8_t *decay_
 lf_status lf_optim_create(const char *spec, int64_t n, const uint8_t *decay_mask, lf_optim **out)
 {
     if (!out) return lf_error(LF_EINVAL, "lf_optim_create: out is NULL");
-    if (n <= 0) return lf_error(LF_EINVAL, "lf_optim_create: n = %lld must be positive", (long long)n);
+    if (n <= 0)
+        return lf_error(LF_EINVAL, "lf_optim_create: n = %lld must be positive", (long long)n);
     lf_optim *o = calloc(1, sizeof *o);
     if (!o) return lf_error(LF_ENOMEM, "lf_optim_create: out of memory");
     o->n = n;

@@ -89,7 +89,8 @@ static const lf_schedule_vt linear_vt = {linear_at};
 
 #define WARMUP_PARAM                                                                             \
     {"warmup", LF_PT_INT, 0, 0, 1e15, 0, NULL,                                                   \
-     "steps of linear warm-up, the multiplier rising as (step+1)/warmup", offsetof(sched_cfg, warmup)}
+     "steps of linear warm-up, the multiplier rising as (step+1)/warmup",                        \
+     offsetof(sched_cfg, warmup)}
 
 static const lf_param_desc cosine_params[] = {
     WARMUP_PARAM,
