@@ -95,7 +95,13 @@ static double ce_class_weight(const ce_state *st, int32_t y) { return st->nw ? s
 static double ce_weighted_sum(const ce_state *st, const float *x, int64_t k)
 {
     double s = 0;
-    for (int64_t c = 0; c < k; c++) s += (st->nw ? st->w[c] : 1.0) * (double)x[c];
+    if (st->nw) {
+#pragma omp simd reduction(+ : s)
+        for (int64_t c = 0; c < k; c++) s += st->w[c] * (double)x[c];
+    } else {
+#pragma omp simd reduction(+ : s)
+        for (int64_t c = 0; c < k; c++) s += (double)x[c];
+    }
     return s;
 }
 
@@ -109,18 +115,25 @@ static double ce_row(const ce_cfg *c, const ce_state *st, const float *x, int64_
     double lse;
     if (g) {
         float m = x[0];
+#pragma omp simd reduction(max : m)
         for (int64_t j = 1; j < k; j++) m = x[j] > m ? x[j] : m;
+#pragma omp simd
         for (int64_t j = 0; j < k; j++) g[j] = x[j] - m;
         lf_vexp(g, g, k);
         double s = 0;
+#pragma omp simd reduction(+ : s)
         for (int64_t j = 0; j < k; j++) s += g[j];
         lse = (double)m + log(s);
         /* dL/dx_j = p_j ((1-eps) w_y + (eps/k) W) - (eps/k) w_j - (1-eps) w_y [j = y] */
         const float a = (float)(scale * ((1 - eps) * wy + eps / (double)k * wall) / s);
-        for (int64_t j = 0; j < k; j++) g[j] *= a;
-        if (eps > 0) {
-            const double b = scale * eps / (double)k;
-            for (int64_t j = 0; j < k; j++) g[j] -= (float)(b * ce_class_weight(st, (int32_t)j));
+        const double b = scale * eps / (double)k;
+        if (st->nw) {
+#pragma omp simd
+            for (int64_t j = 0; j < k; j++) g[j] = g[j] * a - (float)(b * st->w[j]);
+        } else {
+            const float bf = (float)b;
+#pragma omp simd
+            for (int64_t j = 0; j < k; j++) g[j] = g[j] * a - bf;
         }
         g[y] -= (float)(scale * (1 - eps) * wy);
     } else {
