@@ -31,6 +31,10 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(sched_linear) \
     X(model_mlp) \
     X(model_convnet) \
+    X(data_fashion_mnist) \
+    X(data_csv) \
+    X(data_libsvm) \
+    X(data_npy) \
     /* end of list */
 
 #define LF_DECLARE_DESC(id) extern const lf_desc lf_desc_##id;

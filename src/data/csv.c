@@ -1,0 +1,176 @@
+/* CSV reader: numeric fields, one integer label column, optional header; no quoting. Two passes
+ * over the text (count rows, then parse into the final arrays), no allocation per field. */
+#include "reader.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SHOW 40 /* characters of a bad field quoted in a message */
+
+typedef struct csv_ctx {
+    const char *path;
+    char delim;
+    int64_t ncols;
+    int64_t label; /* column of the label, -1 = none */
+} csv_ctx;
+
+static lf_status field(const csv_ctx *c, const char *b, const char *e, int64_t line, int64_t col,
+                       float *x, int64_t *label)
+{
+    int len = e - b < SHOW ? (int)(e - b) : SHOW;
+    long long ln = (long long)line, cn = (long long)col + 1;
+    if (lf_is_blank(b, e))
+        return lf_error(LF_EFORMAT, "%s:%lld:%lld: empty field", c->path, ln, cn);
+    if (label) {
+        if (!lf_parse_label(b, e, label))
+            return lf_error(LF_EFORMAT, "%s:%lld:%lld: label '%.*s' is not an integer", c->path,
+                            ln, cn, len, b);
+        return LF_OK;
+    }
+    double v;
+    if (!lf_parse_number(b, e, &v))
+        return lf_error(LF_EFORMAT, "%s:%lld:%lld: not a number: '%.*s'", c->path, ln, cn, len,
+                        b);
+    *x = (float)v;
+    if (!isfinite(*x))
+        return lf_error(LF_ENUMERIC, "%s:%lld:%lld: non-finite feature '%.*s'", c->path, ln, cn,
+                        len, b);
+    return LF_OK;
+}
+
+static lf_status row(const csv_ctx *c, const char *b, const char *e, int64_t line, float *x,
+                     int64_t *label)
+{
+    int64_t col = 0;
+    for (const char *p = b;; col++) {
+        const char *q = memchr(p, c->delim, (size_t)(e - p));
+        if (!q) q = e;
+        if (col == c->ncols)
+            return lf_error(LF_EFORMAT, "%s:%lld:%lld: ragged row: extra column, expected %lld "
+                            "columns", c->path, (long long)line, (long long)col + 1,
+                            (long long)c->ncols);
+        lf_status s = col == c->label ? field(c, p, q, line, col, NULL, label)
+                                      : field(c, p, q, line, col, x++, NULL);
+        if (s != LF_OK) return s;
+        if (q == e) break;
+        p = q + 1;
+    }
+    if (col + 1 < c->ncols)
+        return lf_error(LF_EFORMAT, "%s:%lld:%lld: ragged row: %lld columns, expected %lld",
+                        c->path, (long long)line, (long long)col + 2, (long long)col + 1,
+                        (long long)c->ncols);
+    return LF_OK;
+}
+
+/* The first data row fixes the column count and so the label column. */
+static lf_status columns(csv_ctx *c, const char *b, const char *e, int label_col)
+{
+    c->ncols = 1;
+    for (const char *p = b; (p = memchr(p, c->delim, (size_t)(e - p))); p++) c->ncols++;
+    c->label = label_col == -1 ? c->ncols - 1 : label_col;
+    if (label_col >= c->ncols)
+        return lf_error(LF_EINVAL, "%s: label column %d out of range: the file has %lld columns",
+                        c->path, label_col, (long long)c->ncols);
+    if (c->ncols - (c->label >= 0) < 1)
+        return lf_error(LF_EFORMAT, "%s: no feature columns", c->path);
+    return LF_OK;
+}
+
+static int64_t count_rows(lf_lines it)
+{
+    int64_t n = 0;
+    const char *b, *e;
+    while (lf_lines_next(&it, &b, &e)) n += !lf_is_blank(b, e);
+    return n;
+}
+
+static lf_status parse_rows(const csv_ctx *c, lf_lines it, lf_dataset *ds, int64_t *raw)
+{
+    const char *b, *e;
+    for (int64_t i = 0; lf_lines_next(&it, &b, &e);) {
+        if (lf_is_blank(b, e)) continue;
+        lf_status s = row(c, b, e, it.lineno, ds->x + i * ds->d, raw ? raw + i : NULL);
+        if (s != LF_OK) return s;
+        i++;
+    }
+    return LF_OK;
+}
+
+static lf_status parse(csv_ctx *c, const char *text, size_t len, const lf_csv_opts *o,
+                       lf_dataset *out, int64_t **raw)
+{
+    lf_lines it, start;
+    const char *b, *e;
+    lf_lines_init(&it, text, len);
+    if (o->header) lf_lines_next(&it, &b, &e);
+    do {
+        start = it;
+        if (!lf_lines_next(&it, &b, &e)) return lf_error(LF_EFORMAT, "%s: no data rows", c->path);
+    } while (lf_is_blank(b, e));
+    lf_status s = columns(c, b, e, o->label_col);
+    if (s != LF_OK) return s;
+    int64_t n = count_rows(start);
+    lf_dataset ds;
+    s = lf_ds_alloc(&ds, n, c->ncols - (c->label >= 0), 0, c->path);
+    if (s != LF_OK) return s;
+    int64_t *r = c->label >= 0 ? malloc((size_t)n * sizeof *r) : NULL;
+    if (c->label >= 0 && !r) s = lf_error(LF_ENOMEM, "%s: cannot allocate %lld labels", c->path,
+                                          (long long)n);
+    if (s == LF_OK) s = parse_rows(c, start, &ds, r);
+    if (s != LF_OK) {
+        lf_dataset_release(&ds);
+        free(r);
+        return s;
+    }
+    snprintf(ds.name, sizeof ds.name, "%s", c->path);
+    *out = ds;
+    *raw = r;
+    return LF_OK;
+}
+
+static lf_status check_opts(const char *path, const lf_csv_opts *o, char *delim)
+{
+    *delim = o->delim ? o->delim : ',';
+    if (!strchr(",;|\t ", *delim))
+        return lf_error(LF_EINVAL, "%s: delimiter '%c' not supported (use , ; | tab or space)",
+                        path, *delim);
+    if (o->label_col < -2)
+        return lf_error(LF_EINVAL, "%s: label column %d: use >= 0, -1 (last) or -2 (none)", path,
+                        o->label_col);
+    return LF_OK;
+}
+
+lf_status lf_csv_read_raw(const char *path, const lf_csv_opts *o, lf_dataset *out, int64_t **raw)
+{
+    static const lf_csv_opts defaults = {0, -1, ','};
+    if (!path || !out || !raw) return lf_error(LF_EINVAL, "lf_read_csv: NULL argument");
+    if (!o) o = &defaults;
+    csv_ctx c = {path, ',', 0, -1};
+    lf_status s = check_opts(path, o, &c.delim);
+    unsigned char *text = NULL;
+    size_t len = 0;
+    if (s == LF_OK) s = lf_read_file(path, 1, &text, &len);
+    if (s != LF_OK) return s;
+    lf_c_numeric loc;
+    lf_c_numeric_begin(&loc);
+    s = parse(&c, (const char *)text, len, o, out, raw);
+    lf_c_numeric_end(&loc);
+    free(text);
+    return s;
+}
+
+lf_status lf_read_csv(const char *path, const lf_csv_opts *o, lf_dataset *out)
+{
+    lf_dataset ds;
+    int64_t *raw;
+    lf_status s = lf_csv_read_raw(path, o, &ds, &raw);
+    if (s != LF_OK) return s;
+    if (raw) s = lf_ds_set_labels(&ds, raw, NULL, NULL);
+    free(raw);
+    if (s != LF_OK) {
+        lf_dataset_release(&ds);
+        return s;
+    }
+    *out = ds;
+    return LF_OK;
+}

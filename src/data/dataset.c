@@ -1,0 +1,333 @@
+/* Datasets in memory: allocation, validation, subsets, splits, moments, loading by spec. */
+#include "reader.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Below this many floats a pass stays single-threaded: thread start-up would dominate. */
+#define PAR_MIN (1 << 16)
+
+size_t lf_dtype_size(lf_dtype t)
+{
+    switch (t) {
+    case LF_F32: case LF_I32: return 4;
+    case LF_F64: case LF_I64: return 8;
+    case LF_U8: return 1;
+    }
+    return 0;
+}
+
+void lf_dataset_release(lf_dataset *ds)
+{
+    if (!ds) return;
+    free(ds->x);
+    free(ds->y);
+    memset(ds, 0, sizeof *ds);
+}
+
+lf_status lf_ds_alloc(lf_dataset *ds, int64_t n, int64_t d, int labels, const char *what)
+{
+    int64_t nd, bytes;
+    if (n < 0 || d < 1 || lf_mul_overflows(n, d, &nd) ||
+        lf_mul_overflows(nd, (int64_t)sizeof(float), &bytes) || (uint64_t)bytes > SIZE_MAX)
+        return lf_error(LF_ENOMEM, "%s: %lld rows x %lld features overflow", what, (long long)n,
+                        (long long)d);
+    memset(ds, 0, sizeof *ds);
+    /* Zeroed (sparse readers rely on it; large blocks come zeroed from the OS for free); one
+     * spare element keeps an empty set from getting NULL. */
+    ds->x = calloc((size_t)bytes + sizeof(float), 1);
+    ds->y = labels ? malloc((size_t)n * sizeof(int32_t) + sizeof(int32_t)) : NULL;
+    if (!ds->x || (labels && !ds->y)) {
+        lf_dataset_release(ds);
+        return lf_error(LF_ENOMEM, "%s: cannot allocate %lld rows x %lld features", what,
+                        (long long)n, (long long)d);
+    }
+    ds->n = n;
+    ds->d = d;
+    ds->ndim = 1;
+    ds->shape[0] = d;
+    return LF_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void map_into(const int64_t *raw, int64_t n, const int64_t *keys, int64_t nk, int32_t *y)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t *k = bsearch(&raw[i], keys, (size_t)nk, sizeof *keys, cmp_i64);
+        y[i] = (int32_t)(k - keys);
+    }
+}
+
+static lf_status map_labels(const int64_t *a, int64_t na, const int64_t *b, int64_t nb,
+                            int32_t *ya, int32_t *yb, int32_t *n_classes)
+{
+    int64_t n = na + nb;
+    int64_t *keys = malloc((size_t)(n ? n : 1) * sizeof *keys);
+    if (!keys) return lf_error(LF_ENOMEM, "labels: cannot allocate %lld keys", (long long)n);
+    if (na) memcpy(keys, a, (size_t)na * sizeof *keys);
+    if (nb) memcpy(keys + na, b, (size_t)nb * sizeof *keys);
+    qsort(keys, (size_t)n, sizeof *keys, cmp_i64);
+    int64_t nk = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (nk == 0 || keys[nk - 1] != keys[i]) keys[nk++] = keys[i];
+    if (nk > INT32_MAX) {
+        free(keys);
+        return lf_error(LF_EFORMAT, "labels: %lld distinct values, too many classes",
+                        (long long)nk);
+    }
+    map_into(a, na, keys, nk, ya);
+    map_into(b, nb, keys, nk, yb);
+    free(keys);
+    *n_classes = (int32_t)nk;
+    return LF_OK;
+}
+
+lf_status lf_ds_set_labels(lf_dataset *tr, const int64_t *raw_tr, lf_dataset *te,
+                           const int64_t *raw_te)
+{
+    int64_t nte = te ? te->n : 0;
+    int32_t *ytr = malloc((size_t)tr->n * sizeof *ytr + sizeof *ytr);
+    int32_t *yte = malloc((size_t)nte * sizeof *yte + sizeof *yte);
+    int32_t nc = 0;
+    lf_status s = ytr && yte ? map_labels(raw_tr, tr->n, raw_te, nte, ytr, yte, &nc)
+                             : lf_error(LF_ENOMEM, "%s: cannot allocate labels", tr->name);
+    if (s != LF_OK) {
+        free(ytr);
+        free(yte);
+        return s;
+    }
+    free(tr->y);
+    tr->y = ytr;
+    tr->n_classes = nc;
+    if (te) {
+        free(te->y);
+        te->y = yte;
+        te->n_classes = nc;
+    } else {
+        free(yte);
+    }
+    return LF_OK;
+}
+
+static lf_status check_labels(const lf_dataset *ds)
+{
+    if (ds->n_classes < 1)
+        return lf_error(LF_EINVAL, "dataset %s: has labels but n_classes = %d", ds->name,
+                        ds->n_classes);
+    for (int64_t i = 0; i < ds->n; i++)
+        if (ds->y[i] < 0 || ds->y[i] >= ds->n_classes)
+            return lf_error(LF_EINVAL, "dataset %s: row %lld: label %d outside [0, %d)", ds->name,
+                            (long long)i, ds->y[i], ds->n_classes);
+    return LF_OK;
+}
+
+/* Finite check as one branch-free reduction; the slow search for the culprit runs only on failure. */
+static lf_status check_finite(const lf_dataset *ds)
+{
+    int64_t nd = ds->n * ds->d;
+    int bad = 0;
+#pragma omp parallel for simd schedule(static) reduction(| : bad) if (nd > PAR_MIN)
+    for (int64_t i = 0; i < nd; i++) bad |= !isfinite(ds->x[i]);
+    if (!bad) return LF_OK;
+    int64_t i = 0;
+    while (isfinite(ds->x[i])) i++;
+    return lf_error(LF_ENUMERIC, "dataset %s: row %lld, column %lld: non-finite feature %g",
+                    ds->name, (long long)(i / ds->d), (long long)(i % ds->d), (double)ds->x[i]);
+}
+
+lf_status lf_dataset_validate(const lf_dataset *ds)
+{
+    if (!ds) return lf_error(LF_EINVAL, "lf_dataset_validate: NULL dataset");
+    if (ds->n < 0 || ds->d < 1 || (ds->n > 0 && !ds->x))
+        return lf_error(LF_EINVAL, "dataset %s: bad size n=%lld d=%lld", ds->name,
+                        (long long)ds->n, (long long)ds->d);
+    if (ds->y) {
+        lf_status s = check_labels(ds);
+        if (s != LF_OK) return s;
+    }
+    return check_finite(ds);
+}
+
+static void copy_meta(const lf_dataset *src, lf_dataset *dst)
+{
+    dst->ndim = src->ndim;
+    memcpy(dst->shape, src->shape, sizeof dst->shape);
+    dst->n_classes = src->n_classes;
+    memcpy(dst->name, src->name, sizeof dst->name);
+}
+
+lf_status lf_dataset_subset(const lf_dataset *src, const int64_t *idx, int64_t m, lf_dataset *dst)
+{
+    if (!src || !dst || m < 0 || (m > 0 && !idx))
+        return lf_error(LF_EINVAL, "lf_dataset_subset: bad arguments (m = %lld)", (long long)m);
+    for (int64_t i = 0; i < m; i++)
+        if (idx[i] < 0 || idx[i] >= src->n)
+            return lf_error(LF_EINVAL, "dataset %s: subset index %lld at position %lld outside "
+                            "[0, %lld)", src->name, (long long)idx[i], (long long)i,
+                            (long long)src->n);
+    lf_dataset out;
+    lf_status s = lf_ds_alloc(&out, m, src->d, src->y != NULL, src->name);
+    if (s != LF_OK) return s;
+    copy_meta(src, &out);
+    const int64_t d = src->d;
+#pragma omp parallel for schedule(static) if (m * d > PAR_MIN)
+    for (int64_t i = 0; i < m; i++) {
+        memcpy(out.x + i * d, src->x + idx[i] * d, (size_t)d * sizeof(float));
+        if (out.y) out.y[i] = src->y[idx[i]];
+    }
+    *dst = out;
+    return LF_OK;
+}
+
+lf_status lf_dataset_split(const lf_dataset *src, double frac, uint64_t seed, lf_dataset *train,
+                           lf_dataset *val)
+{
+    if (!src || !train || !val || !(frac >= 0 && frac <= 1))
+        return lf_error(LF_EINVAL, "lf_dataset_split: fraction must be in [0, 1], got %g", frac);
+    int64_t n = src->n;
+    int64_t *perm = malloc((size_t)(n ? n : 1) * sizeof *perm);
+    if (!perm) return lf_error(LF_ENOMEM, "dataset %s: cannot allocate a permutation of %lld",
+                               src->name, (long long)n);
+    lf_rng r;
+    lf_rng_seed(&r, seed);
+    lf_rng_permutation(&r, perm, n);
+    int64_t n_val = (int64_t)llround(frac * (double)n);
+    lf_dataset tr, va;
+    lf_status s = lf_dataset_subset(src, perm, n - n_val, &tr);
+    if (s == LF_OK) {
+        s = lf_dataset_subset(src, perm + (n - n_val), n_val, &va);
+        if (s != LF_OK) lf_dataset_release(&tr);
+    }
+    free(perm);
+    if (s != LF_OK) return s;
+    *train = tr;
+    *val = va;
+    return LF_OK;
+}
+
+/* A feature whose spread is lost in float rounding counts as constant (std 1), so
+ * standardising never divides by noise. */
+static float safe_std(double mean, double var)
+{
+    double sd = sqrt(var);
+    return sd <= 1e-6 * fabs(mean) ? 1.0f : (float)sd;
+}
+
+/* Two passes (mean, then squared deviations) in double: no cancellation. */
+lf_status lf_dataset_moments(const lf_dataset *ds, float *mean, float *std)
+{
+    if (!ds || !mean || !std || ds->n < 1)
+        return lf_error(LF_EINVAL, "lf_dataset_moments: need a non-empty dataset");
+    const int64_t n = ds->n, d = ds->d;
+    double *m = calloc((size_t)d * 2, sizeof *m);
+    if (!m) return lf_error(LF_ENOMEM, "dataset %s: cannot allocate moments", ds->name);
+    double *v = m + d;
+    for (int64_t i = 0; i < n; i++) {
+        const float *x = ds->x + i * d;
+#pragma omp simd
+        for (int64_t j = 0; j < d; j++) m[j] += x[j];
+    }
+    for (int64_t j = 0; j < d; j++) m[j] /= (double)n;
+    for (int64_t i = 0; i < n; i++) {
+        const float *x = ds->x + i * d;
+#pragma omp simd
+        for (int64_t j = 0; j < d; j++) v[j] += (x[j] - m[j]) * (x[j] - m[j]);
+    }
+    for (int64_t j = 0; j < d; j++) {
+        mean[j] = (float)m[j];
+        std[j] = safe_std(m[j], v[j] / (double)n);
+    }
+    free(m);
+    return LF_OK;
+}
+
+void lf_dataset_standardize(lf_dataset *ds, const float *mean, const float *std)
+{
+    const int64_t n = ds->n, d = ds->d;
+#pragma omp parallel for schedule(static) if (n * d > PAR_MIN)
+    for (int64_t i = 0; i < n; i++) {
+        float *x = ds->x + i * d;
+#pragma omp simd
+        for (int64_t j = 0; j < d; j++) x[j] = (x[j] - mean[j]) / std[j];
+    }
+}
+
+/* A fixed number of chunks, each summed in order, then combined in order: the result does not
+ * depend on the thread count. */
+#define CHUNKS 64
+
+static double chunked_sum(const float *x, int64_t n, double shift, int squared)
+{
+    double part[CHUNKS];
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int c = 0; c < CHUNKS; c++) {
+        int64_t lo = n * c / CHUNKS, hi = n * (c + 1) / CHUNKS;
+        double s = 0;
+        if (squared) {
+#pragma omp simd reduction(+ : s)
+            for (int64_t i = lo; i < hi; i++) s += (x[i] - shift) * (x[i] - shift);
+        } else {
+#pragma omp simd reduction(+ : s)
+            for (int64_t i = lo; i < hi; i++) s += x[i];
+        }
+        part[c] = s;
+    }
+    double s = 0;
+    for (int c = 0; c < CHUNKS; c++) s += part[c];
+    return s;
+}
+
+void lf_dataset_scalar_moments(const lf_dataset *ds, float *mean, float *std)
+{
+    int64_t nd = ds->n * ds->d;
+    if (nd < 1) {
+        *mean = 0.0f;
+        *std = 1.0f;
+        return;
+    }
+    double m = chunked_sum(ds->x, nd, 0, 0) / (double)nd;
+    double var = chunked_sum(ds->x, nd, m, 1) / (double)nd;
+    *mean = (float)m;
+    *std = safe_std(m, var);
+}
+
+static lf_status check_pair(const lf_dataset *tr, const lf_dataset *te)
+{
+    if (tr->n < 1) return lf_error(LF_EFORMAT, "dataset %s: the training set is empty", tr->name);
+    lf_status s = lf_dataset_validate(tr);
+    if (s != LF_OK || te->n == 0) return s;
+    if (te->d != tr->d)
+        return lf_error(LF_EFORMAT, "dataset %s: test rows have %lld features, train rows %lld",
+                        tr->name, (long long)te->d, (long long)tr->d);
+    return lf_dataset_validate(te);
+}
+
+lf_status lf_dataset_load(const char *spec, lf_dataset *train, lf_dataset *test)
+{
+    if (!spec || !train) return lf_error(LF_EINVAL, "lf_dataset_load: NULL argument");
+    const lf_desc *desc;
+    void *cfg;
+    lf_status s = lf_spec_new(LF_KIND_DATASET, spec, &desc, &cfg);
+    if (s != LF_OK) return s;
+    lf_dataset tr = {0}, te = {0};
+    s = ((const lf_dataset_vt *)desc->impl)->load(cfg, &tr, &te);
+    free(cfg);
+    if (s == LF_OK) {
+        snprintf(tr.name, sizeof tr.name, "%s", desc->name);
+        snprintf(te.name, sizeof te.name, "%s:test", desc->name);
+        s = check_pair(&tr, &te);
+    }
+    if (s != LF_OK || !test) lf_dataset_release(&te);
+    if (s != LF_OK) {
+        lf_dataset_release(&tr);
+        return s;
+    }
+    *train = tr;
+    if (test) *test = te;
+    return LF_OK;
+}

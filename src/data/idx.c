@@ -1,0 +1,107 @@
+/* IDX files (MNIST / Fashion-MNIST): big-endian header, unsigned bytes, gzip or plain. */
+#include "reader.h"
+
+#include <string.h>
+
+#define IDX_UBYTE 0x08
+
+typedef struct idx_file {
+    const char *path;
+    unsigned char *buf;
+    size_t len;
+    int64_t dims[3];
+    const unsigned char *data;
+} idx_file;
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* Validates magic, dims and the data length against the file before anything trusts them. */
+static lf_status idx_header(idx_file *f, int ndim, const char *const *field)
+{
+    size_t head = 4 + 4 * (size_t)ndim;
+    uint32_t magic = f->len >= 4 ? be32(f->buf) : 0, want = IDX_UBYTE << 8 | (uint32_t)ndim;
+    if (f->len >= 4 && magic != want)
+        return lf_error(LF_EFORMAT, "%s: bad IDX magic 0x%08x, expected 0x%08x (unsigned bytes, "
+                        "%d dims)", f->path, magic, want, ndim);
+    if (f->len < head)
+        return lf_error(LF_EFORMAT, "%s: truncated IDX header (%zu bytes, need %zu)", f->path,
+                        f->len, head);
+    int64_t total = 1;
+    for (int i = 0; i < ndim; i++) {
+        f->dims[i] = be32(f->buf + 4 + 4 * i);
+        if (f->dims[i] == 0) return lf_error(LF_EFORMAT, "%s: header field \"%s\" is 0", f->path,
+                                             field[i]);
+        if (lf_mul_overflows(total, f->dims[i], &total))
+            return lf_error(LF_EFORMAT, "%s: header field \"%s\" = %lld overflows the size",
+                            f->path, field[i], (long long)f->dims[i]);
+    }
+    size_t have = f->len - head;
+    if ((uint64_t)total != have)
+        return lf_error(LF_EFORMAT, "%s: header field \"%s\" = %lld implies %lld data bytes, but "
+                        "the file holds %zu", f->path, field[0], (long long)f->dims[0],
+                        (long long)total, have);
+    f->data = f->buf + head;
+    return LF_OK;
+}
+
+static lf_status idx_open(idx_file *f, const char *path, int ndim, const char *const *field)
+{
+    memset(f, 0, sizeof *f);
+    f->path = path;
+    lf_status s = lf_read_file(path, 1, &f->buf, &f->len);
+    if (s == LF_OK) s = idx_header(f, ndim, field);
+    return s;
+}
+
+static void to_dataset(const idx_file *im, const idx_file *lb, lf_dataset *ds)
+{
+    const int64_t nd = ds->n * ds->d;
+    const unsigned char *p = im->data;
+    float *x = ds->x;
+    /* Division, not multiplication by 1/255, so values equal torchvision's ToTensor. */
+#pragma omp parallel for simd schedule(static) if (nd > (1 << 16))
+    for (int64_t i = 0; i < nd; i++) x[i] = (float)p[i] / 255.0f;
+    int32_t top = 0;
+    for (int64_t i = 0; i < ds->n; i++) {
+        ds->y[i] = lb->data[i];
+        if (ds->y[i] > top) top = ds->y[i];
+    }
+    ds->n_classes = top + 1;
+    ds->ndim = 3;
+    ds->shape[0] = 1;
+    ds->shape[1] = im->dims[1];
+    ds->shape[2] = im->dims[2];
+    snprintf(ds->name, sizeof ds->name, "idx");
+}
+
+static lf_status read_pair(const char *images_path, const char *labels_path, idx_file *im,
+                           idx_file *lb, lf_dataset *out)
+{
+    static const char *const im_fields[] = {"number of images", "rows", "columns"};
+    static const char *const lb_fields[] = {"number of labels"};
+    lf_status s = idx_open(im, images_path, 3, im_fields);
+    if (s == LF_OK) s = idx_open(lb, labels_path, 1, lb_fields);
+    if (s != LF_OK) return s;
+    if (im->dims[0] != lb->dims[0])
+        return lf_error(LF_EFORMAT, "%s holds %lld images but %s holds %lld labels", images_path,
+                        (long long)im->dims[0], labels_path, (long long)lb->dims[0]);
+    lf_dataset ds;
+    s = lf_ds_alloc(&ds, im->dims[0], im->dims[1] * im->dims[2], 1, images_path);
+    if (s != LF_OK) return s;
+    to_dataset(im, lb, &ds);
+    *out = ds;
+    return LF_OK;
+}
+
+lf_status lf_read_idx(const char *images_path, const char *labels_path, lf_dataset *out)
+{
+    if (!images_path || !labels_path || !out) return lf_error(LF_EINVAL, "lf_read_idx: NULL argument");
+    idx_file im = {0}, lb = {0};
+    lf_status s = read_pair(images_path, labels_path, &im, &lb, out);
+    free(im.buf);
+    free(lb.buf);
+    return s;
+}

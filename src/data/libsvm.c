@@ -1,0 +1,171 @@
+/* LIBSVM / SVMlight text: "label idx:val idx:val ... # comment", 1-based ascending indices.
+ * Pass 1 checks the structure and finds the rows and the largest index; pass 2 parses labels
+ * and values straight into the dense arrays. */
+#include "reader.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SHOW 40
+#define MAX_INDEX INT32_MAX
+
+typedef struct svm_ctx {
+    const char *path;
+    int64_t features; /* 0 = the largest index seen */
+    int64_t limit;    /* largest index allowed */
+    int64_t max_index;
+} svm_ctx;
+
+static int blank(char c) { return c == ' ' || c == '\t'; }
+
+static const char *token_end(const char *p, const char *e)
+{
+    while (p < e && !blank(*p)) p++;
+    return p;
+}
+
+static lf_status bad_token(const svm_ctx *c, int64_t line, const char *b, const char *e,
+                           const char *why)
+{
+    int len = e - b < SHOW ? (int)(e - b) : SHOW;
+    return lf_error(LF_EFORMAT, "%s:%lld: %s: '%.*s'", c->path, (long long)line, why, len, b);
+}
+
+/* Digits only: no sign, no blanks, no overflow past MAX_INDEX. */
+static int parse_index(const char *b, const char *e, int64_t *idx)
+{
+    int64_t v = 0;
+    if (b == e) return 0;
+    for (; b < e; b++) {
+        if (*b < '0' || *b > '9') return 0;
+        v = v * 10 + (*b - '0');
+        if (v > MAX_INDEX) return 0;
+    }
+    *idx = v;
+    return 1;
+}
+
+/* One "idx:val" token; with x != NULL (pass 2) the value is parsed and stored at x[idx-1]. */
+static lf_status feature(svm_ctx *c, int64_t line, const char *b, const char *e, int64_t *prev,
+                         float *x)
+{
+    const char *colon = memchr(b, ':', (size_t)(e - b));
+    int64_t idx;
+    if (!colon || !parse_index(b, colon, &idx) || idx < 1)
+        return bad_token(c, line, b, e, "expected index:value with an index in 1..2147483647");
+    if (idx <= *prev) return bad_token(c, line, b, e, "feature indices must be ascending");
+    if (idx > c->limit)
+        return lf_error(LF_EFORMAT, "%s:%lld: feature index %lld exceeds features=%lld", c->path,
+                        (long long)line, (long long)idx, (long long)c->limit);
+    if (colon + 1 == e || blank(colon[1])) return bad_token(c, line, b, e, "missing value");
+    *prev = idx;
+    if (idx > c->max_index) c->max_index = idx;
+    if (!x) return LF_OK;
+    double v;
+    if (!lf_parse_number(colon + 1, e, &v)) return bad_token(c, line, b, e, "not a number");
+    x[idx - 1] = (float)v;
+    if (!isfinite(x[idx - 1]))
+        return lf_error(LF_ENUMERIC, "%s:%lld: feature %lld: non-finite value '%.*s'", c->path,
+                        (long long)line, (long long)idx, (int)(e - colon - 1), colon + 1);
+    return LF_OK;
+}
+
+/* Returns LF_OK with *empty set for blank and comment-only lines. */
+static lf_status line(svm_ctx *c, int64_t ln, const char *b, const char *e, float *x,
+                      int64_t *label, int *empty)
+{
+    const char *hash = memchr(b, '#', (size_t)(e - b));
+    if (hash) e = hash;
+    while (b < e && blank(*b)) b++;
+    *empty = b == e;
+    if (*empty) return LF_OK;
+    const char *t = token_end(b, e);
+    if (label && !lf_parse_label(b, t, label))
+        return bad_token(c, ln, b, t, "label is not an integer");
+    int64_t prev = 0;
+    for (b = t; b < e; b = t) {
+        while (b < e && blank(*b)) b++;
+        if (b == e) break;
+        t = token_end(b, e);
+        lf_status s = feature(c, ln, b, t, &prev, x);
+        if (s != LF_OK) return s;
+    }
+    return LF_OK;
+}
+
+static lf_status pass(svm_ctx *c, const char *text, size_t len, lf_dataset *ds, int64_t *raw,
+                      int64_t *rows)
+{
+    lf_lines it;
+    const char *b, *e;
+    int empty;
+    int64_t n = 0;
+    lf_lines_init(&it, text, len);
+    while (lf_lines_next(&it, &b, &e)) {
+        float *x = ds ? ds->x + n * ds->d : NULL;
+        lf_status s = line(c, it.lineno, b, e, x, raw ? raw + n : NULL, &empty);
+        if (s != LF_OK) return s;
+        n += !empty;
+    }
+    *rows = n;
+    return LF_OK;
+}
+
+static lf_status parse(svm_ctx *c, const char *text, size_t len, lf_dataset *out, int64_t **raw)
+{
+    int64_t n;
+    lf_status s = pass(c, text, len, NULL, NULL, &n);
+    if (s != LF_OK) return s;
+    if (n == 0) return lf_error(LF_EFORMAT, "%s: no data rows", c->path);
+    lf_dataset ds;
+    int64_t d = c->features ? c->features : c->max_index;
+    s = lf_ds_alloc(&ds, n, d > 0 ? d : 1, 0, c->path);
+    if (s != LF_OK) return s;
+    int64_t *r = malloc((size_t)n * sizeof *r);
+    s = r ? pass(c, text, len, &ds, r, &n)
+          : lf_error(LF_ENOMEM, "%s: cannot allocate %lld labels", c->path, (long long)n);
+    if (s != LF_OK) {
+        lf_dataset_release(&ds);
+        free(r);
+        return s;
+    }
+    snprintf(ds.name, sizeof ds.name, "%s", c->path);
+    *out = ds;
+    *raw = r;
+    return LF_OK;
+}
+
+lf_status lf_libsvm_read_raw(const char *path, int64_t n_features, lf_dataset *out, int64_t **raw)
+{
+    if (!path || !out || !raw) return lf_error(LF_EINVAL, "lf_read_libsvm: NULL argument");
+    if (n_features < 0 || n_features > MAX_INDEX)
+        return lf_error(LF_EINVAL, "%s: features=%lld outside [0, %d]", path,
+                        (long long)n_features, MAX_INDEX);
+    unsigned char *text;
+    size_t len;
+    lf_status s = lf_read_file(path, 1, &text, &len);
+    if (s != LF_OK) return s;
+    svm_ctx c = {path, n_features, n_features ? n_features : MAX_INDEX, 0};
+    lf_c_numeric loc;
+    lf_c_numeric_begin(&loc);
+    s = parse(&c, (const char *)text, len, out, raw);
+    lf_c_numeric_end(&loc);
+    free(text);
+    return s;
+}
+
+lf_status lf_read_libsvm(const char *path, int64_t n_features, lf_dataset *out)
+{
+    lf_dataset ds;
+    int64_t *raw;
+    lf_status s = lf_libsvm_read_raw(path, n_features, &ds, &raw);
+    if (s != LF_OK) return s;
+    s = lf_ds_set_labels(&ds, raw, NULL, NULL);
+    free(raw);
+    if (s != LF_OK) {
+        lf_dataset_release(&ds);
+        return s;
+    }
+    *out = ds;
+    return LF_OK;
+}

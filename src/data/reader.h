@@ -1,0 +1,47 @@
+/* Helpers shared by the dataset readers and the named datasets (private to src/data). */
+#ifndef LF_DATA_READER_H
+#define LF_DATA_READER_H
+
+#include "internal.h"
+
+#include <locale.h>
+
+/* Allocates ds->x (n×d floats, zeroed) and, when `labels`, ds->y (n); sets n, d and the flat
+ * shape {d}. `what` names the source in the ENOMEM message. ds is zeroed first. */
+lf_status lf_ds_alloc(lf_dataset *ds, int64_t n, int64_t d, int labels, const char *what);
+
+/* Maps the raw labels of tr (and of te, when not NULL) jointly to 0..C-1 in sorted order of
+ * the distinct values, so a train and a test file agree on the class ids; allocates y and sets
+ * n_classes of both. */
+lf_status lf_ds_set_labels(lf_dataset *tr, const int64_t *raw_tr, lf_dataset *te,
+                           const int64_t *raw_te);
+
+/* Text readers before label mapping: out gets x (and y = NULL); *raw the n raw labels
+ * (malloc'd; NULL when the CSV has no label column). */
+lf_status lf_csv_read_raw(const char *path, const lf_csv_opts *o, lf_dataset *out, int64_t **raw);
+lf_status lf_libsvm_read_raw(const char *path, int64_t n_features, lf_dataset *out,
+                             int64_t **raw);
+
+/* Line cursor over a NUL-terminated text buffer; lines exclude "\n" / "\r\n". */
+typedef struct lf_lines {
+    const char *p, *end;
+    int64_t lineno; /* 1-based number of the line last returned */
+} lf_lines;
+void lf_lines_init(lf_lines *it, const char *text, size_t n);
+int lf_lines_next(lf_lines *it, const char **b, const char **e); /* 0 at the end */
+int lf_is_blank(const char *b, const char *e);                   /* only spaces/tabs */
+
+/* Parses [b, e) (surrounding blanks allowed) as one number with strtod. The byte at e must not
+ * continue a number (a delimiter, blank, newline or the buffer's NUL). 1 on success. */
+int lf_parse_number(const char *b, const char *e, double *v);
+/* Same, and the value must be an integer with |v| <= 2^53. */
+int lf_parse_label(const char *b, const char *e, int64_t *v);
+
+/* strtod in the C locale for the duration of a parse, whatever the program's locale. */
+typedef struct lf_c_numeric {
+    locale_t c, old;
+} lf_c_numeric;
+void lf_c_numeric_begin(lf_c_numeric *l);
+void lf_c_numeric_end(lf_c_numeric *l);
+
+#endif
