@@ -35,10 +35,11 @@ int cmd_train(int argc, char **argv)
     if (lf_dataset_load(data, &train, &test) != LF_OK) return cli_fail_status();
     lf_train_result r;
     lf_status s = lf_train(&o, &train, &test, &r, NULL);
+    int64_t n_test = test.n;
     lf_dataset_release(&train);
     lf_dataset_release(&test);
     if (s != LF_OK) return cli_fail_status();
-    if (test.n) printf("test accuracy: %.2f%%  (test loss %.4f)\n", 100 * r.test_acc, r.test_loss);
+    if (n_test) printf("test accuracy: %.2f%%  (test loss %.4f)\n", 100 * r.test_acc, r.test_loss);
     printf("trained %d epochs in %.1f s; wrote %s/{model.safetensors,metrics.jsonl,curves.svg,result.json}\n",
            r.epochs_done, r.seconds, o.out_dir);
     return CLI_OK;

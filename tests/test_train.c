@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,7 +49,7 @@ static void learns_and_reproduces(void **state)
     lf_dataset tr, te;
     blobs(&tr, 600, 1);
     blobs(&te, 300, 2);
-    const char *optims[3] = {"adamw:lr=1e-2", "lion:lr=1e-3", "sgd:lr=0.1,momentum=0.9"};
+    const char *optims[3] = {"adamw:lr=1e-2", "lion:lr=1e-2", "sgd:lr=0.1,momentum=0.9"};
     for (int k = 0; k < 3; k++) {
         lf_train_opts o = opts(optims[k], NULL);
         lf_train_result r1, r2;

@@ -91,12 +91,30 @@ static lf_status prepare_data(trainer *tr, const lf_dataset *train, const lf_dat
     return s;
 }
 
+/* mkdir -p */
+static lf_status make_dirs(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return lf_error(LF_EINVAL, "--out: path too long");
+    for (char *q = path + 1;; q++) {
+        if (*q != '/' && *q != '\0') continue;
+        char c = *q;
+        *q = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return lf_error(LF_EIO, "--out %s: cannot create directory %s: %s", dir, path,
+                            strerror(errno));
+        *q = c;
+        if (!c) return LF_OK;
+    }
+}
+
 static lf_status open_outputs(trainer *tr)
 {
     const char *dir = tr->o->out_dir;
     if (!dir) return LF_OK;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return lf_error(LF_EIO, "--out %s: cannot create directory: %s", dir, strerror(errno));
+    lf_status s = make_dirs(dir);
+    if (s != LF_OK) return s;
     char path[4096];
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
     tr->metrics = fopen(path, "w");
@@ -214,10 +232,13 @@ static lf_status run_epoch(trainer *tr, int epoch, lf_epoch_stats *e)
     e->samples_per_s = (double)d->n / e->seconds;
     e->lr = lf_optim_lr(tr->optim) * lf_schedule_at(tr->sched, tr->step - 1, tr->total_steps);
     if (tr->val.n) s = lf_evaluate(tr->model, tr->loss, &tr->val, 512, &e->val_acc, &e->val_loss, NULL);
-    if (tr->o->progress)
+    if (tr->o->progress && tr->val.n)
         lf_progress_end(&bar, "loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | %.0f samples/s",
                         e->train_loss, 100 * e->train_acc, e->val_loss, 100 * e->val_acc,
                         e->samples_per_s);
+    else if (tr->o->progress)
+        lf_progress_end(&bar, "loss %.4f acc %.2f%% | %.0f samples/s", e->train_loss,
+                        100 * e->train_acc, e->samples_per_s);
     return s;
 }
 
