@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "internal.h"
+#include "data/reader.h"
 
 #define FMNIST "/usr/share/datasets/fashion-mnist"
 
@@ -433,6 +433,47 @@ static void test_idx_bad(void **state)
     assert_int_equal(stat(gz.s, &st), 0);
     assert_int_equal(truncate(gz.s, st.st_size - 6), 0);
     expect_idx_error(gz.s, lb.s, LF_EFORMAT, gz.s, NULL);
+}
+
+/* ------------------------------------------------------------------ numbers */
+static void same_as_strtod(const char *text)
+{
+    double got = 0, want = strtod(text, NULL);
+    if (!lf_parse_number(text, text + strlen(text), &got)) fail_msg("'%s' rejected", text);
+    if (memcmp(&got, &want, sizeof got) != 0)
+        fail_msg("'%s': got %.17g, strtod says %.17g", text, got, want);
+}
+
+/* The fast path must give bit for bit what strtod gives, and refuse what strtod refuses. */
+static void test_parse_number(void **state)
+{
+    (void)state;
+    static const char *const fixed[] = {
+        "0", "-0", "+0", "0.0", "-0.000", "1.", ".5", "-.5", "1e5", "1E-5", "1e+22", "1e23",
+        "1e-22", "1e-23", "123456789012345", "1234567890123456", "0.1", "0.3", "9007199254740993",
+        "0.000000000000000000000000001", "0e999", "4.9406564584124654e-324", "1.7976931348623157e308",
+        "2.2250738585072014e-308", "0x1p3", "inf", "-Infinity", "000123.4500", "7e0000000000001",
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) same_as_strtod(fixed[i]);
+    lf_rng r;
+    lf_rng_seed(&r, 9);
+    char buf[64];
+    for (int i = 0; i < 200000; i++) {
+        double v = ldexp(lf_rng_uniform(&r) - 0.5, (int)lf_rng_below(&r, 200) - 100);
+        int prec = 1 + (int)lf_rng_below(&r, 17);
+        snprintf(buf, sizeof buf, i % 2 ? "%.*g" : "%.*f", prec, v);
+        same_as_strtod(buf);
+    }
+    static const char *const bad[] = {"", " ", ".", "-", "+", "1e", "1e+", "1e5x", "1.2.3",
+                                      "--1", "1-", "e5", "1 2", "0x", "1,5"};
+    double v;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (lf_parse_number(bad[i], bad[i] + strlen(bad[i]), &v)) fail_msg("'%s' accepted", bad[i]);
+    int64_t lab;
+    static const char *const labels[] = {"-12", "+3.0", "2.5", "1e300"};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(lf_parse_label(labels[i], labels[i] + strlen(labels[i]), &lab), i < 2);
+    assert_int_equal(lab, 3);
 }
 
 /* ------------------------------------------------------------------ csv */
@@ -916,7 +957,8 @@ int main(void)
         cmocka_unit_test(test_write_atomic),   cmocka_unit_test(test_read_file),
         cmocka_unit_test(test_npy_roundtrip),  cmocka_unit_test(test_npy_numpy_fixtures),
         cmocka_unit_test(test_npy_bad),        cmocka_unit_test(test_idx_read),
-        cmocka_unit_test(test_idx_bad),        cmocka_unit_test(test_csv_read),
+        cmocka_unit_test(test_idx_bad),        cmocka_unit_test(test_parse_number),
+        cmocka_unit_test(test_csv_read),
         cmocka_unit_test(test_csv_bad),        cmocka_unit_test(test_libsvm_read),
         cmocka_unit_test(test_libsvm_bad),     cmocka_unit_test(test_validate),
         cmocka_unit_test(test_subset_split),   cmocka_unit_test(test_moments),

@@ -31,8 +31,9 @@ void lf_lines_init(lf_lines *it, const char *text, size_t n);
 int lf_lines_next(lf_lines *it, const char **b, const char **e); /* 0 at the end */
 int lf_is_blank(const char *b, const char *e);                   /* only spaces/tabs */
 
-/* Parses [b, e) (surrounding blanks allowed) as one number with strtod. The byte at e must not
- * continue a number (a delimiter, blank, newline or the buffer's NUL). 1 on success. */
+/* Parses [b, e) (surrounding blanks allowed) as one number, to the double strtod gives (plain
+ * decimals take an exact fast path). The byte at e must not continue a number (a delimiter,
+ * blank, newline or the buffer's NUL). 1 on success. */
 int lf_parse_number(const char *b, const char *e, double *v);
 /* Same, and the value must be an integer with |v| <= 2^53. */
 int lf_parse_label(const char *b, const char *e, int64_t *v);
