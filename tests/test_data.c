@@ -289,6 +289,8 @@ static void test_npy_bad(void **state)
 
     expect_npy_dict_error(ok, 8, "short data");
     expect_npy_dict_error(ok, 48, "trailing data");
+    expect_npy_dict_error("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000,), }", 40,
+                          "short data: the shape needs 4000000000 bytes");
     expect_npy_dict_error("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, "
                           "4294967296, 4294967296), }", 0, "shape overflows");
     expect_npy_dict_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1152921504606846976,"

@@ -32,7 +32,7 @@ int lf_is_blank(const char *b, const char *e)
     return b == e;
 }
 
-/* Digits into m (at most 15 significant ones, so m stays an exact double); 0 when more. */
+/* Digits into m (at most 15 significant ones, so m stays an exact double); NULL when more. */
 static const char *digits(const char *p, const char *e, uint64_t *m, int *nd, int *any)
 {
     for (; p < e && (unsigned)(*p - '0') < 10; p++) {
