@@ -18,7 +18,7 @@ bench: all
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	  build-essential cmake pkg-config libopenblas-dev libcmocka-dev zlib1g-dev libcjson-dev \
+	  build-essential cmake pkg-config libopenblas-openmp-dev libcmocka-dev zlib1g-dev libcjson-dev \
 	  dataset-fashion-mnist python3-numpy
 
 # Also PyTorch 1.13, for regenerating test fixtures (tests/gen_fixtures_*.py) and for bench/.
