@@ -455,6 +455,47 @@ static void self_blas(char *out, size_t cap)
     if (f) fclose(f);
 }
 
+/* CPU seconds all processes spent busy (user, nice, system, irq, softirq, steal) since boot. */
+static double machine_busy_s(void)
+{
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    int got = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                         &v[3], &v[4], &v[5], &v[6], &v[7]) : 0;
+    if (f) fclose(f);
+    if (got != 8) return NAN;
+    return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of this process and its waited-for children. */
+static double own_busy_s(void)
+{
+    struct rusage s, c;
+    getrusage(RUSAGE_SELF, &s);
+    getrusage(RUSAGE_CHILDREN, &c);
+    double t = 0;
+    const struct timeval *tv[] = {&s.ru_utime, &s.ru_stime, &c.ru_utime, &c.ru_stime};
+    for (int i = 0; i < 4; i++) t += (double)tv[i]->tv_sec + 1e-6 * (double)tv[i]->tv_usec;
+    return t;
+}
+
+typedef struct noise {
+    double wall, machine, own;
+} noise;
+
+static noise noise_begin(void) { return (noise){lf_now(), machine_busy_s(), own_busy_s()}; }
+
+/* The CPU time other processes took while we measured: the figure to judge a run's noise by. */
+static void print_noise(noise n0)
+{
+    double wall = lf_now() - n0.wall;
+    double other = machine_busy_s() - n0.machine - (own_busy_s() - n0.own);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    other = fmax(other, 0);
+    printf("\nbackground load: other processes used %.1f CPU-s during the %.0f s run (%.0f%% of %ld "
+           "CPUs)\n", other, wall, 100 * other / (wall * (double)cpus), cpus);
+}
+
 /* sysfs rather than sysconf for the L3 size: under a hypervisor glibc may report the host's. */
 static void first_line(const char *path, char *out, size_t cap)
 {
@@ -575,6 +616,7 @@ static int run_kernels(const config *c)
     list_text(&c->threads, ",", threads, sizeof threads);
     fprintf(stderr, "lf_bench: measuring lossforge (sizes %s, threads %s, %d reps) ...\n", sizes,
             threads, c->reps);
+    noise n0 = noise_begin();
     if (!measure_triad(c, &r) || !measure_optims(c, &r) || !measure_ce(c, &r)) return 1;
     if (c->torch) measure_torch(c, &tr);
     printf("lf_bench --sizes %s --threads %s --reps %d\n", sizes, threads, c->reps);
@@ -583,6 +625,7 @@ static int run_kernels(const config *c)
     print_triad(c, &r);
     print_optims(c, &r, &tr);
     print_ce(c, &r, &tr);
+    print_noise(n0);
     return 0;
 }
 
@@ -707,6 +750,7 @@ static int run_mlp(const config *c)
     char blas[1024] = "";
     int missing = 0, fails = 0;
     mlp_side lf[MAX_LIST], pt[MAX_LIST];
+    noise n0 = noise_begin();
     for (int j = 0; j < c->threads.n; j++) {
         fprintf(stderr, "lf_bench: MLP training, %lld thread(s) ...\n", (long long)c->threads.v[j]);
         lf[j] = mlp_lossforge(c, (int)c->threads.v[j], &ch);
@@ -726,6 +770,7 @@ static int run_mlp(const config *c)
     if (!c->torch) printf("torch: skipped (--no-torch)\n");
     else if (missing) printf("torch: not installed (make deps-dev)\n");
     else printf("torch BLAS: %s\n", blas);
+    print_noise(n0);
     return fails ? 1 : 0;
 }
 
