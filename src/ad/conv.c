@@ -54,33 +54,70 @@ static int thread_id(void)
 #endif
 }
 
-/* The input pixel read by column row (c, kh, kw) at output (oh, ow); -1 in the padding. The
- * same walk serves im2col (gather) and col2im (scatter-add). */
-#define COL_WALK(g, BODY)                                                                      \
-    for (int64_t c = 0; c < (g)->c; c++)                                                       \
-        for (int64_t kh = 0; kh < (g)->kh; kh++)                                               \
-            for (int64_t kw = 0; kw < (g)->kw; kw++) {                                         \
-                int64_t row = (c * (g)->kh + kh) * (g)->kw + kw;                               \
-                for (int64_t oh = 0; oh < (g)->oh; oh++) {                                     \
-                    int64_t ih = oh * (g)->s - (g)->p + kh;                                    \
-                    int64_t at = row * (g)->ohw + oh * (g)->ow;                                \
-                    for (int64_t ow = 0; ow < (g)->ow; ow++, at++) {                           \
-                        int64_t iw = ow * (g)->s - (g)->p + kw;                                \
-                        int inside = ih >= 0 && ih < (g)->h && iw >= 0 && iw < (g)->w;         \
-                        int64_t src = (c * (g)->h + ih) * (g)->w + iw;                         \
-                        BODY;                                                                  \
-                    }                                                                          \
-                }                                                                              \
+/* The output columns ow whose input column iw = ow*s - p + kw falls inside the image. */
+static void inside_cols(const geom *g, int64_t kw, int64_t *lo, int64_t *hi)
+{
+    int64_t a = g->p - kw, b = g->w + g->p - kw; /* need a <= ow*s < b */
+    *lo = a > 0 ? (a + g->s - 1) / g->s : 0;
+    *hi = b > 0 ? (b + g->s - 1) / g->s : 0;
+    if (*hi > g->ow) *hi = g->ow;
+    if (*lo > *hi) *lo = *hi;
+}
+
+/* Strided copy / add of n floats; the stride-1 case (the common one) vectorises. */
+static inline void gather(float *restrict dst, const float *restrict src, int64_t n, int64_t s)
+{
+    if (s == 1)
+        for (int64_t i = 0; i < n; i++) dst[i] = src[i];
+    else
+        for (int64_t i = 0; i < n; i++) dst[i] = src[i * s];
+}
+
+static inline void scatter_add(float *restrict dst, const float *restrict src, int64_t n,
+                               int64_t s)
+{
+    if (s == 1)
+        for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+    else
+        for (int64_t i = 0; i < n; i++) dst[i * s] += src[i];
+}
+
+/* Walks column rows (c, kh, kw) x output rows oh: im2col gathers x into col (padding as 0);
+ * with scatter set, col2im adds col back into x. Each segment's in-image span is computed once,
+ * so the inner loops carry no bounds tests. */
+static inline void col_walk(const geom *g, float *x, float *col, int scatter)
+{
+    for (int64_t c = 0; c < g->c; c++)
+        for (int64_t kh = 0; kh < g->kh; kh++)
+            for (int64_t kw = 0; kw < g->kw; kw++) {
+                int64_t lo, hi;
+                inside_cols(g, kw, &lo, &hi);
+                float *seg = col + ((c * g->kh + kh) * g->kw + kw) * g->ohw;
+                for (int64_t oh = 0; oh < g->oh; oh++, seg += g->ow) {
+                    int64_t ih = oh * g->s - g->p + kh;
+                    int in_rows = ih >= 0 && ih < g->h;
+                    int64_t a = in_rows ? lo : 0, b = in_rows ? hi : 0; /* else all padding */
+                    /* pixel (ih, iw = a*s - p + kw), the first one inside */
+                    float *px = in_rows ? x + (c * g->h + ih) * g->w + a * g->s - g->p + kw : x;
+                    if (scatter) {
+                        scatter_add(px, seg + a, b - a, g->s);
+                        continue;
+                    }
+                    for (int64_t ow = 0; ow < a; ow++) seg[ow] = 0.0f;
+                    gather(seg + a, px, b - a, g->s);
+                    for (int64_t ow = b; ow < g->ow; ow++) seg[ow] = 0.0f;
+                }
             }
+}
 
 static void im2col(const geom *g, const float *x, float *col)
 {
-    COL_WALK(g, col[at] = inside ? x[src] : 0.0f)
+    col_walk(g, (float *)x, col, 0); /* gathers only: x is not written */
 }
 
 static void col2im(const geom *g, const float *col, float *dx)
 {
-    COL_WALK(g, if (inside) dx[src] += col[at])
+    col_walk(g, dx, (float *)col, 1); /* scatters only: col is not written */
 }
 
 static float *arena_floats(lf_tape *t, int64_t n, int zero)
