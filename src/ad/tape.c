@@ -139,6 +139,7 @@ lf_tensor *lf_tape_wrap(lf_tape *t, float *data, int ndim, const int64_t *shape)
 
 float *lf_tensor_grad(lf_tape *t, lf_tensor *x)
 {
+    if (!x) return NULL;
     if (!x->grad) {
         x->grad = lf_arena_calloc(t->arena, (size_t)x->size * sizeof(float));
         if (!x->grad)
