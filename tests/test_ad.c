@@ -191,9 +191,9 @@ static void gradcheck_every_op(void **state)
         assert_non_null(x);
         if (g->c->spaced) fill_spaced(x, n, 100 + (uint64_t)k);
         else tu_fill_uniform(x, n, -2, 2, 100 + (uint64_t)k);
+        print_message("gradcheck %-24s %4lld inputs", g->c->name, (long long)n);
         double err = tu_gradcheck(objective, g, x, n, 1e-2, 1e-3);
-        print_message("gradcheck %-24s %4lld inputs  worst rel err %.2e\n", g->c->name,
-                      (long long)n, err);
+        print_message("  worst rel err %.2e\n", err);
         free(x);
     }
     lf_tape_free(g->t);
