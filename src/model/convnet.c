@@ -1,11 +1,11 @@
 /* Small convolutional network for images: two [conv k×k (same padding) -> act -> maxpool 2]
- * blocks, then a linear head on the flattened feature map. */
+ * blocks, then an optional hidden linear layer and the linear head. */
 #include "internal.h"
 
 #include <stddef.h>
 
 typedef struct convnet_cfg {
-    int64_t c1, c2, k;
+    int64_t c1, c2, k, hidden;
     int act;
     double dropout;
 } convnet_cfg;
@@ -25,8 +25,10 @@ static lf_status convnet_build(lf_model *m, lf_rng *rng)
         return lf_error(LF_EINVAL, "model \"convnet\": images of %lldx%lld are smaller than 4x4",
                         (long long)m->in_shape[1], (long long)m->in_shape[2]);
     int64_t w1[4] = {c->c1, m->in_shape[0], c->k, c->k}, w2[4] = {c->c2, c->c1, c->k, c->k};
-    int64_t head[2] = {m->n_out, c->c2 * h * w};
+    int64_t flat = c->c2 * h * w, fc[2] = {c->hidden, flat};
+    int64_t head[2] = {m->n_out, c->hidden ? c->hidden : flat};
     if (lf_model_add_layer(m, "conv1", 4, w1) < 0 || lf_model_add_layer(m, "conv2", 4, w2) < 0 ||
+        (c->hidden && lf_model_add_layer(m, "fc", 2, fc) < 0) ||
         lf_model_add_layer(m, "out", 2, head) < 0)
         return LF_EINVAL;
     return LF_OK;
@@ -44,8 +46,10 @@ static lf_tensor *convnet_forward(lf_model *m, lf_tape *t, lf_tensor *x)
         h = lf_maxpool2d(t, h, 2, 2);
     }
     h = lf_flatten(t, h);
+    if (c->hidden) h = lf_activation(t, c->act, lf_linear(t, h, &p[4], &p[5]));
     if (c->dropout > 0) h = lf_dropout(t, h, (float)c->dropout);
-    return lf_linear(t, h, &p[4], &p[5]);
+    int head = c->hidden ? 6 : 4;
+    return lf_linear(t, h, &p[head], &p[head + 1]);
 }
 
 static const lf_model_vt convnet_vt = {convnet_build, convnet_forward, NULL};
@@ -57,7 +61,9 @@ static const lf_param_desc convnet_params[] = {
      offsetof(convnet_cfg, c2)},
     {"k", LF_PT_INT, 3, 1, 15, 0, NULL, "kernel size (odd; same padding)",
      offsetof(convnet_cfg, k)},
-    {"act", LF_PT_ENUM, 0, 0, 0, 0, LF_ACT_CHOICES, "activation after each conv",
+    {"hidden", LF_PT_INT, 128, 0, 1 << 20, 0, NULL, "width of the hidden linear layer (0 = none)",
+     offsetof(convnet_cfg, hidden)},
+    {"act", LF_PT_ENUM, 0, 0, 0, 0, LF_ACT_CHOICES, "activation after each conv and the hidden layer",
      offsetof(convnet_cfg, act)},
     {"dropout", LF_PT_FLOAT, 0, 0, 1, LF_OPEN_MAX, NULL, "dropout before the linear head",
      offsetof(convnet_cfg, dropout)},
