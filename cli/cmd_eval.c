@@ -24,12 +24,11 @@ static int evaluate(lf_model *m, const float *norm, lf_dataset *ds, const char *
     if (ds->d != d)
         return cli_fail("%s expects rows of %lld values, dataset \"%s\" has %lld", path,
                         (long long)d, ds->name, (long long)ds->d);
-    lf_dataset_standardize(ds, norm, norm + d);
     int64_t k = lf_model_n_out(m);
     int64_t *conf = calloc((size_t)(k * k), sizeof *conf);
     double acc;
     if (!conf) return cli_fail("out of memory");
-    lf_status s = lf_evaluate(m, NULL, ds, 512, &acc, NULL, conf);
+    lf_status s = lf_evaluate(m, NULL, ds, NULL, 0, norm, 512, &acc, NULL, conf);
     if (s == LF_OK) {
         printf("accuracy: %.2f%% (%lld rows of %s)\n", 100 * acc, (long long)ds->n, ds->name);
         print_confusion(conf, k);

@@ -310,13 +310,17 @@ typedef struct lf_dataset {
     int64_t d;                 /* features per row (product of shape) */
     int ndim;                  /* per-sample shape, e.g. {1,28,28} or {d} */
     int64_t shape[3];
-    float *x;                  /* n×d */
+    float *x;                  /* n×d features, or NULL when they are stored as bytes in x8 */
+    uint8_t *x8;               /* n×d pixels standing for x = x8 / 255 (a quarter of the memory) */
     int32_t *y;                /* n labels in [0, n_classes), or NULL */
     int32_t n_classes;
     char name[128];
 } lf_dataset;
 
-void lf_dataset_release(lf_dataset *ds); /* frees x and y; zeroes the struct */
+void lf_dataset_release(lf_dataset *ds); /* frees x, x8 and y; zeroes the struct */
+/* Row i as floats (converting bytes), then standardised with norm = {mean[d], std[d]} when
+ * norm != NULL. */
+void lf_dataset_row(const lf_dataset *ds, int64_t i, const float *norm, float *out);
 /* Checks labels in range and features finite; errors name the row and column. */
 lf_status lf_dataset_validate(const lf_dataset *ds);
 /* Copies rows idx[0..m) of src into dst. */
@@ -326,7 +330,8 @@ lf_status lf_dataset_split(const lf_dataset *src, double frac, uint64_t seed, lf
                            lf_dataset *val);
 /* Per-feature mean and std (std of a constant feature taken as 1) from ds, d floats each. */
 lf_status lf_dataset_moments(const lf_dataset *ds, float *mean, float *std);
-void lf_dataset_standardize(lf_dataset *ds, const float *mean, const float *std);
+/* In place; byte-stored features are converted to floats first (x8 freed). */
+lf_status lf_dataset_standardize(lf_dataset *ds, const float *mean, const float *std);
 /* Scalar (all-feature) mean/std: the usual normalisation for images. */
 void lf_dataset_scalar_moments(const lf_dataset *ds, float *mean, float *std);
 
@@ -437,10 +442,12 @@ void lf_train_opts_default(lf_train_opts *o);
 lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dataset *test,
                    lf_train_result *res, lf_model **model_out);
 
-/* Accuracy and mean loss of a model on a dataset; confusion (C×C, may be NULL) counts
- * [true][pred]. */
-lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, int64_t batch,
-                      double *acc, double *mean_loss, int64_t *confusion);
+/* Accuracy and mean loss (loss may be NULL) of a model on rows[0..nrows) of a dataset (rows
+ * NULL = all), standardised with norm (2*d floats, may be NULL); confusion (C×C, may be NULL)
+ * counts [true][pred]. */
+lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, const int64_t *rows,
+                      int64_t nrows, const float *norm, int64_t batch, double *acc,
+                      double *mean_loss, int64_t *confusion);
 
 /* Model files: weights, the input standardisation (norm.mean, norm.std: d floats each, passed
  * as one array of 2*d) and "__metadata__" {format, model spec, in_shape, n_out}. Load returns

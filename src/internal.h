@@ -155,8 +155,10 @@ void lf_vexp(float *y, const float *x, int64_t n);
 /* ------------------------------------------------------------------ learning */
 /* Rows of logits whose argmax equals the label (first max wins, as torch.argmax). */
 int64_t lf_count_correct(const float *logits, int64_t n, int64_t k, const int32_t *y);
-/* Copies rows idx[0..m) of ds into x (m×d) and y (m, when ds->y and y are non-NULL). */
-void lf_gather_rows(const lf_dataset *ds, const int64_t *idx, int64_t m, float *x, int32_t *y);
+/* Rows idx[0..m) of ds, standardised with norm (may be NULL), into x (m×d) and their labels
+ * into y (when ds->y and y are non-NULL). */
+void lf_gather_rows(const lf_dataset *ds, const int64_t *idx, int64_t m, const float *norm,
+                    float *x, int32_t *y);
 /* Writes s as a JSON string literal (with quotes) to f. */
 void lf_json_string(FILE *f, const char *s);
 

@@ -379,9 +379,25 @@ static void test_idx_read(void **state)
         assert_int_equal(ds.shape[1], 2);
         assert_int_equal(ds.shape[2], 2);
         assert_int_equal(ds.n_classes, 3);
-        for (int i = 0; i < 12; i++) assert_true(ds.x[i] == (float)(i * 20 % 256) / 255.0f);
+        assert_null(ds.x); /* pixels stay bytes */
+        for (int i = 0; i < 12; i++) assert_int_equal(ds.x8[i], i * 20 % 256);
+        float row[4];
+        lf_dataset_row(&ds, 2, NULL, row);
+        for (int j = 0; j < 4; j++) assert_true(row[j] == (float)((8 + j) * 20 % 256) / 255.0f);
         for (int i = 0; i < 3; i++) assert_int_equal(ds.y[i], lab[i]);
         TU_OK(lf_dataset_validate(&ds));
+        /* Byte moments (a histogram) equal the moments of the same data as floats. */
+        float m8, s8, mf, sf, fm8[4], fs8[4], fmf[4], fsf[4];
+        const float zero[4] = {0, 0, 0, 0}, one[4] = {1, 1, 1, 1};
+        lf_dataset_scalar_moments(&ds, &m8, &s8);
+        TU_OK(lf_dataset_moments(&ds, fm8, fs8));
+        TU_OK(lf_dataset_standardize(&ds, zero, one));
+        assert_null(ds.x8);
+        lf_dataset_scalar_moments(&ds, &mf, &sf);
+        TU_OK(lf_dataset_moments(&ds, fmf, fsf));
+        assert_true(fabsf(m8 - mf) < 1e-6f && fabsf(s8 - sf) < 1e-6f);
+        tu_assert_close(fm8, fmf, 4, 1e-6, 0, "per-feature mean");
+        tu_assert_close(fs8, fsf, 4, 1e-6, 0, "per-feature std");
         lf_dataset_release(&ds);
         assert_null(ds.x);
     }
@@ -947,7 +963,7 @@ static void test_fmnist_real(void **state)
     lf_dataset_scalar_moments(&tr, &mean, &std);
     assert_true(fabs(mean - 72.94035223214286 / 255.0) < 1e-5); /* NumPy's mean of the bytes */
     double s0 = 0;
-    for (int j = 0; j < 784; j++) s0 += tr.x[j] * 255.0;
+    for (int j = 0; j < 784; j++) s0 += tr.x8[j];
     assert_true(fabs(s0 - 76247.0) < 0.05); /* pixel sum of image 0 */
     lf_dataset_release(&tr);
     lf_dataset_release(&te);

@@ -21,23 +21,44 @@ void lf_dataset_release(lf_dataset *ds)
 {
     if (!ds) return;
     free(ds->x);
+    free(ds->x8);
     free(ds->y);
     memset(ds, 0, sizeof *ds);
 }
 
-lf_status lf_ds_alloc(lf_dataset *ds, int64_t n, int64_t d, int labels, const char *what)
+void lf_dataset_row(const lf_dataset *ds, int64_t i, const float *norm, float *out)
 {
-    int64_t nd, bytes;
-    if (n < 0 || d < 1 || lf_mul_overflows(n, d, &nd) ||
-        lf_mul_overflows(nd, (int64_t)sizeof(float), &bytes) || (uint64_t)bytes > SIZE_MAX)
+    const int64_t d = ds->d;
+    if (ds->x8) {
+        const uint8_t *p = ds->x8 + i * d;
+        /* Division, not multiplication by 1/255, so values equal torchvision's ToTensor. */
+#pragma omp simd
+        for (int64_t j = 0; j < d; j++) out[j] = (float)p[j] / 255.0f;
+    } else {
+        memcpy(out, ds->x + i * d, (size_t)d * sizeof *out);
+    }
+    if (!norm) return;
+    const float *mean = norm, *std = norm + d;
+#pragma omp simd
+    for (int64_t j = 0; j < d; j++) out[j] = (out[j] - mean[j]) / std[j];
+}
+
+static lf_status ds_alloc(lf_dataset *ds, int64_t n, int64_t d, int labels, int as_bytes,
+                          const char *what)
+{
+    int64_t nd, bytes, elem = as_bytes ? 1 : (int64_t)sizeof(float);
+    if (n < 0 || d < 1 || lf_mul_overflows(n, d, &nd) || lf_mul_overflows(nd, elem, &bytes) ||
+        (uint64_t)bytes > SIZE_MAX)
         return lf_error(LF_ENOMEM, "%s: %lld rows x %lld features overflow", what, (long long)n,
                         (long long)d);
     memset(ds, 0, sizeof *ds);
     /* Zeroed (sparse readers rely on it; large blocks come zeroed from the OS for free); one
      * spare element keeps an empty set from getting NULL. */
-    ds->x = calloc((size_t)bytes + sizeof(float), 1);
+    void *x = calloc((size_t)bytes + sizeof(float), 1);
+    if (as_bytes) ds->x8 = x;
+    else ds->x = x;
     ds->y = labels ? malloc((size_t)n * sizeof(int32_t) + sizeof(int32_t)) : NULL;
-    if (!ds->x || (labels && !ds->y)) {
+    if (!x || (labels && !ds->y)) {
         lf_dataset_release(ds);
         return lf_error(LF_ENOMEM, "%s: cannot allocate %lld rows x %lld features", what,
                         (long long)n, (long long)d);
@@ -47,6 +68,16 @@ lf_status lf_ds_alloc(lf_dataset *ds, int64_t n, int64_t d, int labels, const ch
     ds->ndim = 1;
     ds->shape[0] = d;
     return LF_OK;
+}
+
+lf_status lf_ds_alloc(lf_dataset *ds, int64_t n, int64_t d, int labels, const char *what)
+{
+    return ds_alloc(ds, n, d, labels, 0, what);
+}
+
+lf_status lf_ds_alloc_bytes(lf_dataset *ds, int64_t n, int64_t d, int labels, const char *what)
+{
+    return ds_alloc(ds, n, d, labels, 1, what);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -129,6 +160,7 @@ static lf_status check_labels(const lf_dataset *ds)
 /* Finite check as one branch-free reduction; the slow search for the culprit runs only on failure. */
 static lf_status check_finite(const lf_dataset *ds)
 {
+    if (ds->x8) return LF_OK;
     int64_t nd = ds->n * ds->d;
     int bad = 0;
 #pragma omp parallel for simd schedule(static) reduction(| : bad) if (nd > PAR_MIN)
@@ -143,7 +175,7 @@ static lf_status check_finite(const lf_dataset *ds)
 lf_status lf_dataset_validate(const lf_dataset *ds)
 {
     if (!ds) return lf_error(LF_EINVAL, "lf_dataset_validate: NULL dataset");
-    if (ds->n < 0 || ds->d < 1 || (ds->n > 0 && !ds->x))
+    if (ds->n < 0 || ds->d < 1 || (ds->n > 0 && !ds->x && !ds->x8))
         return lf_error(LF_EINVAL, "dataset %s: bad size n=%lld d=%lld", ds->name,
                         (long long)ds->n, (long long)ds->d);
     if (ds->y) {
@@ -171,13 +203,16 @@ lf_status lf_dataset_subset(const lf_dataset *src, const int64_t *idx, int64_t m
                             "[0, %lld)", src->name, (long long)idx[i], (long long)i,
                             (long long)src->n);
     lf_dataset out;
-    lf_status s = lf_ds_alloc(&out, m, src->d, src->y != NULL, src->name);
+    lf_status s = ds_alloc(&out, m, src->d, src->y != NULL, src->x8 != NULL, src->name);
     if (s != LF_OK) return s;
     copy_meta(src, &out);
     const int64_t d = src->d;
+    const size_t row = (size_t)d * (src->x8 ? 1 : sizeof(float));
+    unsigned char *dst_x = out.x8 ? out.x8 : (unsigned char *)out.x;
+    const unsigned char *src_x = src->x8 ? src->x8 : (const unsigned char *)src->x;
 #pragma omp parallel for schedule(static) if (m * d > PAR_MIN)
     for (int64_t i = 0; i < m; i++) {
-        memcpy(out.x + i * d, src->x + idx[i] * d, (size_t)d * sizeof(float));
+        memcpy(dst_x + (size_t)i * row, src_x + (size_t)idx[i] * row, row);
         if (out.y) out.y[i] = src->y[idx[i]];
     }
     *dst = out;
@@ -225,16 +260,21 @@ lf_status lf_dataset_moments(const lf_dataset *ds, float *mean, float *std)
         return lf_error(LF_EINVAL, "lf_dataset_moments: need a non-empty dataset");
     const int64_t n = ds->n, d = ds->d;
     double *m = calloc((size_t)d * 2, sizeof *m);
-    if (!m) return lf_error(LF_ENOMEM, "dataset %s: cannot allocate moments", ds->name);
+    float *x = malloc((size_t)d * sizeof *x);
+    if (!m || !x) {
+        free(m);
+        free(x);
+        return lf_error(LF_ENOMEM, "dataset %s: cannot allocate moments", ds->name);
+    }
     double *v = m + d;
     for (int64_t i = 0; i < n; i++) {
-        const float *x = ds->x + i * d;
+        lf_dataset_row(ds, i, NULL, x);
 #pragma omp simd
         for (int64_t j = 0; j < d; j++) m[j] += x[j];
     }
     for (int64_t j = 0; j < d; j++) m[j] /= (double)n;
     for (int64_t i = 0; i < n; i++) {
-        const float *x = ds->x + i * d;
+        lf_dataset_row(ds, i, NULL, x);
 #pragma omp simd
         for (int64_t j = 0; j < d; j++) v[j] += (x[j] - m[j]) * (x[j] - m[j]);
     }
@@ -243,18 +283,27 @@ lf_status lf_dataset_moments(const lf_dataset *ds, float *mean, float *std)
         std[j] = safe_std(m[j], v[j] / (double)n);
     }
     free(m);
+    free(x);
     return LF_OK;
 }
 
-void lf_dataset_standardize(lf_dataset *ds, const float *mean, const float *std)
+lf_status lf_dataset_standardize(lf_dataset *ds, const float *mean, const float *std)
 {
     const int64_t n = ds->n, d = ds->d;
+    if (ds->x8) {
+        ds->x = malloc((size_t)(n * d) * sizeof *ds->x + sizeof *ds->x);
+        if (!ds->x) return lf_error(LF_ENOMEM, "dataset %s: cannot convert bytes to floats", ds->name);
+        for (int64_t i = 0; i < n; i++) lf_dataset_row(ds, i, NULL, ds->x + i * d);
+        free(ds->x8);
+        ds->x8 = NULL;
+    }
 #pragma omp parallel for schedule(static) if (n * d > PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         float *x = ds->x + i * d;
 #pragma omp simd
         for (int64_t j = 0; j < d; j++) x[j] = (x[j] - mean[j]) / std[j];
     }
+    return LF_OK;
 }
 
 /* A fixed number of chunks, each summed in order, then combined in order: the result does not
@@ -282,6 +331,22 @@ static double chunked_sum(const float *x, int64_t n, double shift, int squared)
     return s;
 }
 
+/* Bytes take 256 values: a histogram gives the moments exactly, in one pass. */
+static void byte_moments(const uint8_t *x, int64_t nd, double *mean, double *var)
+{
+    int64_t hist[256] = {0};
+    for (int64_t i = 0; i < nd; i++) hist[x[i]]++;
+    double m = 0, v = 0;
+    for (int b = 0; b < 256; b++) m += (double)hist[b] * ((float)b / 255.0f);
+    m /= (double)nd;
+    for (int b = 0; b < 256; b++) {
+        double dv = (float)b / 255.0f - m;
+        v += (double)hist[b] * dv * dv;
+    }
+    *mean = m;
+    *var = v / (double)nd;
+}
+
 void lf_dataset_scalar_moments(const lf_dataset *ds, float *mean, float *std)
 {
     int64_t nd = ds->n * ds->d;
@@ -290,8 +355,13 @@ void lf_dataset_scalar_moments(const lf_dataset *ds, float *mean, float *std)
         *std = 1.0f;
         return;
     }
-    double m = chunked_sum(ds->x, nd, 0, 0) / (double)nd;
-    double var = chunked_sum(ds->x, nd, m, 1) / (double)nd;
+    double m, var;
+    if (ds->x8) {
+        byte_moments(ds->x8, nd, &m, &var);
+    } else {
+        m = chunked_sum(ds->x, nd, 0, 0) / (double)nd;
+        var = chunked_sum(ds->x, nd, m, 1) / (double)nd;
+    }
     *mean = (float)m;
     *std = safe_std(m, var);
 }

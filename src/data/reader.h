@@ -9,6 +9,8 @@
 /* Allocates ds->x (n×d floats, zeroed) and, when `labels`, ds->y (n); sets n, d and the flat
  * shape {d}. `what` names the source in the ENOMEM message. ds is zeroed first. */
 lf_status lf_ds_alloc(lf_dataset *ds, int64_t n, int64_t d, int labels, const char *what);
+/* Same with ds->x8 (n×d bytes) instead of ds->x. */
+lf_status lf_ds_alloc_bytes(lf_dataset *ds, int64_t n, int64_t d, int labels, const char *what);
 
 /* Maps the raw labels of tr (and of te, when not NULL) jointly to 0..C-1 in sorted order of
  * the distinct values, so a train and a test file agree on the class ids; allocates y and sets

@@ -18,12 +18,13 @@ int64_t lf_count_correct(const float *logits, int64_t n, int64_t k, const int32_
     return hits;
 }
 
-void lf_gather_rows(const lf_dataset *ds, const int64_t *idx, int64_t m, float *x, int32_t *y)
+void lf_gather_rows(const lf_dataset *ds, const int64_t *idx, int64_t m, const float *norm,
+                    float *x, int32_t *y)
 {
-    for (int64_t i = 0; i < m; i++) {
-        memcpy(x + i * ds->d, ds->x + idx[i] * ds->d, (size_t)ds->d * sizeof *x);
-        if (y && ds->y) y[i] = ds->y[idx[i]];
-    }
+#pragma omp parallel for schedule(static) if (m * ds->d > (1 << 16))
+    for (int64_t i = 0; i < m; i++) lf_dataset_row(ds, idx[i], norm, x + i * ds->d);
+    if (y && ds->y)
+        for (int64_t i = 0; i < m; i++) y[i] = ds->y[idx[i]];
 }
 
 void lf_json_string(FILE *f, const char *s)
@@ -44,42 +45,63 @@ static void count_confusion(const float *logits, int64_t n, int64_t k, const int
     for (int64_t i = 0; i < n; i++) confusion[y[i] * k + row_argmax(logits + i * k, k)]++;
 }
 
-lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, int64_t batch,
-                      double *acc, double *mean_loss, int64_t *confusion)
+typedef struct eval_acc {
+    int64_t hits;
+    double loss_sum;
+} eval_acc;
+
+/* Forward pass and tallies for one batch of rows. */
+static lf_status eval_batch(lf_model *m, lf_loss *loss, lf_tape *t, const lf_dataset *ds,
+                            const int64_t *idx, int64_t nb, const float *norm, float *xb,
+                            int32_t *yb, eval_acc *acc, int64_t *confusion)
+{
+    lf_gather_rows(ds, idx, nb, norm, xb, yb);
+    int64_t shape[4] = {nb, m->in_shape[0], m->in_shape[1], m->in_shape[2]};
+    lf_tape_reset(t);
+    lf_tensor *logits = lf_model_forward(m, t, lf_tape_wrap(t, xb, m->in_ndim + 1, shape));
+    lf_status s = lf_tape_status(t);
+    if (s != LF_OK) return s;
+    int64_t k = m->n_out;
+    acc->hits += lf_count_correct(logits->data, nb, k, yb);
+    if (confusion) count_confusion(logits->data, nb, k, yb, confusion);
+    if (!loss) return LF_OK;
+    lf_batch b = {.pred = logits->data, .n = nb, .k = k, .label = yb, .index = idx};
+    double v;
+    s = lf_loss_eval(loss, &b, &v, NULL);
+    acc->loss_sum += v * (double)nb;
+    return s;
+}
+
+lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, const int64_t *rows,
+                      int64_t nrows, const float *norm, int64_t batch, double *acc,
+                      double *mean_loss, int64_t *confusion)
 {
     if (!ds->y) return lf_error(LF_EINVAL, "evaluate: dataset \"%s\" has no labels", ds->name);
     if (ds->n_classes > m->n_out)
         return lf_error(LF_EINVAL, "evaluate: dataset \"%s\" has %d classes, model has %lld outputs",
                         ds->name, ds->n_classes, (long long)m->n_out);
     if (batch < 1) batch = 256;
+    if (!rows) nrows = ds->n;
     lf_tape *t = lf_tape_new();
-    if (!t) return lf_error(LF_ENOMEM, "evaluate: out of memory");
-    lf_tape_set_train(t, 0, 0);
-    int64_t k = m->n_out, hits = 0;
-    double loss_sum = 0;
+    float *xb = malloc((size_t)(batch * ds->d) * sizeof *xb);
+    int32_t *yb = malloc((size_t)batch * sizeof *yb);
+    int64_t *idx = malloc((size_t)batch * sizeof *idx);
+    lf_status s = t && xb && yb && idx ? LF_OK : lf_error(LF_ENOMEM, "evaluate: out of memory");
+    int64_t k = m->n_out;
     if (confusion) memset(confusion, 0, (size_t)(k * k) * sizeof *confusion);
-    lf_status s = LF_OK;
-    for (int64_t off = 0; off < ds->n && s == LF_OK; off += batch) {
-        int64_t nb = ds->n - off < batch ? ds->n - off : batch;
-        int64_t shape[4] = {nb, m->in_shape[0], m->in_shape[1], m->in_shape[2]};
-        lf_tape_reset(t);
-        lf_tensor *x = lf_tape_wrap(t, ds->x + off * ds->d, m->in_ndim + 1, shape);
-        lf_tensor *logits = lf_model_forward(m, t, x);
-        s = lf_tape_status(t);
-        if (s != LF_OK) break;
-        const int32_t *y = ds->y + off;
-        hits += lf_count_correct(logits->data, nb, k, y);
-        if (confusion) count_confusion(logits->data, nb, k, y, confusion);
-        if (loss) {
-            lf_batch b = {.pred = logits->data, .n = nb, .k = k, .label = y};
-            double v;
-            s = lf_loss_eval(loss, &b, &v, NULL);
-            loss_sum += v * (double)nb;
-        }
+    if (t) lf_tape_set_train(t, 0, 0);
+    eval_acc tally = {0, 0};
+    for (int64_t off = 0; off < nrows && s == LF_OK; off += batch) {
+        int64_t nb = nrows - off < batch ? nrows - off : batch;
+        for (int64_t i = 0; i < nb; i++) idx[i] = rows ? rows[off + i] : off + i;
+        s = eval_batch(m, loss, t, ds, idx, nb, norm, xb, yb, &tally, confusion);
     }
     lf_tape_free(t);
+    free(xb);
+    free(yb);
+    free(idx);
     if (s != LF_OK) return s;
-    if (acc) *acc = ds->n ? (double)hits / (double)ds->n : 0;
-    if (mean_loss) *mean_loss = ds->n && loss ? loss_sum / (double)ds->n : 0;
+    if (acc) *acc = nrows ? (double)tally.hits / (double)nrows : 0;
+    if (mean_loss) *mean_loss = nrows && loss ? tally.loss_sum / (double)nrows : 0;
     return LF_OK;
 }

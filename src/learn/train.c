@@ -10,8 +10,11 @@
 
 typedef struct trainer {
     const lf_train_opts *o;
-    lf_dataset train, val, test;
-    float *norm;            /* 2*d: mean, std */
+    const lf_dataset *data, *test;
+    int64_t *rows;          /* train rows [0, n_train), then validation rows [n_train, +n_val) */
+    int64_t n_train, n_val;
+    int64_t *perm;          /* this epoch's permutation of 0..n_train-1 */
+    float *norm;            /* 2*d: mean, std of the training rows; applied per batch */
     lf_model *model;
     lf_loss *loss;
     lf_optim *optim;
@@ -40,38 +43,33 @@ void lf_train_opts_default(lf_train_opts *o)
     o->seed = 1;
 }
 
-static lf_status copy_all(const lf_dataset *src, lf_dataset *dst)
+/* Moments of the training rows: one scalar for images (as torchvision's Normalize), per
+ * feature otherwise. The data stay as loaded; batches are standardised as they are gathered. */
+static lf_status moments(trainer *tr)
 {
-    int64_t *idx = malloc((size_t)(src->n ? src->n : 1) * sizeof *idx);
-    if (!idx) return lf_error(LF_ENOMEM, "train: out of memory");
-    for (int64_t i = 0; i < src->n; i++) idx[i] = i;
-    lf_status s = lf_dataset_subset(src, idx, src->n, dst);
-    free(idx);
-    return s;
-}
-
-/* Standardise every split with the training split's moments: one scalar for images (as
- * torchvision's Normalize), per feature otherwise. */
-static lf_status standardize(trainer *tr)
-{
-    int64_t d = tr->train.d;
+    int64_t d = tr->data->d;
     tr->norm = malloc((size_t)(2 * d) * sizeof *tr->norm);
     if (!tr->norm) return lf_error(LF_ENOMEM, "train: out of memory");
     float *mean = tr->norm, *std = tr->norm + d;
-    if (tr->train.ndim == 3) {
-        lf_dataset_scalar_moments(&tr->train, mean, std);
+    lf_dataset part = {0};
+    const lf_dataset *src = tr->data;
+    if (tr->n_val) {
+        lf_status s = lf_dataset_subset(tr->data, tr->rows, tr->n_train, &part);
+        if (s != LF_OK) return s;
+        src = &part;
+    }
+    lf_status s = LF_OK;
+    if (src->ndim == 3) {
+        lf_dataset_scalar_moments(src, mean, std);
         for (int64_t j = 1; j < d; j++) {
             mean[j] = mean[0];
             std[j] = std[0];
         }
     } else {
-        lf_status s = lf_dataset_moments(&tr->train, mean, std);
-        if (s != LF_OK) return s;
+        s = lf_dataset_moments(src, mean, std);
     }
-    lf_dataset_standardize(&tr->train, mean, std);
-    lf_dataset_standardize(&tr->val, mean, std);
-    lf_dataset_standardize(&tr->test, mean, std);
-    return LF_OK;
+    lf_dataset_release(&part);
+    return s;
 }
 
 static lf_status prepare_data(trainer *tr, const lf_dataset *train, const lf_dataset *test)
@@ -84,11 +82,23 @@ static lf_status prepare_data(trainer *tr, const lf_dataset *train, const lf_dat
         s = lf_error(LF_EINVAL, "train: test rows have %lld features, train rows %lld",
                      (long long)test->d, (long long)train->d);
     if (s != LF_OK) return s;
-    if (tr->o->val_split > 0) s = lf_dataset_split(train, tr->o->val_split, tr->o->seed, &tr->train, &tr->val);
-    else s = copy_all(train, &tr->train);
-    if (s == LF_OK && test->n) s = copy_all(test, &tr->test);
-    if (s == LF_OK) s = standardize(tr);
-    return s;
+    tr->data = train;
+    tr->test = test;
+    int64_t n = train->n;
+    tr->rows = malloc((size_t)n * sizeof *tr->rows);
+    tr->perm = malloc((size_t)n * sizeof *tr->perm);
+    if (!tr->rows || !tr->perm) return lf_error(LF_ENOMEM, "train: out of memory");
+    /* The split draws from its own stream of the seed, as lf_dataset_split does. */
+    lf_rng r;
+    lf_rng_seed(&r, tr->o->seed);
+    if (tr->o->val_split > 0) lf_rng_permutation(&r, tr->rows, n);
+    else
+        for (int64_t i = 0; i < n; i++) tr->rows[i] = i;
+    tr->n_val = (int64_t)llround(tr->o->val_split * (double)n);
+    tr->n_train = n - tr->n_val;
+    if (tr->n_train < 1)
+        return lf_error(LF_EINVAL, "train: --val-split %g leaves no training rows", tr->o->val_split);
+    return moments(tr);
 }
 
 /* mkdir -p */
@@ -125,9 +135,9 @@ static lf_status open_outputs(trainer *tr)
 static lf_status build(trainer *tr)
 {
     const lf_train_opts *o = tr->o;
-    const lf_dataset *d = &tr->train;
+    const lf_dataset *d = tr->data;
     int32_t classes = d->n_classes;
-    if (tr->test.n && tr->test.n_classes > classes) classes = tr->test.n_classes;
+    if (tr->test->n && tr->test->n_classes > classes) classes = tr->test->n_classes;
     lf_status s = lf_model_create(o->model, d->ndim, d->shape, classes, o->seed, &tr->model);
     if (s == LF_OK) s = lf_loss_create(o->loss, &tr->loss);
     if (s != LF_OK) return s;
@@ -142,20 +152,20 @@ static lf_status build(trainer *tr)
     tr->tape = lf_tape_new();
     tr->xb = malloc((size_t)(o->batch * d->d) * sizeof *tr->xb);
     tr->yb = malloc((size_t)o->batch * sizeof *tr->yb);
-    tr->order = malloc((size_t)d->n * sizeof *tr->order);
+    tr->order = malloc((size_t)tr->n_train * sizeof *tr->order);
     tr->curve = calloc((size_t)o->epochs * 4, sizeof *tr->curve);
     if (!tr->tape || !tr->xb || !tr->yb || !tr->order || !tr->curve)
         return lf_error(LF_ENOMEM, "train: out of memory");
     lf_rng_seed(&tr->rng, o->seed);
-    tr->total_steps = o->epochs * ((d->n + o->batch - 1) / o->batch);
+    tr->total_steps = o->epochs * ((tr->n_train + o->batch - 1) / o->batch);
     return LF_OK;
 }
 
 /* One optimisation step on rows order[off..off+nb). Adds the batch's summed loss and hits. */
 static lf_status train_step(trainer *tr, int64_t off, int64_t nb, double *loss_sum, int64_t *hits)
 {
-    const lf_dataset *d = &tr->train;
-    lf_gather_rows(d, tr->order + off, nb, tr->xb, tr->yb);
+    const lf_dataset *d = tr->data;
+    lf_gather_rows(d, tr->order + off, nb, tr->norm, tr->xb, tr->yb);
     lf_tape *t = tr->tape;
     lf_tape_reset(t);
     lf_tape_set_train(t, 1, tr->o->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(tr->step + 1)));
@@ -204,18 +214,19 @@ static lf_status save_model(trainer *tr)
 
 static lf_status run_epoch(trainer *tr, int epoch, lf_epoch_stats *e)
 {
-    const lf_dataset *d = &tr->train;
-    int64_t B = tr->o->batch, hits = 0;
+    const int64_t n = tr->n_train, B = tr->o->batch;
+    int64_t hits = 0;
     double loss_sum = 0, t0 = lf_now();
     tr->epoch = epoch;
-    lf_rng_permutation(&tr->rng, tr->order, d->n);
+    lf_rng_permutation(&tr->rng, tr->perm, n);
+    for (int64_t i = 0; i < n; i++) tr->order[i] = tr->rows[tr->perm[i]];
     lf_progress bar;
     char prefix[32];
     snprintf(prefix, sizeof prefix, "epoch %d/%d", epoch, tr->o->epochs);
-    if (tr->o->progress) lf_progress_begin(&bar, prefix, d->n, tr->o->progress == 2);
+    if (tr->o->progress) lf_progress_begin(&bar, prefix, n, tr->o->progress == 2);
     lf_status s = LF_OK;
-    for (int64_t off = 0; off < d->n && s == LF_OK; off += B) {
-        int64_t nb = d->n - off < B ? d->n - off : B;
+    for (int64_t off = 0; off < n && s == LF_OK; off += B) {
+        int64_t nb = n - off < B ? n - off : B;
         s = train_step(tr, off, nb, &loss_sum, &hits);
         double done = (double)(off + nb);
         if (tr->o->progress)
@@ -226,13 +237,15 @@ static lf_status run_epoch(trainer *tr, int epoch, lf_epoch_stats *e)
         if (tr->o->progress) lf_progress_end(&bar, "stopped");
         return s;
     }
-    *e = (lf_epoch_stats){.epoch = epoch, .train_loss = loss_sum / (double)d->n,
-                          .train_acc = (double)hits / (double)d->n, .val_loss = NAN, .val_acc = NAN};
+    *e = (lf_epoch_stats){.epoch = epoch, .train_loss = loss_sum / (double)n,
+                          .train_acc = (double)hits / (double)n, .val_loss = NAN, .val_acc = NAN};
     e->seconds = lf_now() - t0;
-    e->samples_per_s = (double)d->n / e->seconds;
+    e->samples_per_s = (double)n / e->seconds;
     e->lr = lf_optim_lr(tr->optim) * lf_schedule_at(tr->sched, tr->step - 1, tr->total_steps);
-    if (tr->val.n) s = lf_evaluate(tr->model, tr->loss, &tr->val, 512, &e->val_acc, &e->val_loss, NULL);
-    if (tr->o->progress && tr->val.n)
+    if (tr->n_val)
+        s = lf_evaluate(tr->model, tr->loss, tr->data, tr->rows + n, tr->n_val, tr->norm, 512,
+                        &e->val_acc, &e->val_loss, NULL);
+    if (tr->o->progress && tr->n_val)
         lf_progress_end(&bar, "loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | %.0f samples/s",
                         e->train_loss, 100 * e->train_acc, e->val_loss, 100 * e->val_acc,
                         e->samples_per_s);
@@ -256,7 +269,7 @@ static lf_status write_curves(trainer *tr, int epochs)
     snprintf(path, sizeof path, "%s/curves.svg", tr->o->out_dir);
     snprintf(title, sizeof title, "%s | %s | %s", lf_model_spec(tr->model), lf_loss_spec(tr->loss),
              lf_optim_spec(tr->optim));
-    lf_status st = lf_plot_svg(path, title, x, epochs, s, tr->val.n ? 4 : 2);
+    lf_status st = lf_plot_svg(path, title, x, epochs, s, tr->n_val ? 4 : 2);
     free(x);
     return st;
 }
@@ -298,9 +311,8 @@ static void trainer_release(trainer *tr, lf_model **model_out)
 {
     if (model_out) *model_out = tr->model;
     else lf_model_free(tr->model);
-    lf_dataset_release(&tr->train);
-    lf_dataset_release(&tr->val);
-    lf_dataset_release(&tr->test);
+    free(tr->rows);
+    free(tr->perm);
     lf_loss_free(tr->loss);
     lf_optim_free(tr->optim);
     lf_schedule_free(tr->sched);
@@ -345,8 +357,9 @@ lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dat
     }
     lf_status plot = write_curves(&tr, r.epochs_done);
     if (s == LF_OK) s = plot;
-    if (s == LF_OK && tr.test.n)
-        s = lf_evaluate(tr.model, tr.loss, &tr.test, 512, &r.test_acc, &r.test_loss, NULL);
+    if (s == LF_OK && test->n)
+        s = lf_evaluate(tr.model, tr.loss, test, NULL, 0, tr.norm, 512, &r.test_acc, &r.test_loss,
+                        NULL);
     r.seconds = lf_now() - t0;
     if (s == LF_OK) s = write_result(&tr, &r);
     if (s == LF_OK && res) *res = r;
