@@ -162,6 +162,21 @@ void lf_gather_rows(const lf_dataset *ds, const int64_t *idx, int64_t m, const f
 /* Writes s as a JSON string literal (with quotes) to f. */
 void lf_json_string(FILE *f, const char *s);
 
+/* ------------------------------------------------------------------ experiment reports */
+/* A markdown report for `lossforge repro`: every line is echoed to stdout as it is added and
+ * the whole goes atomically to <dir>/README.md on close (dir created as needed). */
+typedef struct lf_report lf_report;
+lf_status lf_report_open(const char *dir, const char *title, lf_report **out);
+void lf_report_line(lf_report *r, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Writes README.md (on s == LF_OK) and frees; returns s or the write error. */
+lf_status lf_report_close(lf_report *r, lf_status s);
+/* Creates a directory and its parents (mkdir -p); errors name `what`. */
+lf_status lf_mkdirs(const char *dir, const char *what);
+
 /* ------------------------------------------------------------------ files */
 /* Whole-file read (gzip-transparent when gz != 0). *n is the byte count; caller frees. */
 lf_status lf_read_file(const char *path, int gz, unsigned char **data, size_t *n);

@@ -101,29 +101,11 @@ static lf_status prepare_data(trainer *tr, const lf_dataset *train, const lf_dat
     return moments(tr);
 }
 
-/* mkdir -p */
-static lf_status make_dirs(const char *dir)
-{
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-        return lf_error(LF_EINVAL, "--out: path too long");
-    for (char *q = path + 1;; q++) {
-        if (*q != '/' && *q != '\0') continue;
-        char c = *q;
-        *q = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return lf_error(LF_EIO, "--out %s: cannot create directory %s: %s", dir, path,
-                            strerror(errno));
-        *q = c;
-        if (!c) return LF_OK;
-    }
-}
-
 static lf_status open_outputs(trainer *tr)
 {
     const char *dir = tr->o->out_dir;
     if (!dir) return LF_OK;
-    lf_status s = make_dirs(dir);
+    lf_status s = lf_mkdirs(dir, "--out");
     if (s != LF_OK) return s;
     char path[4096];
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
