@@ -23,6 +23,7 @@ int cmd_train(int argc, char **argv)
         {"threads", OPT_INT, &o.threads, "threads (default: all cores)"},
         {"val-split", OPT_DOUBLE, &o.val_split, "fraction of train held out for validation (default 0)"},
         {"out", OPT_STR, &o.out_dir, "output directory (default runs/last)"},
+        {"clip-norm", OPT_DOUBLE, &o.clip_norm, "clip the gradient to this global L2 norm (default off)"},
         {"quiet", OPT_FLAG, &quiet, "no progress output"},
     };
     int rc = cli_parse("train", "Train a model; writes metrics.jsonl, model.safetensors, curves.svg "

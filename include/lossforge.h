@@ -412,6 +412,8 @@ void lf_progress_end(lf_progress *p, const char *fmt, ...);
 double lf_now(void); /* monotonic seconds */
 
 /* ------------------------------------------------------------------ training */
+struct lf_epoch_stats;
+
 typedef struct lf_train_opts {
     const char *model, *loss, *optim, *schedule; /* spec strings */
     int epochs;
@@ -421,6 +423,11 @@ typedef struct lf_train_opts {
     double val_split;         /* fraction of train held out */
     const char *out_dir;      /* NULL: write nothing */
     int progress;             /* 0 none, 1 plain lines, 2 tty bar */
+    double clip_norm;         /* > 0: rescale the gradient to this global L2 norm when above */
+    /* Called after each epoch's metrics (may be NULL): model, the input standardisation
+     * (2*d floats) and the epoch's stats. A status other than LF_OK stops training with it. */
+    lf_status (*on_epoch)(void *user, lf_model *m, const float *norm, const struct lf_epoch_stats *e);
+    void *user;
 } lf_train_opts;
 
 typedef struct lf_epoch_stats {

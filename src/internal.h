@@ -159,6 +159,9 @@ int64_t lf_count_correct(const float *logits, int64_t n, int64_t k, const int32_
  * into y (when ds->y and y are non-NULL). */
 void lf_gather_rows(const lf_dataset *ds, const int64_t *idx, int64_t m, const float *norm,
                     float *x, int32_t *y);
+/* Rescales g (n floats) in place to global L2 norm max_norm when its norm (double accumulation)
+ * exceeds it; returns the norm before clipping. */
+double lf_clip_grad_norm(float *g, int64_t n, double max_norm);
 /* Writes s as a JSON string literal (with quotes) to f. */
 void lf_json_string(FILE *f, const char *s);
 

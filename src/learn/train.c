@@ -166,6 +166,7 @@ static lf_status train_step(trainer *tr, int64_t off, int64_t nb, double *loss_s
     lf_params *p = lf_model_params(tr->model);
     lf_params_zero_grad(p);
     s = lf_backward(t, loss);
+    if (s == LF_OK && tr->o->clip_norm > 0) lf_clip_grad_norm(p->grad, p->size, tr->o->clip_norm);
     double scale = lf_schedule_at(tr->sched, tr->step, tr->total_steps);
     if (s == LF_OK) s = lf_optim_step(tr->optim, p->data, p->grad, scale);
     tr->step++;
@@ -328,12 +329,18 @@ lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dat
     s = prepare_data(&tr, train, test);
     if (s == LF_OK) s = build(&tr);
     if (s == LF_OK) s = open_outputs(&tr);
+    if (s == LF_OK && o->progress)
+        fprintf(stderr, "model %s: %lld parameters; optimizer %s: %zu bytes of state\n",
+                lf_model_spec(tr.model), (long long)lf_model_params(tr.model)->size,
+                lf_optim_spec(tr.optim), lf_optim_state_bytes(tr.optim));
     lf_train_result r = {.test_acc = NAN, .test_loss = NAN};
     for (int epoch = 1; s == LF_OK && epoch <= o->epochs; epoch++) {
         s = run_epoch(&tr, epoch, &r.last);
         if (s != LF_OK) break;
         record_curve(&tr, epoch, &r.last);
         write_epoch(&tr, &r.last);
+        if (o->on_epoch) s = o->on_epoch(o->user, tr.model, tr.norm, &r.last);
+        if (s != LF_OK) break;
         r.epochs_done = epoch;
         s = save_model(&tr);
     }
