@@ -389,11 +389,12 @@ const char *lf_st_meta(const lf_st *s, const char *key);        /* NULL if absen
 /* Atomic whole-file write: tmp file in the same directory, fsync, rename, fsync dir. */
 lf_status lf_write_atomic(const char *path, const void *data, size_t n);
 
-/* Curves plot: up to 4 series over a shared x axis, two panels (loss, accuracy). */
+/* Curves plot: up to 6 series over a shared x axis, two panels (loss, accuracy). */
 typedef struct lf_series {
     const char *label;
     const double *y;
     int panel;          /* 0 = left (loss), 1 = right (accuracy) */
+    int color;          /* 1..6 picks a palette colour (same split, same colour); 0 = by order */
 } lf_series;
 lf_status lf_plot_svg(const char *path, const char *title, const double *x, int npts,
                       const lf_series *s, int nseries);
@@ -432,7 +433,8 @@ typedef struct lf_train_opts {
 
 typedef struct lf_epoch_stats {
     int epoch;
-    double train_loss, train_acc, val_loss, val_acc, lr, seconds, samples_per_s;
+    double train_loss, train_acc, val_loss, val_acc, test_loss, test_acc; /* NaN when absent */
+    double lr, seconds, samples_per_s;
 } lf_epoch_stats;
 
 typedef struct lf_train_result {

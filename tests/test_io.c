@@ -314,8 +314,8 @@ static void plot_curves(void **state)
     double vl[6] = {2.0, 1.2, NAN, 0.8, 0.9, 1.05}; /* a gap: two polylines */
     double ta[6] = {0.41, 0.72, 0.8, 0.85, 0.87, 0.9};
     double va[6] = {NAN, NAN, NAN, NAN, NAN, NAN}; /* no validation: skipped, no legend entry */
-    lf_series s[4] = {{"train loss", tl, 0}, {"val <loss> & co", vl, 0}, {"train acc", ta, 1},
-                      {"val acc", va, 1}};
+    lf_series s[4] = {{"train loss", tl, 0, 0}, {"val <loss> & co", vl, 0, 0}, {"train acc", ta, 1, 0},
+                      {"val acc", va, 1, 0}};
     const char *path = tmp_path("curves.svg");
     TU_OK(lf_plot_svg(path, "mlp \"x\" on fashion-mnist", x, 6, s, 4));
     size_t n;
@@ -339,7 +339,7 @@ static void plot_single_point(void **state)
 {
     (void)state;
     double x[1] = {1}, l[1] = {0.7}, a[1] = {0.5};
-    lf_series s[2] = {{"loss", l, 0}, {"acc", a, 1}};
+    lf_series s[2] = {{"loss", l, 0, 0}, {"acc", a, 1, 0}};
     const char *path = tmp_path("one.svg");
     TU_OK(lf_plot_svg(path, "one epoch", x, 1, s, 2));
     size_t n;
@@ -362,11 +362,11 @@ static void plot_rejects(void **state)
 {
     (void)state;
     double x[2] = {0, NAN}, y[2] = {1, 2};
-    lf_series s[5] = {{"a", y, 0}, {"b", y, 0}, {"c", y, 1}, {"d", y, 1}, {"e", y, 1}};
+    lf_series s[7] = {{"a", y, 0, 0}, {"b", y, 0, 0}, {"c", y, 1, 0}, {"d", y, 1, 0}, {"e", y, 1, 0}, {"f", y, 1, 0}, {"g", y, 1, 0}};
     const char *path = tmp_path("bad.svg");
     TU_ERR(lf_plot_svg(path, "t", x, 2, s, 1), LF_EINVAL, "x[1] = nan");
     x[1] = 1;
-    TU_ERR(lf_plot_svg(path, "t", x, 2, s, 5), LF_EINVAL, "got 5");
+    TU_ERR(lf_plot_svg(path, "t", x, 2, s, 7), LF_EINVAL, "got 7");
     TU_ERR(lf_plot_svg(path, "t", x, 0, s, 1), LF_EINVAL, "npts >= 1");
     s[1].panel = 2;
     TU_ERR(lf_plot_svg(path, "t", x, 2, s, 2), LF_EINVAL, "series 1 (\"b\")");

@@ -13,10 +13,10 @@
 #define MARGIN_R 24.0
 #define MARGIN_T 70.0 /* title and panel name */
 #define MARGIN_B 40.0 /* x tick labels */
-#define MAX_SERIES 4
+#define MAX_SERIES 6
 #define MAX_MARKED 60 /* beyond this many points, markers only clutter the line */
 
-static const char *const plot_colors[MAX_SERIES] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"};
+static const char *const plot_colors[MAX_SERIES] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
 static const char *const panel_names[2] = {"loss", "accuracy"};
 
 /* ------------------------------------------------------------------ growable text */
@@ -175,11 +175,17 @@ static int panel_range(const plot *p, int panel, double *lo, double *hi)
     return any;
 }
 
+static const char *series_color(const plot *p, int si)
+{
+    int c = p->s[si].color;
+    return plot_colors[(c > 0 ? c - 1 : si) % MAX_SERIES];
+}
+
 /* One polyline per run of finite values (NaN breaks the line), markers on the points. */
 static void draw_series(sbuf *b, const frame *f, const plot *p, int si)
 {
     const double *y = p->s[si].y;
-    const char *col = plot_colors[si];
+    const char *col = series_color(p, si);
     for (int i = 0; i < p->npts;) {
         if (!isfinite(y[i])) { i++; continue; }
         int j = i;
@@ -220,9 +226,9 @@ static void draw_legend(sbuf *b, const frame *f, const plot *p, int panel)
         if (p->s[si].panel != panel || !has_data(p, si)) continue;
         double ly = y + 14 + 20.0 * row++;
         sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                  "stroke-width=\"2\"/>\n", x + 8, ly, x + 32, ly, plot_colors[si]);
+                  "stroke-width=\"2\"/>\n", x + 8, ly, x + 32, ly, series_color(p, si));
         sb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n", x + 20, ly,
-                  plot_colors[si]);
+                  series_color(p, si));
         sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 38, ly + 4);
         sb_text(b, p->s[si].label);
         sb_printf(b, "</text>\n");

@@ -28,7 +28,7 @@ typedef struct trainer {
     int64_t step, total_steps;
     int epoch;
     FILE *metrics;
-    double *curve;          /* epochs × 4: train loss, val loss, train acc, val acc */
+    double *curve;          /* 6 columns of epochs: train, val, test loss; train, val, test acc */
 } trainer;
 
 void lf_train_opts_default(lf_train_opts *o)
@@ -135,7 +135,7 @@ static lf_status build(trainer *tr)
     tr->xb = malloc((size_t)(o->batch * d->d) * sizeof *tr->xb);
     tr->yb = malloc((size_t)o->batch * sizeof *tr->yb);
     tr->order = malloc((size_t)tr->n_train * sizeof *tr->order);
-    tr->curve = calloc((size_t)o->epochs * 4, sizeof *tr->curve);
+    tr->curve = calloc((size_t)o->epochs * 6, sizeof *tr->curve);
     if (!tr->tape || !tr->xb || !tr->yb || !tr->order || !tr->curve)
         return lf_error(LF_ENOMEM, "train: out of memory");
     lf_rng_seed(&tr->rng, o->seed);
@@ -180,9 +180,10 @@ static void write_epoch(trainer *tr, const lf_epoch_stats *e)
     if (!tr->metrics) return;
     fprintf(tr->metrics,
             "{\"epoch\":%d,\"train_loss\":%.9g,\"train_acc\":%.9g,\"val_loss\":%.9g,"
-            "\"val_acc\":%.9g,\"lr\":%.9g,\"seconds\":%.6g,\"samples_per_s\":%.6g}\n",
-            e->epoch, e->train_loss, e->train_acc, e->val_loss, e->val_acc, e->lr, e->seconds,
-            e->samples_per_s);
+            "\"val_acc\":%.9g,\"test_loss\":%.9g,\"test_acc\":%.9g,\"lr\":%.9g,"
+            "\"seconds\":%.6g,\"samples_per_s\":%.6g}\n",
+            e->epoch, e->train_loss, e->train_acc, e->val_loss, e->val_acc, e->test_loss,
+            e->test_acc, e->lr, e->seconds, e->samples_per_s);
     fflush(tr->metrics);
     fsync(fileno(tr->metrics));
 }
@@ -221,13 +222,18 @@ static lf_status run_epoch(trainer *tr, int epoch, lf_epoch_stats *e)
         return s;
     }
     *e = (lf_epoch_stats){.epoch = epoch, .train_loss = loss_sum / (double)n,
-                          .train_acc = (double)hits / (double)n, .val_loss = NAN, .val_acc = NAN};
+                          .train_acc = (double)hits / (double)n, .val_loss = NAN, .val_acc = NAN,
+                          .test_loss = NAN, .test_acc = NAN};
     e->seconds = lf_now() - t0;
     e->samples_per_s = (double)n / e->seconds;
     e->lr = lf_optim_lr(tr->optim) * lf_schedule_at(tr->sched, tr->step - 1, tr->total_steps);
     if (tr->n_val)
         s = lf_evaluate(tr->model, tr->loss, tr->data, tr->rows + n, tr->n_val, tr->norm, 512,
                         &e->val_acc, &e->val_loss, NULL);
+    /* Test metrics per epoch are for the curves only; nothing is selected on them. */
+    if (s == LF_OK && tr->test->n)
+        s = lf_evaluate(tr->model, tr->loss, tr->test, NULL, 0, tr->norm, 512, &e->test_acc,
+                        &e->test_loss, NULL);
     if (tr->o->progress && tr->n_val)
         lf_progress_end(&bar, "loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | %.0f samples/s",
                         e->train_loss, 100 * e->train_acc, e->val_loss, 100 * e->val_acc,
@@ -241,29 +247,31 @@ static lf_status run_epoch(trainer *tr, int epoch, lf_epoch_stats *e)
 static lf_status write_curves(trainer *tr, int epochs)
 {
     if (!tr->o->out_dir || epochs < 1) return LF_OK;
-    double *x = malloc((size_t)epochs * sizeof *x), *c = tr->curve;
+    double *x = malloc((size_t)epochs * sizeof *x);
     if (!x) return lf_error(LF_ENOMEM, "train: out of memory");
-    double *col[4];
-    for (int j = 0; j < 4; j++) col[j] = c + (size_t)j * (size_t)tr->o->epochs;
     for (int i = 0; i < epochs; i++) x[i] = i + 1;
-    lf_series s[4] = {{"train loss", col[0], 0}, {"train acc", col[2], 1},
-                      {"val loss", col[1], 0}, {"val acc", col[3], 1}};
+    static const char *const names[6] = {"train loss", "val loss", "test loss",
+                                         "train acc",  "val acc",  "test acc"};
+    const int have[3] = {1, tr->n_val > 0, tr->test->n > 0};
+    lf_series s[6];
+    int ns = 0;
+    for (int j = 0; j < 6; j++)
+        if (have[j % 3])
+            s[ns++] = (lf_series){names[j], tr->curve + (size_t)j * (size_t)tr->o->epochs, j / 3,
+                                  j % 3 + 1};
     char path[4096], title[1200];
     snprintf(path, sizeof path, "%s/curves.svg", tr->o->out_dir);
-    snprintf(title, sizeof title, "%s | %s | %s", lf_model_spec(tr->model), lf_loss_spec(tr->loss),
-             lf_optim_spec(tr->optim));
-    lf_status st = lf_plot_svg(path, title, x, epochs, s, tr->n_val ? 4 : 2);
+    snprintf(title, sizeof title, "%s | %s | %s", tr->o->model, tr->o->loss, tr->o->optim);
+    lf_status st = lf_plot_svg(path, title, x, epochs, s, ns);
     free(x);
     return st;
 }
 
 static void record_curve(trainer *tr, int epoch, const lf_epoch_stats *e)
 {
-    int E = tr->o->epochs, i = epoch - 1;
-    tr->curve[i] = e->train_loss;
-    tr->curve[E + i] = e->val_loss;
-    tr->curve[2 * E + i] = e->train_acc;
-    tr->curve[3 * E + i] = e->val_acc;
+    const double v[6] = {e->train_loss, e->val_loss, e->test_loss,
+                         e->train_acc,  e->val_acc,  e->test_acc};
+    for (int j = 0; j < 6; j++) tr->curve[j * tr->o->epochs + epoch - 1] = v[j];
 }
 
 static lf_status write_result(trainer *tr, const lf_train_result *r)
@@ -346,9 +354,8 @@ lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dat
     }
     lf_status plot = write_curves(&tr, r.epochs_done);
     if (s == LF_OK) s = plot;
-    if (s == LF_OK && test->n)
-        s = lf_evaluate(tr.model, tr.loss, test, NULL, 0, tr.norm, 512, &r.test_acc, &r.test_loss,
-                        NULL);
+    r.test_acc = r.last.test_acc;
+    r.test_loss = r.last.test_loss;
     r.seconds = lf_now() - t0;
     if (s == LF_OK) s = write_result(&tr, &r);
     if (s == LF_OK && res) *res = r;
