@@ -262,7 +262,8 @@ static void test_loss_spec(void **state)
     (void)state;
     lf_loss *l = make_loss("ce:smoothing=0.25");
     assert_string_equal(lf_loss_spec(l),
-                        "ce:smoothing=0.25,reduction=mean,ignore_index=-100,weights=");
+                        "ce:smoothing=0.25,reduction=mean,ignore_index=-100,weights=,"
+                        "weighted_mean=sum_w");
     assert_string_equal(lf_loss_desc(l)->name, "ce");
     assert_int_equal(lf_loss_needs(l), LF_NEED_LABEL);
     lf_loss_free(l);
