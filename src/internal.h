@@ -23,6 +23,10 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
 #define LF_REGISTRY(X) \
     X(loss_ce) \
     X(loss_mse) \
+    X(loss_compsum) \
+    X(loss_gce) \
+    X(loss_mae) \
+    X(loss_sumexp) \
     X(optim_sgd) \
     X(optim_adamw) \
     X(optim_lion) \
