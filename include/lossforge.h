@@ -264,6 +264,14 @@ const char *lf_loss_spec(const lf_loss *l); /* canonical */
 /* The loss as a tape op: pred fills b->pred/n/k; returns a scalar tensor. */
 lf_tensor *lf_op_loss(lf_tape *t, lf_loss *l, lf_tensor *pred, const lf_batch *b);
 
+/* EnsLoss (loss "ensloss", Dai 2025) on given standard-normal draws e[n]: the deterministic core
+ * the loss runs on every call with draws from its own seeded stream (see src/loss/ensloss.c).
+ * score: n scores; label: n labels 0/1. value: the surrogate mean_i g_i z_i (only its gradient
+ * means something); dscore (n, may be NULL): g_i (2y_i - 1) / n with the drawn, sorted, clipped
+ * and tail-scaled derivatives g held constant. */
+lf_status lf_ensloss_eval(const float *score, const int32_t *label, int64_t n, double lambda,
+                          const double *draws, double *value, float *dscore);
+
 /* ------------------------------------------------------------------ optimizers & schedules */
 typedef struct lf_optim lf_optim;
 /* An optimizer over `n` floats; `decay_mask` (n bytes, may be NULL = all) selects where weight

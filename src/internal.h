@@ -27,6 +27,13 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(loss_gce) \
     X(loss_mae) \
     X(loss_sumexp) \
+    X(loss_bce) \
+    X(loss_hinge) \
+    X(loss_sqhinge) \
+    X(loss_exp) \
+    X(loss_focal) \
+    X(loss_anyloss) \
+    X(loss_ensloss) \
     X(optim_sgd) \
     X(optim_adamw) \
     X(optim_lion) \

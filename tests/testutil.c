@@ -122,3 +122,56 @@ void tu_fill_uniform(float *x, int64_t n, float lo, float hi, uint64_t seed)
     lf_rng_seed(&r, seed);
     for (int64_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float)lf_rng_uniform(&r);
 }
+
+void tu_loss_reference(const char *spec, const lf_batch *b, const char *fixture, double atol,
+                       double rtol)
+{
+    int64_t nref, m = b->n * b->k;
+    double *ref = tu_fixture_f64(fixture, &nref);
+    if (nref != 1 + m) fail_msg("%s: %lld values, want %lld", fixture, (long long)nref, (long long)(1 + m));
+    float *g = malloc((size_t)m * sizeof *g), *want = malloc((size_t)m * sizeof *want);
+    assert_non_null(g);
+    assert_non_null(want);
+    for (int64_t i = 0; i < m; i++) want[i] = (float)ref[i + 1];
+    lf_loss *l = NULL;
+    double v;
+    TU_OK(lf_loss_create(spec, &l));
+    TU_OK(lf_loss_eval(l, b, &v, g));
+    if (fabs(v - ref[0]) > 1e-5 * fmax(1, fabs(ref[0])))
+        fail_msg("%s (%s): value %.9g, reference %.9g", fixture, spec, v, ref[0]);
+    tu_assert_close(g, want, m, atol, rtol, fixture);
+    lf_loss_free(l);
+    free(g);
+    free(want);
+    free(ref);
+}
+
+typedef struct loss_gc {
+    lf_loss *loss;
+    lf_batch b;
+} loss_gc;
+
+static double loss_gc_fn(void *ctx, const float *x, float *grad)
+{
+    loss_gc *c = ctx;
+    c->b.pred = x;
+    double v;
+    TU_OK(lf_loss_eval(c->loss, &c->b, &v, grad));
+    return v;
+}
+
+double tu_loss_gradcheck(const char *spec, const lf_batch *b, const float *x, double h,
+                         double tol)
+{
+    loss_gc c = {NULL, *b};
+    TU_OK(lf_loss_create(spec, &c.loss));
+    /* A first pass that cannot fail finds out whether to name the spec before failing. */
+    double worst = tu_gradcheck(loss_gc_fn, &c, x, b->n * b->k, h, INFINITY);
+    if (worst > tol) {
+        print_message("gradcheck of loss \"%s\" (n = %lld, k = %lld):\n", spec,
+                      (long long)b->n, (long long)b->k);
+        tu_gradcheck(loss_gc_fn, &c, x, b->n * b->k, h, tol);
+    }
+    lf_loss_free(c.loss);
+    return worst;
+}

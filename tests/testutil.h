@@ -47,4 +47,13 @@ const char *tu_write_tmp(const char *name, const void *data, size_t n);
 
 void tu_fill_uniform(float *x, int64_t n, float lo, float hi, uint64_t seed);
 
+/* The loss `spec` on batch b against a fixture [value, grad...] (float64): the value within
+ * 1e-5 relative, each gradient entry within atol + rtol*|ref|. */
+void tu_loss_reference(const char *spec, const lf_batch *b, const char *fixture, double atol,
+                       double rtol);
+/* tu_gradcheck of the loss `spec` with respect to pred at x (b->n * b->k floats; b->pred is
+ * ignored). */
+double tu_loss_gradcheck(const char *spec, const lf_batch *b, const float *x, double h,
+                         double tol);
+
 #endif
