@@ -472,6 +472,103 @@ lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, const in
 lf_status lf_model_save(const lf_model *m, const float *norm_mean_std, const char *path);
 lf_status lf_model_load(const char *path, lf_model **out, float **norm_mean_std);
 
+/* ------------------------------------------------------------------ ensembles, calibration */
+/* SGLD needs the training-set size N (its parameter n_data). For an "sgld" spec that leaves
+ * n_data unset, writes the canonical spec with n_data = n; any other spec comes back in
+ * canonical form unchanged. */
+lf_status lf_sgld_spec_fill(const char *spec, int64_t n, char *buf, size_t cap);
+
+/* Accuracy, negative log-likelihood and expected calibration error of class probabilities. */
+typedef struct lf_calib {
+    double acc; /* argmax of the row (first max wins) equals the label */
+    double nll; /* mean of -log p[label], p clamped below at 1e-300 */
+    double ece; /* sum over bins b of |B_b|/n * |accuracy(B_b) - mean confidence(B_b)| */
+} lf_calib;
+
+#define LF_ECE_BINS 15 /* the usual choice (Guo et al. 2017) */
+/* prob: n×k rows of probabilities, used as given. The confidence of a row is its largest p;
+ * `bins` equal-width bins split [0, 1], bin i holding confidences in (i/bins, (i+1)/bins] (a
+ * confidence of exactly 0 falls in bin 0). */
+lf_status lf_calibration(const double *prob, const int32_t *y, int64_t n, int64_t k, int bins,
+                         lf_calib *out);
+/* Adds weight * softmax(model(x)) for every row of ds (standardised with norm, 2*d floats, may
+ * be NULL) to prob (ds->n × n_out doubles): averaging probabilities over models is repeated
+ * calls with weight 1/M. */
+lf_status lf_predict_proba_add(lf_model *m, const lf_dataset *ds, const float *norm,
+                               double weight, double *prob);
+
+typedef enum lf_ensemble_kind {
+    LF_ENSEMBLE_SGLD, /* M snapshots of one run (posterior samples when the optimizer is sgld) */
+    LF_ENSEMBLE_DEEP  /* M independent runs, seeds seed .. seed+M-1 */
+} lf_ensemble_kind;
+
+typedef struct lf_ensemble_opts {
+    int members;           /* M >= 1 */
+    lf_ensemble_kind kind;
+    int burn_in;           /* SGLD: epochs before sampling; -1 = epochs - members*thin */
+    int thin;              /* SGLD: epochs between samples, >= 1; samples are taken at the end of
+                            * epochs burn_in + thin, burn_in + 2*thin, ..., which must end at
+                            * the last epoch: epochs = burn_in + members*thin */
+} lf_ensemble_opts;
+
+typedef struct lf_ensemble_result {
+    lf_calib single;   /* deep: the first member (seed); SGLD: the last sample (the final model) */
+    lf_calib ensemble; /* probabilities averaged over the members */
+    lf_calib member_mean; /* each member's own metrics, averaged over the members */
+    int members;
+    double seconds;
+} lf_ensemble_result;
+
+/* Trains an ensemble with the options of o and scores it on test (which must have rows). An
+ * "sgld" optimizer without n_data gets the number of training rows (after --val-split). With
+ * out_dir set: SGLD writes the run's files there plus sample-<j>.safetensors per sample; deep
+ * writes each member's files to <out_dir>/member-<i>; both write ensemble.json. o->on_epoch,
+ * if set, is called first at every epoch. */
+lf_status lf_train_ensemble(const lf_train_opts *o, const lf_ensemble_opts *e,
+                            const lf_dataset *train, const lf_dataset *test,
+                            lf_ensemble_result *res);
+
+/* ------------------------------------------------------------------ online convex optimisation */
+/* Optimistic online mirror descent (Chen et al. 2023, after Rakhlin & Sridharan 2013). Each
+ * round t the learner plays x_t, then is told g_t = grad f_t(x_t):
+ *   x_t      = argmin_{x in X} eta_t <M_t, x> + B(x, xh_t)
+ *   xh_{t+1} = argmin_{x in X} eta_t <g_t, x> + B(x, xh_t)
+ * with hint M_t = g_{t-1} (optimistic; M_1 = 0) or M_t = 0 (plain OGD / Hedge), xh_1 the centre
+ * of X. Euclidean on the l2 ball {||x|| <= R} (B = ||x-y||^2/2, steps are projected gradient
+ * steps); entropic on the probability simplex (B = KL, steps are multiplicative weights). */
+typedef enum lf_oomd_domain { LF_OOMD_BALL, LF_OOMD_SIMPLEX } lf_oomd_domain;
+
+typedef enum lf_oomd_rule {
+    LF_OOMD_CONSTANT, /* eta_t = eta */
+    LF_OOMD_SQRT,     /* eta_t = eta / sqrt(t): the classic OGD step */
+    LF_OOMD_ADAPTIVE, /* eta_t = min(D / sqrt(delta + sum_{s<t} ||g_s - M_s||_*^2), 1/(4L)) */
+    LF_OOMD_STRONG    /* eta_t = 2 / (lambda t), for lambda-strongly convex losses */
+} lf_oomd_rule;
+
+typedef struct lf_oomd_opts {
+    lf_oomd_domain domain;
+    int optimistic;     /* 1: M_t = g_{t-1}; 0: M_t = 0 */
+    lf_oomd_rule rule;
+    double eta;         /* CONSTANT, SQRT */
+    double radius;      /* BALL: R > 0 */
+    double lipschitz;   /* ADAPTIVE: smoothness L of the losses, caps eta at 1/(4L); 0 = no cap */
+    double delta;       /* ADAPTIVE: > 0; 0 = D^2 L^2 (or D^2 when L = 0) */
+    double lambda;      /* STRONG: the modulus */
+} lf_oomd_opts;
+/* D is the diameter 2R on the ball (norm ||.||_2) and sqrt(ln d) on the simplex (||.||_inf). */
+
+/* Ball of radius 1, optimistic, adaptive rule, L = 0, delta = 0 (default), eta = 1, lambda = 1. */
+void lf_oomd_opts_default(lf_oomd_opts *o);
+typedef struct lf_oomd lf_oomd;
+/* Checks the options (errors name the field) and sets up round 1 in d dimensions. */
+lf_status lf_oomd_create(int64_t d, const lf_oomd_opts *o, lf_oomd **out);
+void lf_oomd_free(lf_oomd *l);
+const double *lf_oomd_play(const lf_oomd *l); /* x_t, d values, valid until the next update */
+/* Feeds g_t = grad f_t(x_t) (d values, finite) and moves to round t+1. */
+lf_status lf_oomd_update(lf_oomd *l, const double *g);
+double lf_oomd_eta(const lf_oomd *l);    /* eta_t of the current round */
+int64_t lf_oomd_round(const lf_oomd *l); /* t, from 1 */
+
 #ifdef __cplusplus
 }
 #endif

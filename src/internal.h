@@ -37,9 +37,14 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(optim_sgd) \
     X(optim_adamw) \
     X(optim_lion) \
+    X(optim_sgld) \
+    X(optim_ogd) \
+    X(optim_oadam) \
     X(sched_constant) \
     X(sched_cosine) \
     X(sched_linear) \
+    X(sched_polynomial) \
+    X(sched_cyclical) \
     X(model_mlp) \
     X(model_convnet) \
     X(data_fashion_mnist) \
