@@ -24,6 +24,7 @@ int cmd_train(int argc, char **argv)
         {"val-split", OPT_DOUBLE, &o.val_split, "fraction of train held out for validation (default 0)"},
         {"out", OPT_STR, &o.out_dir, "output directory (default runs/last)"},
         {"clip-norm", OPT_DOUBLE, &o.clip_norm, "clip the gradient to this global L2 norm (default off)"},
+        {"decay-bias", OPT_FLAG, &o.decay_bias, "weight decay on biases too (default: weights only)"},
         {"quiet", OPT_FLAG, &quiet, "no progress output"},
     };
     int rc = cli_parse("train", "Train a model; writes metrics.jsonl, model.safetensors, curves.svg "

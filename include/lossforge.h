@@ -73,6 +73,11 @@ size_t lf_arena_used(const lf_arena *a);
 /* ------------------------------------------------------------------ tensor */
 #define LF_MAX_DIMS 4
 
+/* Element types of arrays in files and optimizer state. LF_BF16: bfloat16 stored as uint16_t
+ * (the top half of a float32); safetensors "BF16" only, .npy has no such type. */
+typedef enum lf_dtype { LF_F32, LF_I32, LF_U8, LF_F64, LF_I64, LF_BF16 } lf_dtype;
+size_t lf_dtype_size(lf_dtype t); /* bytes per element; 0 for an invalid value */
+
 typedef struct lf_tensor {
     float *data;
     float *grad;           /* NULL until backward needs it (parameters: points into the grad slab) */
@@ -287,8 +292,20 @@ const char *lf_optim_spec(const lf_optim *o); /* canonical */
 const lf_desc *lf_optim_desc(const lf_optim *o);
 /* State buffers for save/load: i in [0, count). Names are stable safetensors keys. */
 int lf_optim_state_count(const lf_optim *o);
+/* A float32 state buffer; NULL when i is out of range or the buffer has another element type
+ * (e.g. Lion's mu_dtype=bf16 momentum): checkpoints should use lf_optim_state_raw. */
 float *lf_optim_state(lf_optim *o, int i, const char **name, int64_t *n);
+/* Any state buffer as raw memory: *n elements of *dtype (LF_F32 or LF_BF16), n *
+ * lf_dtype_size(dtype) bytes. Saving these bytes and copying them back into a fresh optimizer
+ * of the same spec (with lf_optim_set_steps) resumes bit-identically. NULL when out of range. */
+void *lf_optim_state_raw(lf_optim *o, int i, const char **name, int64_t *n, lf_dtype *dtype);
 void lf_optim_set_steps(lf_optim *o, int64_t steps);
+/* Tells the optimizer where the parameter tensors lie in its n floats: tensor k is
+ * [offsets[k], offsets[k+1]), with offsets[0] = 0 < ... < offsets[nseg] = n (nseg + 1 values,
+ * copied). Optimizers with per-tensor reductions (lionk's l2, lp and relativistic kappas
+ * normalise per tensor) use them; the others ignore them. Without this call the whole slab is
+ * one tensor. lf_train sets them from the model's parameters. */
+lf_status lf_optim_set_segments(lf_optim *o, const int64_t *offsets, int nseg);
 
 typedef struct lf_schedule lf_schedule;
 lf_status lf_schedule_create(const char *spec, lf_schedule **out);
@@ -355,8 +372,6 @@ lf_status lf_read_csv(const char *path, const lf_csv_opts *o, lf_dataset *out);
  * binary files {-1,+1} become {0,1}. */
 lf_status lf_read_libsvm(const char *path, int64_t n_features, lf_dataset *out);
 
-typedef enum lf_dtype { LF_F32, LF_I32, LF_U8, LF_F64, LF_I64 } lf_dtype;
-size_t lf_dtype_size(lf_dtype t);
 typedef struct lf_npy {
     lf_dtype dtype;
     int ndim;
@@ -433,6 +448,8 @@ typedef struct lf_train_opts {
     const char *out_dir;      /* NULL: write nothing */
     int progress;             /* 0 none, 1 plain lines, 2 tty bar */
     double clip_norm;         /* > 0: rescale the gradient to this global L2 norm when above */
+    int decay_bias;           /* 1: weight decay on every tensor, biases too (default 0: the
+                               * tensors a model declares exempt, its biases, get none) */
     /* Called after each epoch's metrics (may be NULL): model, the input standardisation
      * (2*d floats) and the epoch's stats. A status other than LF_OK stops training with it. */
     lf_status (*on_epoch)(void *user, lf_model *m, const float *norm, const struct lf_epoch_stats *e);

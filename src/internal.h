@@ -37,6 +37,7 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(optim_sgd) \
     X(optim_adamw) \
     X(optim_lion) \
+    X(optim_lionk) \
     X(optim_sgld) \
     X(optim_ogd) \
     X(optim_oadam) \
@@ -92,7 +93,32 @@ typedef struct lf_optim_vt {
     lf_status (*check)(const void *cfg);  /* cross-parameter checks; may be NULL */
     void (*step)(const void *cfg, float *w, const float *g, float *const *state,
                  const uint8_t *decay, int64_t n, int64_t t, double lr);
+    /* Optional: element type of state buffer i (NULL = every buffer LF_F32). An LF_BF16 buffer
+     * holds uint16_t bfloat16 values behind its float pointer (Lion's mu_dtype=bf16). */
+    lf_dtype (*state_dtype)(const void *cfg, int i);
+    /* Optional, replaces step: the same step told the parameter-tensor boundaries, for updates
+     * that need a per-tensor reduction (Lion-kappa's l2 / lp norms). seg[0] = 0 < ... <
+     * seg[nseg] = n (lf_optim_set_segments; one segment when never set). */
+    void (*step_seg)(const void *cfg, float *w, const float *g, float *const *state,
+                     const uint8_t *decay, const int64_t *seg, int nseg, int64_t t, double lr);
 } lf_optim_vt;
+
+/* Weight-decay modes shared by adamw, lion and lionk (parameter wd_mode), since libraries
+ * disagree (spec sheet §8): decoupled = w *= 1 - lr*wd (PyTorch AdamW, the Lion paper, optax),
+ * fixed = w *= 1 - wd (kozistr fixed_decay), l2 = g += wd*w before the moments (classic L2;
+ * wrong for Lion, whose sign() then sees the decay: bitsandbytes#1992). */
+enum { LF_WD_DECOUPLED, LF_WD_FIXED, LF_WD_L2 };
+#define LF_WD_MODE_PARAM(cfg_type, field)                                                      \
+    {"wd_mode", LF_PT_ENUM, LF_WD_DECOUPLED, 0, 0, 0, "decoupled|fixed|l2",                   \
+     "decoupled: w *= 1 - lr*wd; fixed: w *= 1 - wd; l2: g += wd*w (not for Lion)",           \
+     offsetof(cfg_type, field)}
+/* Factor on a decayed weight before the update, minus one (exact for factors in [0.5, 1]):
+ * -lr*wd (decoupled), -wd (fixed), 0 (l2). Kernels blend it with the decay mask. */
+float lf_wd_keep1(int mode, double wd, double lr);
+/* What l2 mode adds to the gradient per unit of weight: wd in l2 mode, else 0. */
+float lf_wd_grad(int mode, double wd);
+/* cfg check: fixed mode needs wd <= 1 (w *= 1 - wd must not flip signs). */
+lf_status lf_wd_check(const char *optim, int mode, double wd);
 
 typedef struct lf_schedule_vt {
     double (*at)(const void *cfg, int64_t step, int64_t total);

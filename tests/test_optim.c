@@ -119,7 +119,8 @@ static void test_state(void **state)
     }
     lf_optim *o = make_optim("lion", 4, NULL);
     assert_string_equal(lf_optim_spec(o),
-                        "lion:lr=0.0001,b1=0.90000000000000002,b2=0.98999999999999999,wd=0");
+                        "lion:lr=0.0001,b1=0.90000000000000002,b2=0.98999999999999999,wd=0,"
+                        "wd_mode=decoupled,mu_dtype=f32");
     assert_string_equal(lf_optim_desc(o)->paper, "lion");
     lf_optim_free(o);
     lf_optim_free(NULL);

@@ -283,7 +283,9 @@ static size_t build_header(char *buf, size_t cap, lf_dtype dtype, int ndim, cons
 static lf_status check_write(const char *path, lf_dtype dtype, int ndim, const int64_t *shape,
                              const void *data, int64_t *bytes)
 {
-    if (!path || ndim < 0 || ndim > LF_MAX_DIMS || (ndim && !shape) || lf_dtype_size(dtype) == 0)
+    /* .npy has no bfloat16. */
+    if (!path || ndim < 0 || ndim > LF_MAX_DIMS || (ndim && !shape) || lf_dtype_size(dtype) == 0 ||
+        dtype == LF_BF16)
         return lf_error(LF_EINVAL, "%s: lf_npy_write: bad dtype or ndim %d", path ? path : "(null)",
                         ndim);
     int64_t n = 1;

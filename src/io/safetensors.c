@@ -20,7 +20,8 @@
 static const struct {
     lf_dtype dtype;
     const char *name;
-} st_dtypes[] = {{LF_F32, "F32"}, {LF_F64, "F64"}, {LF_I32, "I32"}, {LF_I64, "I64"}, {LF_U8, "U8"}};
+} st_dtypes[] = {{LF_F32, "F32"}, {LF_F64, "F64"}, {LF_I32, "I32"}, {LF_I64, "I64"}, {LF_U8, "U8"},
+                 {LF_BF16, "BF16"}};
 #define ST_NDTYPES ((int)(sizeof st_dtypes / sizeof st_dtypes[0]))
 
 static const char *st_dtype_name(lf_dtype t)
@@ -259,7 +260,7 @@ static lf_status st_parse_entry(const char *path, const cJSON *it, int64_t data_
         return lf_error(LF_EFORMAT, "%s: tensor \"%s\": missing string \"dtype\"", path, name);
     if (!st_dtype_parse(dt->valuestring, &e->dtype))
         return lf_error(LF_EFORMAT, "%s: tensor \"%s\": unsupported dtype \"%s\" (F32, F64, I32, "
-                        "I64, U8)", path, name, dt->valuestring);
+                        "I64, U8, BF16)", path, name, dt->valuestring);
     int ndim = cJSON_GetArraySize(sh);
     if (!cJSON_IsArray(sh) || ndim > LF_MAX_DIMS)
         return lf_error(LF_EFORMAT, "%s: tensor \"%s\": \"shape\" must be an array of at most %d "

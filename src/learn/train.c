@@ -114,6 +114,18 @@ static lf_status open_outputs(trainer *tr)
     return LF_OK;
 }
 
+/* The parameter tensors' boundaries, for optimizers that normalise per tensor (lionk). */
+static lf_status set_segments(lf_optim *opt, const lf_params *p)
+{
+    int64_t *off = malloc((size_t)(p->n + 1) * sizeof *off);
+    if (!off) return lf_error(LF_ENOMEM, "train: out of memory");
+    for (int i = 0; i < p->n; i++) off[i] = p->t[i].data - p->data;
+    off[p->n] = p->size;
+    lf_status s = lf_optim_set_segments(opt, off, p->n);
+    free(off);
+    return s;
+}
+
 static lf_status build(trainer *tr)
 {
     const lf_train_opts *o = tr->o;
@@ -127,8 +139,10 @@ static lf_status build(trainer *tr)
     tr->decay = malloc((size_t)p->size);
     if (!tr->decay) return lf_error(LF_ENOMEM, "train: out of memory");
     for (int i = 0; i < p->n; i++)
-        memset(tr->decay + (p->t[i].data - p->data), p->decay[i], (size_t)p->t[i].size);
+        memset(tr->decay + (p->t[i].data - p->data), o->decay_bias || p->decay[i],
+               (size_t)p->t[i].size);
     s = lf_optim_create(o->optim, p->size, tr->decay, &tr->optim);
+    if (s == LF_OK) s = set_segments(tr->optim, p);
     if (s == LF_OK) s = lf_schedule_create(o->schedule ? o->schedule : "constant", &tr->sched);
     if (s != LF_OK) return s;
     tr->tape = lf_tape_new();

@@ -1,7 +1,9 @@
 /* AdamW (Loshchilov & Hutter), in torch.optim.AdamW's order of operations so results agree
  * to float rounding:
  *   w *= 1 - lr*wd (where the decay mask is 1);  m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g;
- *   w += -(lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
+ *   w += -(lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+ * wd_mode=fixed decays by 1 - wd instead, and wd_mode=l2 adds wd*w to g before the moments
+ * (torch.optim.Adam's weight_decay, i.e. Adam + L2, not AdamW). */
 #include "internal.h"
 
 #include <math.h>
@@ -9,9 +11,16 @@
 
 typedef struct adamw_cfg {
     double lr, b1, b2, eps, wd;
+    int wd_mode;
 } adamw_cfg;
 
 static double adamw_lr(const void *cfg) { return ((const adamw_cfg *)cfg)->lr; }
+
+static lf_status adamw_check(const void *cfg)
+{
+    const adamw_cfg *c = cfg;
+    return lf_wd_check("adamw", c->wd_mode, c->wd);
+}
 
 static void adamw_step(const void *cfg, float *w, const float *g, float *const *state,
                        const uint8_t *decay, int64_t n, int64_t t, double lr)
@@ -21,7 +30,7 @@ static void adamw_step(const void *cfg, float *w, const float *g, float *const *
     /* w * (1 + mask*(keep-1)) rather than a select: a conditional multiply may trap, so GCC
      * would not vectorise it. keep-1 and the sum are exact for keep in [0.5, 1] (the mask is
      * 0/1). */
-    const float keep1 = (float)(1 - lr * c->wd) - 1.0f;
+    const float keep1 = lf_wd_keep1(c->wd_mode, c->wd, lr), l2 = lf_wd_grad(c->wd_mode, c->wd);
     const float b1 = (float)c->b1, a1 = (float)(1 - c->b1);
     const float b2 = (float)c->b2, a2 = (float)(1 - c->b2);
     const float step = (float)(-lr / (1 - pow(c->b1, (double)t)));
@@ -29,9 +38,11 @@ static void adamw_step(const void *cfg, float *w, const float *g, float *const *
     const float eps = (float)c->eps;
 #pragma omp parallel for simd schedule(static) if(n > 1 << 15)
     for (int64_t i = 0; i < n; i++) {
-        const float p = w[i] * (1.0f + (float)decay[i] * keep1);
-        const float mi = m[i] * b1 + a1 * g[i];
-        const float vi = v[i] * b2 + a2 * g[i] * g[i];
+        const float dm = (float)decay[i];
+        const float gi = g[i] + dm * l2 * w[i];
+        const float p = w[i] * (1.0f + dm * keep1);
+        const float mi = m[i] * b1 + a1 * gi;
+        const float vi = v[i] * b2 + a2 * gi * gi;
         m[i] = mi;
         v[i] = vi;
         w[i] = p + step * mi / (sqrtf(vi) / bc2 + eps);
@@ -44,6 +55,7 @@ static const lf_optim_vt adamw_vt = {
     .nstate = 2,
     .state_names = adamw_state_names,
     .base_lr = adamw_lr,
+    .check = adamw_check,
     .step = adamw_step,
 };
 
@@ -57,7 +69,8 @@ static const lf_param_desc adamw_params[] = {
     {"eps", LF_PT_FLOAT, 1e-8, 0, INFINITY, LF_OPEN_MIN, NULL,
      "added to sqrt of the corrected second moment", offsetof(adamw_cfg, eps)},
     {"wd", LF_PT_FLOAT, 1e-2, 0, INFINITY, 0, NULL,
-     "decoupled weight decay: w *= 1 - lr*wd each step", offsetof(adamw_cfg, wd)},
+     "weight decay: w *= 1 - lr*wd each step (see wd_mode)", offsetof(adamw_cfg, wd)},
+    LF_WD_MODE_PARAM(adamw_cfg, wd_mode),
 };
 
 const lf_desc lf_desc_optim_adamw = {

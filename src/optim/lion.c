@@ -1,36 +1,42 @@
 /* Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"): one momentum buffer,
  * half of AdamW's state, and every coordinate moves by exactly lr:
  *   c = b1*m + (1-b1)*g;  w = w*(1 - lr*wd) - lr*sign(c)  (sign(0) = 0);  m = b2*m + (1-b2)*g.
- * The decay acts on the pre-update w, where the decay mask is 1 (as lucidrains/lion-pytorch). */
-#include "internal.h"
+ * The decay acts on the pre-update w, where the decay mask is 1 (as lucidrains/lion-pytorch).
+ * The step is Lion-kappa's with kappa = l1 (lionk.c), so lion and lionk:kappa=l1 agree bit for
+ * bit; wd_mode and mu_dtype are explained there and in internal.h. */
+#include "lionk.h"
 
 #include <math.h>
 #include <stddef.h>
 
 typedef struct lion_cfg {
     double lr, b1, b2, wd;
+    int wd_mode, mu_dtype;
 } lion_cfg;
 
 static double lion_lr(const void *cfg) { return ((const lion_cfg *)cfg)->lr; }
+
+static lf_status lion_check(const void *cfg)
+{
+    const lion_cfg *c = cfg;
+    return lf_wd_check("lion", c->wd_mode, c->wd);
+}
+
+static lf_dtype lion_state_dtype(const void *cfg, int i)
+{
+    LF_UNUSED(i);
+    return lf_lionk_mu_type(((const lion_cfg *)cfg)->mu_dtype);
+}
 
 static void lion_step(const void *cfg, float *w, const float *g, float *const *state,
                       const uint8_t *decay, int64_t n, int64_t t, double lr)
 {
     LF_UNUSED(t);
     const lion_cfg *c = cfg;
-    float *m = state[0];
-    /* The decay as an arithmetic blend keeps the loop vectorisable (see adamw.c). */
-    const float keep1 = (float)(1 - lr * c->wd) - 1.0f, nlr = (float)-lr;
-    const float b1 = (float)c->b1, a1 = (float)(1 - c->b1);
-    const float b2 = (float)c->b2, a2 = (float)(1 - c->b2);
-#pragma omp parallel for simd schedule(static) if(n > 1 << 15)
-    for (int64_t i = 0; i < n; i++) {
-        const float p = w[i] * (1.0f + (float)decay[i] * keep1);
-        const float ci = m[i] * b1 + a1 * g[i];
-        const float sign = (float)((ci > 0.0f) - (ci < 0.0f));
-        w[i] = p + nlr * sign;
-        m[i] = m[i] * b2 + a2 * g[i];
-    }
+    const lf_lionk_hyper h = {.kappa = LK_L1, .b1 = c->b1, .b2 = c->b2, .wd = c->wd,
+                              .wd_mode = c->wd_mode, .mu_dtype = c->mu_dtype};
+    const int64_t whole[2] = {0, n};
+    lf_lionk_step(&h, w, g, state[0], decay, whole, 1, lr);
 }
 
 static const char *const lion_state_names[] = {"exp_avg"};
@@ -39,6 +45,8 @@ static const lf_optim_vt lion_vt = {
     .nstate = 1,
     .state_names = lion_state_names,
     .base_lr = lion_lr,
+    .check = lion_check,
+    .state_dtype = lion_state_dtype,
     .step = lion_step,
 };
 
@@ -50,7 +58,10 @@ static const lf_param_desc lion_params[] = {
     {"b2", LF_PT_FLOAT, 0.99, 0, 1, LF_OPEN_MAX, NULL, "decay rate of the momentum",
      offsetof(lion_cfg, b2)},
     {"wd", LF_PT_FLOAT, 0, 0, INFINITY, 0, NULL,
-     "decoupled weight decay: w *= 1 - lr*wd (3-10x larger than AdamW's)", offsetof(lion_cfg, wd)},
+     "weight decay lambda, w *= 1 - lr*wd by default (3-10x larger than AdamW's); "
+     "|w| <= 1/lambda", offsetof(lion_cfg, wd)},
+    LF_WD_MODE_PARAM(lion_cfg, wd_mode),
+    LK_MU_DTYPE_PARAM(lion_cfg, mu_dtype),
 };
 
 const lf_desc lf_desc_optim_lion = {

@@ -1,0 +1,285 @@
+/* Lion-kappa (L. Chen, B. Liu, K. Liang, Q. Liu, "Lion Secretly Solves Constrained
+ * Optimization: As Lyapunov Predicts", ICLR 2024): Lion with sign() replaced by the
+ * (sub)gradient dK of a convex kappa. In our sign convention (m averages +g):
+ *   c = b1*m + (1-b1)*g;  w = w - lr*(dK(c) + wd*w);  m = b2*m + (1-b2)*g   (m after c).
+ * With decoupled decay lambda = wd the dynamics minimise the composite problem
+ * f(x) + kappa*(lambda*x)/lambda (kappa* the convex conjugate); h below is the parameter c:
+ *   l1            dK = sign(c)                        min f  s.t. |x|_inf <= 1/lambda  (Lion)
+ *   l2            dK = c/|c|_2, per tensor            min f  s.t. |x|_2 <= 1/lambda
+ *   lp            dK = sign(c)|c|^(p-1)/|c|_p^(p-1)   min f  s.t. |x|_q <= 1/lambda, 1/p+1/q=1
+ *   sq            dK = c (momentum SGD + decay)       min f + (lambda/2)|x|_2^2
+ *   huber         dK = clip(c, -h, h)                 min f + (lambda/2)|x|_2^2 s.t. |x|_inf <= h/lambda
+ *   relativistic  dK = c/sqrt(|c|_2^2 + h^2)          min f - (h/lambda) sqrt(1 - lambda^2 |x|_2^2)
+ * dK(0) = 0. A norm-based kappa normalises each parameter tensor on its own (the segments of
+ * lf_optim_set_segments). Inside its ball an iterate stays inside when lr*lambda <= 1, and
+ * outside the distance shrinks by (1 - lr*lambda) per step (lossforge repro lion-box). */
+#include "lionk.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Passes are split into at most LK_MAX_CHUNKS contiguous ranges of >= LK_CHUNK elements
+ * (threads pay off from about 2^15 floats). Threads take whole chunks, and a norm adds its
+ * chunks' partial sums in chunk order, so results do not depend on the thread count. */
+#define LK_CHUNK (1 << 14)
+#define LK_MAX_CHUNKS 64
+
+/* The kernels below are specialised per direction and momentum type by inlining them with
+ * constant arguments, so each variant's loop vectorises with no per-element dispatch. */
+#if defined(__GNUC__)
+#define LK_INLINE static inline __attribute__((always_inline))
+#else
+#define LK_INLINE static inline
+#endif
+
+/* ------------------------------------------------------------------ bfloat16 */
+LK_INLINE float bf16_load(uint16_t h)
+{
+    const uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* Round to nearest, ties to even, on the bits; a NaN stays a (quiet) NaN instead of carrying
+ * into the exponent. */
+LK_INLINE uint16_t bf16_round(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    const uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u : r);
+}
+
+LK_INLINE float mu_load(const void *m, int64_t i, int bf16)
+{
+    return bf16 ? bf16_load(((const uint16_t *)m)[i]) : ((const float *)m)[i];
+}
+
+LK_INLINE void mu_store(void *m, int64_t i, float v, int bf16)
+{
+    if (bf16) ((uint16_t *)m)[i] = bf16_round(v);
+    else ((float *)m)[i] = v;
+}
+
+/* ------------------------------------------------------------------ kernels */
+typedef struct lk_coef {
+    float b1, a1, b2, a2;
+    float keep1;   /* decay factor - 1 (lf_wd_keep1) */
+    float l2;      /* wd in wd_mode=l2, else 0 */
+    float nlr;     /* -lr */
+    float q;       /* lp: p - 1; huber: its threshold */
+    float p;       /* lp: the exponent */
+} lk_coef;
+
+/* How dK(c) is formed from c and the tensor's scale s. */
+enum { DIR_SIGN, DIR_LINEAR, DIR_CLIP, DIR_SCALED, DIR_POW };
+
+LK_INLINE float direction(int dir, float c, float s, float q)
+{
+    const float sgn = (float)((c > 0.0f) - (c < 0.0f));
+    switch (dir) {
+    case DIR_SIGN: return sgn;
+    case DIR_LINEAR: return c;
+    case DIR_CLIP: return c > q ? q : c < -q ? -q : c;
+    case DIR_SCALED: return c * s;
+    default: return sgn * powf(fabsf(c), q) * s;
+    }
+}
+
+LK_INLINE void update_range(int dir, int bf16, const lk_coef *k, float *w, const float *g,
+                            void *m, const uint8_t *decay, int64_t lo, int64_t hi, float s)
+{
+    const float b1 = k->b1, a1 = k->a1, b2 = k->b2, a2 = k->a2, keep1 = k->keep1, l2 = k->l2;
+    const float nlr = k->nlr, q = k->q;
+#pragma omp simd
+    for (int64_t i = lo; i < hi; i++) {
+        const float dm = (float)decay[i];
+        const float gi = g[i] + dm * l2 * w[i];
+        const float mi = mu_load(m, i, bf16);
+        /* The decay as an arithmetic blend keeps the loop vectorisable (see adamw.c). */
+        const float p = w[i] * (1.0f + dm * keep1);
+        const float ci = mi * b1 + a1 * gi;
+        w[i] = p + nlr * direction(dir, ci, s, q);
+        mu_store(m, i, mi * b2 + a2 * gi, bf16);
+    }
+}
+
+/* Sum over [lo, hi) of |c|^p (pw) or c^2, in double. */
+LK_INLINE double sum_range(int pw, int bf16, const lk_coef *k, const float *w, const float *g,
+                           const void *m, const uint8_t *decay, int64_t lo, int64_t hi)
+{
+    const float b1 = k->b1, a1 = k->a1, l2 = k->l2, p = k->p;
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = lo; i < hi; i++) {
+        const float ci = mu_load(m, i, bf16) * b1 + a1 * (g[i] + (float)decay[i] * l2 * w[i]);
+        s += pw ? (double)powf(fabsf(ci), p) : (double)ci * (double)ci;
+    }
+    return s;
+}
+
+#define LK_BOTH(d, call) \
+    case 2 * (d): call(d, 0); break; \
+    case 2 * (d) + 1: call(d, 1); break;
+
+static void update_chunk(int dir, int bf16, const lk_coef *k, float *w, const float *g, void *m,
+                         const uint8_t *decay, int64_t lo, int64_t hi, float s)
+{
+#define LK_UPDATE(d, b) update_range(d, b, k, w, g, m, decay, lo, hi, s)
+    switch (2 * dir + bf16) {
+        LK_BOTH(DIR_SIGN, LK_UPDATE)
+        LK_BOTH(DIR_LINEAR, LK_UPDATE)
+        LK_BOTH(DIR_CLIP, LK_UPDATE)
+        LK_BOTH(DIR_SCALED, LK_UPDATE)
+        LK_BOTH(DIR_POW, LK_UPDATE)
+    }
+#undef LK_UPDATE
+}
+
+static double sum_chunk(int pw, int bf16, const lk_coef *k, const float *w, const float *g,
+                        const void *m, const uint8_t *decay, int64_t lo, int64_t hi)
+{
+    double s = 0;
+#define LK_SUM(d, b) s = sum_range(d, b, k, w, g, m, decay, lo, hi)
+    switch (2 * pw + bf16) {
+        LK_BOTH(0, LK_SUM)
+        LK_BOTH(1, LK_SUM)
+    }
+#undef LK_SUM
+    return s;
+}
+#undef LK_BOTH
+
+static int64_t n_chunks(int64_t len)
+{
+    const int64_t c = len / LK_CHUNK;
+    return c < 1 ? 1 : c > LK_MAX_CHUNKS ? LK_MAX_CHUNKS : c;
+}
+
+static void update(int dir, int bf16, const lk_coef *k, float *w, const float *g, void *m,
+                   const uint8_t *decay, int64_t lo, int64_t hi, float s)
+{
+    const int64_t len = hi - lo, nc = n_chunks(len);
+#pragma omp parallel for schedule(static) if(nc > 1)
+    for (int64_t c = 0; c < nc; c++)
+        update_chunk(dir, bf16, k, w, g, m, decay, lo + len * c / nc, lo + len * (c + 1) / nc, s);
+}
+
+static double norm_sum(int pw, int bf16, const lk_coef *k, const float *w, const float *g,
+                       const void *m, const uint8_t *decay, int64_t lo, int64_t hi)
+{
+    double part[LK_MAX_CHUNKS];
+    const int64_t len = hi - lo, nc = n_chunks(len);
+#pragma omp parallel for schedule(static) if(nc > 1)
+    for (int64_t c = 0; c < nc; c++)
+        part[c] = sum_chunk(pw, bf16, k, w, g, m, decay, lo + len * c / nc,
+                            lo + len * (c + 1) / nc);
+    double s = 0;
+    for (int64_t c = 0; c < nc; c++) s += part[c];
+    return s;
+}
+
+/* The factor s in dK = c*s (l2, relativistic) or sign(c)|c|^(p-1)*s (lp) from the tensor's sum
+ * of c^2 or |c|^p; 0 for a zero c, where the subgradient 0 is taken. */
+static float tensor_scale(const lf_lionk_hyper *h, double sum)
+{
+    if (h->kappa == LK_REL) return (float)(1 / sqrt(sum + h->c * h->c));
+    if (!(sum > 0)) return 0.0f;
+    if (h->kappa == LK_L2) return (float)(1 / sqrt(sum));
+    return (float)pow(sum, -(h->p - 1) / h->p); /* 1 / |c|_p^(p-1) */
+}
+
+void lf_lionk_step(const lf_lionk_hyper *h, float *w, const float *g, void *m,
+                   const uint8_t *decay, const int64_t *seg, int nseg, double lr)
+{
+    static const int dir_of[] = {[LK_L1] = DIR_SIGN,    [LK_L2] = DIR_SCALED,
+                                 [LK_LP] = DIR_POW,     [LK_SQ] = DIR_LINEAR,
+                                 [LK_HUBER] = DIR_CLIP, [LK_REL] = DIR_SCALED};
+    const lk_coef k = {(float)h->b1, (float)(1 - h->b1), (float)h->b2, (float)(1 - h->b2),
+                       lf_wd_keep1(h->wd_mode, h->wd, lr), lf_wd_grad(h->wd_mode, h->wd),
+                       (float)-lr, (float)(h->kappa == LK_LP ? h->p - 1 : h->c), (float)h->p};
+    const int dir = dir_of[h->kappa], bf16 = h->mu_dtype == LK_MU_BF16;
+    if (dir == DIR_SIGN || dir == DIR_LINEAR || dir == DIR_CLIP) {
+        update(dir, bf16, &k, w, g, m, decay, 0, seg[nseg], 1.0f);
+        return;
+    }
+    for (int j = 0; j < nseg; j++) {
+        const double sum = norm_sum(h->kappa == LK_LP, bf16, &k, w, g, m, decay, seg[j], seg[j + 1]);
+        update(dir, bf16, &k, w, g, m, decay, seg[j], seg[j + 1], tensor_scale(h, sum));
+    }
+}
+
+lf_dtype lf_lionk_mu_type(int mu_dtype) { return mu_dtype == LK_MU_BF16 ? LF_BF16 : LF_F32; }
+
+/* ------------------------------------------------------------------ the lionk descriptor */
+typedef struct lionk_cfg {
+    double lr;
+    lf_lionk_hyper h;
+} lionk_cfg;
+
+static double lionk_lr(const void *cfg) { return ((const lionk_cfg *)cfg)->lr; }
+
+static lf_status lionk_check(const void *cfg)
+{
+    const lionk_cfg *c = cfg;
+    return lf_wd_check("lionk", c->h.wd_mode, c->h.wd);
+}
+
+static lf_dtype lionk_state_dtype(const void *cfg, int i)
+{
+    LF_UNUSED(i);
+    return lf_lionk_mu_type(((const lionk_cfg *)cfg)->h.mu_dtype);
+}
+
+static void lionk_step(const void *cfg, float *w, const float *g, float *const *state,
+                       const uint8_t *decay, const int64_t *seg, int nseg, int64_t t, double lr)
+{
+    LF_UNUSED(t);
+    lf_lionk_step(&((const lionk_cfg *)cfg)->h, w, g, state[0], decay, seg, nseg, lr);
+}
+
+static const char *const lionk_state_names[] = {"exp_avg"};
+
+static const lf_optim_vt lionk_vt = {
+    .nstate = 1,
+    .state_names = lionk_state_names,
+    .base_lr = lionk_lr,
+    .check = lionk_check,
+    .state_dtype = lionk_state_dtype,
+    .step_seg = lionk_step,
+};
+
+static const lf_param_desc lionk_params[] = {
+    {"kappa", LF_PT_ENUM, LK_L1, 0, 0, 0, LK_KAPPA_CHOICES,
+     "dK replacing sign, and what it solves with lambda = wd: l1 sign (Lion): |x|_inf <= "
+     "1/lambda; l2 c/|c|_2 per tensor: |x|_2 <= 1/lambda; lp sign(c)|c|^(p-1)/|c|_p^(p-1): "
+     "|x|_q <= 1/lambda; sq c (momentum SGD): f + lambda/2 |x|^2; huber clip(c, +-c): f + "
+     "lambda/2 |x|^2, |x|_inf <= c/lambda; relativistic c/sqrt(|c|^2 + c^2): f - (c/lambda) "
+     "sqrt(1 - lambda^2 |x|_2^2)", offsetof(lionk_cfg, h.kappa)},
+    {"p", LF_PT_FLOAT, 1.5, 1, 2, 0, NULL, "exponent of kappa=lp (1 = Lion, 2 = l2)",
+     offsetof(lionk_cfg, h.p)},
+    {"c", LF_PT_FLOAT, 1, 0, INFINITY, LF_OPEN_MIN, NULL,
+     "huber threshold / relativistic constant", offsetof(lionk_cfg, h.c)},
+    {"lr", LF_PT_FLOAT, 1e-4, 0, INFINITY, LF_OPEN_MIN, NULL,
+     "learning rate (3-10x smaller than AdamW's)", offsetof(lionk_cfg, lr)},
+    {"b1", LF_PT_FLOAT, 0.9, 0, 1, LF_OPEN_MAX, NULL,
+     "interpolation between momentum and gradient inside dK", offsetof(lionk_cfg, h.b1)},
+    {"b2", LF_PT_FLOAT, 0.99, 0, 1, LF_OPEN_MAX, NULL, "decay rate of the momentum",
+     offsetof(lionk_cfg, h.b2)},
+    {"wd", LF_PT_FLOAT, 0, 0, INFINITY, 0, NULL,
+     "weight decay lambda: the constraint radius is 1/lambda", offsetof(lionk_cfg, h.wd)},
+    LF_WD_MODE_PARAM(lionk_cfg, h.wd_mode),
+    LK_MU_DTYPE_PARAM(lionk_cfg, h.mu_dtype),
+};
+
+const lf_desc lf_desc_optim_lionk = {
+    .kind = LF_KIND_OPTIM,
+    .name = "lionk",
+    .doc = "Lion-kappa: Lion with sign replaced by the gradient of a convex kappa (l1 = Lion)",
+    .paper = "lion",
+    .params = lionk_params,
+    .nparams = LF_NPARAMS(lionk_params),
+    .cfg_size = sizeof(lionk_cfg),
+    .impl = &lionk_vt,
+};
