@@ -52,6 +52,13 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(data_csv) \
     X(data_libsvm) \
     X(data_npy) \
+    X(data_breast_cancer) \
+    X(data_pima) \
+    X(data_sonar) \
+    X(data_ionosphere) \
+    X(data_wine) \
+    X(data_iris) \
+    X(data_digits) \
     /* end of list */
 
 #define LF_DECLARE_DESC(id) extern const lf_desc lf_desc_##id;
