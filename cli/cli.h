@@ -28,6 +28,11 @@ int cli_fail(const char *fmt, ...)
     ;
 
 int cmd_train(int argc, char **argv);
+/* --resume DIR (cli/train_resume.c): checks that o differs from def only in options a resumed
+ * run may change, then fills o from DIR/checkpoint.safetensors (read into ci, its path written
+ * to path) and points o->out_dir at DIR. Returns CLI_OK, CLI_USAGE or CLI_FAIL (printed). */
+int cli_train_resume(const char *dir, lf_train_opts *o, const lf_train_opts *def,
+                     lf_checkpoint_info *ci, char *path, size_t cap);
 int cmd_eval(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_papers(int argc, char **argv);

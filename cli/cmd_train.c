@@ -1,5 +1,6 @@
 /* lossforge train: the main job. */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -8,11 +9,12 @@ int cmd_train(int argc, char **argv)
 {
     lf_train_opts o;
     lf_train_opts_default(&o);
-    const char *data = "fashion-mnist";
-    int batch = (int)o.batch, quiet = 0;
+    o.data = "fashion-mnist";
+    const char *resume = NULL, *on_nan = "stop";
+    int batch = (int)o.batch, quiet = 0, every = 0;
     o.out_dir = "runs/last";
     const cli_opt opts[] = {
-        {"data", OPT_STR, &data, "dataset spec (default fashion-mnist; see lossforge list)"},
+        {"data", OPT_STR, &o.data, "dataset spec (default fashion-mnist; see lossforge list)"},
         {"model", OPT_STR, &o.model, "model spec (default mlp:256,256)"},
         {"loss", OPT_STR, &o.loss, "loss spec (default ce)"},
         {"optim", OPT_STR, &o.optim, "optimizer spec (default adamw:lr=1e-3)"},
@@ -25,16 +27,32 @@ int cmd_train(int argc, char **argv)
         {"out", OPT_STR, &o.out_dir, "output directory (default runs/last)"},
         {"clip-norm", OPT_DOUBLE, &o.clip_norm, "clip the gradient to this global L2 norm (default off)"},
         {"decay-bias", OPT_FLAG, &o.decay_bias, "weight decay on biases too (default: weights only)"},
+        {"checkpoint-every", OPT_INT, &every, "write --out/checkpoint.safetensors every N steps "
+                                              "(default 0: never)"},
+        {"resume", OPT_STR, &resume, "continue the run checkpointed in DIR, with its options"},
+        {"on-nan", OPT_STR, &on_nan, "non-finite loss or gradient: stop (default) or skip-batch"},
         {"quiet", OPT_FLAG, &quiet, "no progress output"},
     };
+    const lf_train_opts def = o;
     int rc = cli_parse("train", "Train a model; writes metrics.jsonl, model.safetensors, curves.svg "
                                 "and result.json to --out.",
                        argc, argv, opts, (int)(sizeof opts / sizeof opts[0]));
     if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
     o.batch = batch;
+    o.checkpoint_every = every;
+    if (strcmp(on_nan, "stop") != 0 && strcmp(on_nan, "skip-batch") != 0) {
+        fprintf(stderr, "lossforge train: error: --on-nan must be stop or skip-batch, got \"%s\"\n",
+                on_nan);
+        return CLI_USAGE;
+    }
+    o.on_nan = strcmp(on_nan, "skip-batch") == 0 ? LF_ON_NAN_SKIP : LF_ON_NAN_STOP;
+    lf_checkpoint_info ci;
+    char ckpt[4096];
+    if (resume && (rc = cli_train_resume(resume, &o, &def, &ci, ckpt, sizeof ckpt)) != CLI_OK)
+        return rc;
     o.progress = quiet ? 0 : isatty(2) ? 2 : 1;
     lf_dataset train = {0}, test = {0};
-    if (lf_dataset_load(data, &train, &test) != LF_OK) return cli_fail_status();
+    if (lf_dataset_load(o.data, &train, &test) != LF_OK) return cli_fail_status();
     lf_train_result r;
     lf_status s = lf_train(&o, &train, &test, &r, NULL);
     int64_t n_test = test.n;

@@ -421,6 +421,10 @@ typedef struct lf_st_entry {
 /* Atomic write; meta is n_meta key/value pairs for "__metadata__" (may be 0). */
 lf_status lf_st_write(const char *path, const lf_st_entry *e, int n, const char *const *meta_kv,
                       int n_meta);
+/* As lf_st_write, plus metadata "crc32": the zlib CRC-32 of the data section as 8 lowercase hex
+ * digits. lf_st_read verifies it whenever a file carries one (LF_EFORMAT on a mismatch). */
+lf_status lf_st_write_crc(const char *path, const lf_st_entry *e, int n,
+                          const char *const *meta_kv, int n_meta);
 typedef struct lf_st lf_st;
 lf_status lf_st_read(const char *path, lf_st **out);
 void lf_st_free(lf_st *s);
@@ -474,7 +478,16 @@ typedef struct lf_train_opts {
      * (2*d floats) and the epoch's stats. A status other than LF_OK stops training with it. */
     lf_status (*on_epoch)(void *user, lf_model *m, const float *norm, const struct lf_epoch_stats *e);
     void *user;
+    const char *data;         /* dataset spec, recorded in checkpoints for --resume (may be NULL) */
+    int64_t checkpoint_every; /* > 0: write out_dir/checkpoint.safetensors every this many steps */
+    const char *resume;       /* checkpoint file to continue from (NULL: start afresh) */
+    int on_nan;               /* non-finite loss or gradient: LF_ON_NAN_STOP or LF_ON_NAN_SKIP */
 } lf_train_opts;
+
+/* lf_train_opts.on_nan. STOP (default): fail with LF_ENUMERIC naming the step, the batch and the
+ * first non-finite tensor, before the update, so the last model file and checkpoint stay the
+ * last good ones. SKIP: leave the parameters as they were and go on with the next batch. */
+enum { LF_ON_NAN_STOP, LF_ON_NAN_SKIP };
 
 typedef struct lf_epoch_stats {
     int epoch;
@@ -487,6 +500,7 @@ typedef struct lf_train_result {
     double seconds;
     int epochs_done;
     lf_epoch_stats last;
+    int64_t skipped_batches;  /* LF_ON_NAN_SKIP: batches whose update was skipped */
 } lf_train_result;
 
 void lf_train_opts_default(lf_train_opts *o);
@@ -508,6 +522,33 @@ lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, const in
  * the standardisation malloc'd in *norm_mean_std (may be NULL to skip). */
 lf_status lf_model_save(const lf_model *m, const float *norm_mean_std, const char *path);
 lf_status lf_model_load(const char *path, lf_model **out, float **norm_mean_std);
+
+/* ------------------------------------------------------------------ checkpoints */
+/* lf_train with checkpoint_every = N writes <out_dir>/checkpoint.safetensors after every N-th
+ * step: parameters, optimizer state and step count, the trainer's rng, the data-order position
+ * (epoch, offset), the finished epochs' stats, the canonical specs and options; atomically
+ * (temp file, fsync, rename, fsync of the directory) and CRC-checked (data section and
+ * options). It is also a model file (lf_model_load reads it). lf_train with resume = that path
+ * continues the run, and with the same data and thread count ends bit-identical to a run never
+ * interrupted; a checkpoint of another run, other options or other data is refused. */
+typedef struct lf_checkpoint_info {
+    char model[1024], loss[1024], optim[1024], schedule[1024]; /* canonical specs */
+    char data[4096];          /* dataset spec as given to the run ("" when none was) */
+    int epochs;
+    int64_t batch;
+    uint64_t seed;
+    int threads;              /* threads of the checkpointed run */
+    double val_split, clip_norm;
+    int64_t checkpoint_every;
+    int on_nan;
+    int decay_bias;
+    int64_t step;             /* steps taken */
+    int epoch;                /* epoch in progress */
+} lf_checkpoint_info;
+/* Reads and checks a checkpoint's options and position (not its tensors' fit to a model). */
+lf_status lf_checkpoint_read_info(const char *path, lf_checkpoint_info *out);
+/* Sets o's training options from ci (strings point into ci) and o->resume is left alone. */
+void lf_checkpoint_train_opts(const lf_checkpoint_info *ci, lf_train_opts *o);
 
 /* ------------------------------------------------------------------ ensembles, calibration */
 /* SGLD needs the training-set size N (its parameter n_data). For an "sgld" spec that leaves

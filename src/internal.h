@@ -198,6 +198,8 @@ lf_tensor *lf_tape_fail(lf_tape *t, lf_status s, const char *fmt, ...)
 /* ------------------------------------------------------------------ numerics */
 /* Row-wise log-sum-exp with max subtraction, double accumulation. */
 double lf_logsumexp(const float *x, int64_t k);
+/* Index of the first NaN or Inf in x[0..n), or -1 when all are finite (src/core/finite.c). */
+int64_t lf_first_nonfinite(const float *x, int64_t n);
 /* Vectorisable exp for float arrays (polynomial kernel, rel. error < 2e-7 on [-87, 88]). */
 void lf_vexp(float *y, const float *x, int64_t n);
 

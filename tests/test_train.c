@@ -7,28 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Three Gaussian blobs in 4-D. */
-static void blobs(lf_dataset *ds, int64_t n, uint64_t seed)
-{
-    memset(ds, 0, sizeof *ds);
-    ds->n = n;
-    ds->d = 4;
-    ds->ndim = 1;
-    ds->shape[0] = 4;
-    ds->n_classes = 3;
-    ds->x = malloc((size_t)(n * 4) * sizeof(float));
-    ds->y = malloc((size_t)n * sizeof(int32_t));
-    snprintf(ds->name, sizeof ds->name, "blobs");
-    lf_rng r;
-    lf_rng_seed(&r, seed);
-    for (int64_t i = 0; i < n; i++) {
-        int32_t c = (int32_t)lf_rng_below(&r, 3);
-        ds->y[i] = c;
-        for (int j = 0; j < 4; j++)
-            ds->x[i * 4 + j] = (float)(lf_rng_normal(&r) * 0.7 + (j == c ? 2.0 : 0.0) + 5.0);
-    }
-}
-
 static lf_train_opts opts(const char *optim, const char *out)
 {
     lf_train_opts o;
@@ -47,8 +25,8 @@ static void learns_and_reproduces(void **state)
 {
     (void)state;
     lf_dataset tr, te;
-    blobs(&tr, 600, 1);
-    blobs(&te, 300, 2);
+    tu_blobs(&tr, 600, 1);
+    tu_blobs(&te, 300, 2);
     const char *optims[3] = {"adamw:lr=1e-2", "lion:lr=1e-2", "sgd:lr=0.1,momentum=0.9"};
     for (int k = 0; k < 3; k++) {
         lf_train_opts o = opts(optims[k], NULL);
@@ -71,7 +49,7 @@ static void writes_outputs(void **state)
 {
     (void)state;
     lf_dataset tr, te = {0};
-    blobs(&tr, 200, 4);
+    tu_blobs(&tr, 200, 4);
     char dir[1024], path[1100];
     snprintf(dir, sizeof dir, "%s/run", tu_tmpdir());
     lf_train_opts o = opts("adamw:lr=1e-2", dir);
@@ -98,7 +76,7 @@ static void stops_on_nonfinite_loss(void **state)
 {
     (void)state;
     lf_dataset tr, te = {0};
-    blobs(&tr, 400, 5);
+    tu_blobs(&tr, 400, 5);
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/nan", tu_tmpdir());
     lf_train_opts o = opts("sgd:lr=1e30", dir);
@@ -111,7 +89,7 @@ static void rejects_bad_options(void **state)
 {
     (void)state;
     lf_dataset tr, te = {0};
-    blobs(&tr, 50, 6);
+    tu_blobs(&tr, 50, 6);
     lf_train_opts o = opts("adamw", NULL);
     o.epochs = 0;
     TU_ERR(lf_train(&o, &tr, &te, NULL, NULL), LF_EINVAL, "--epochs");

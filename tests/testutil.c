@@ -123,6 +123,28 @@ void tu_fill_uniform(float *x, int64_t n, float lo, float hi, uint64_t seed)
     for (int64_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float)lf_rng_uniform(&r);
 }
 
+void tu_blobs(lf_dataset *ds, int64_t n, uint64_t seed)
+{
+    memset(ds, 0, sizeof *ds);
+    ds->n = n;
+    ds->d = 4;
+    ds->ndim = 1;
+    ds->shape[0] = 4;
+    ds->n_classes = 3;
+    ds->x = malloc((size_t)(n * 4) * sizeof(float));
+    ds->y = malloc((size_t)n * sizeof(int32_t));
+    if (!ds->x || !ds->y) fail_msg("tu_blobs: out of memory");
+    snprintf(ds->name, sizeof ds->name, "blobs");
+    lf_rng r;
+    lf_rng_seed(&r, seed);
+    for (int64_t i = 0; i < n; i++) {
+        int32_t c = (int32_t)lf_rng_below(&r, 3);
+        ds->y[i] = c;
+        for (int j = 0; j < 4; j++)
+            ds->x[i * 4 + j] = (float)(lf_rng_normal(&r) * 0.7 + (j == c ? 2.0 : 0.0) + 5.0);
+    }
+}
+
 void tu_loss_reference(const char *spec, const lf_batch *b, const char *fixture, double atol,
                        double rtol)
 {

@@ -47,6 +47,10 @@ const char *tu_write_tmp(const char *name, const void *data, size_t n);
 
 void tu_fill_uniform(float *x, int64_t n, float lo, float hi, uint64_t seed);
 
+/* n rows of three Gaussian blobs in 4-D (class c centred at 2 on feature c, all shifted by 5),
+ * labels 0..2; release with lf_dataset_release. */
+void tu_blobs(lf_dataset *ds, int64_t n, uint64_t seed);
+
 /* The loss `spec` on batch b against a fixture [value, grad...] (float64): the value within
  * 1e-5 relative, each gradient entry within atol + rtol*|ref|. */
 void tu_loss_reference(const char *spec, const lf_batch *b, const char *fixture, double atol,

@@ -158,17 +158,10 @@ static lf_status check_labels(const lf_dataset *ds)
     return LF_OK;
 }
 
-/* Finite check as one branch-free reduction; the slow search for the culprit runs only on failure. */
 static lf_status check_finite(const lf_dataset *ds)
 {
-    if (ds->x8) return LF_OK;
-    int64_t nd = ds->n * ds->d;
-    int bad = 0;
-#pragma omp parallel for simd schedule(static) reduction(| : bad) if (nd > PAR_MIN)
-    for (int64_t i = 0; i < nd; i++) bad |= !isfinite(ds->x[i]);
-    if (!bad) return LF_OK;
-    int64_t i = 0;
-    while (isfinite(ds->x[i])) i++;
+    int64_t i = ds->x8 ? -1 : lf_first_nonfinite(ds->x, ds->n * ds->d);
+    if (i < 0) return LF_OK;
     return lf_error(LF_ENUMERIC, "dataset %s: row %lld, column %lld: non-finite feature %g",
                     ds->name, (long long)(i / ds->d), (long long)(i % ds->d), (double)ds->x[i]);
 }

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <string.h>
+#include <zlib.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors.c copies tensor bytes as stored: it assumes a little-endian host"
@@ -14,6 +15,8 @@
 
 #define ST_ALIGN 8
 #define ST_META "__metadata__"
+/* Metadata key of the optional data-section checksum (zlib CRC-32, 8 lowercase hex digits). */
+#define ST_CRC "crc32"
 /* Largest integer a JSON number (a double in cJSON) holds exactly. */
 #define ST_MAX_INT 9007199254740992.0
 
@@ -81,9 +84,11 @@ static lf_status st_check_entry(const char *path, const lf_st_entry *e, int64_t 
     return LF_OK;
 }
 
-static lf_status st_add_meta(const char *path, cJSON *root, const char *const *kv, int n_meta)
+/* The caller's pairs, then the checksum pair when crc is not NULL. */
+static lf_status st_add_meta(const char *path, cJSON *root, const char *const *kv, int n_meta,
+                             const char *crc)
 {
-    if (n_meta <= 0) return LF_OK;
+    if (n_meta <= 0 && !crc) return LF_OK;
     cJSON *meta = cJSON_AddObjectToObject(root, ST_META);
     if (!meta) return lf_error(LF_ENOMEM, "%s: out of memory building the header", path);
     for (int i = 0; i < n_meta; i++) {
@@ -92,17 +97,23 @@ static lf_status st_add_meta(const char *path, cJSON *root, const char *const *k
             return lf_error(LF_EINVAL, "%s: metadata pair %d has a NULL key or value", path, i);
         if (cJSON_GetObjectItemCaseSensitive(meta, k))
             return lf_error(LF_EINVAL, "%s: duplicate metadata key \"%s\"", path, k);
+        if (crc && !strcmp(k, ST_CRC))
+            return lf_error(LF_EINVAL, "%s: metadata key \"%s\" is reserved for the checksum",
+                            path, k);
         if (!cJSON_AddStringToObject(meta, k, v))
             return lf_error(LF_ENOMEM, "%s: out of memory building the header", path);
     }
+    if (crc && !cJSON_AddStringToObject(meta, ST_CRC, crc))
+        return lf_error(LF_ENOMEM, "%s: out of memory building the header", path);
     return LF_OK;
 }
 
 /* Checks every entry and places it in the data section: 8-byte types first, then 4-byte,
  * then bytes (each group in the caller's order), so every tensor is naturally aligned in the
- * file and a reader can use it in place. *data_bytes receives the section size. */
+ * file and a reader can use it in place. *data_bytes receives the section size and *crc (when
+ * not NULL) the CRC-32 of the section, accumulated in that same order. */
 static lf_status st_layout(const char *path, const lf_st_entry *e, int n, int64_t *off,
-                           int64_t *data_bytes)
+                           int64_t *data_bytes, uint32_t *crc)
 {
     for (int i = 0; i < n; i++) {
         lf_status s = st_check_entry(path, &e[i], &off[i]);
@@ -117,6 +128,7 @@ static lf_status st_layout(const char *path, const lf_st_entry *e, int n, int64_
                 return lf_error(LF_EINVAL, "%s: total tensor size overflows", path);
             off[i] = at;
             at += nb;
+            if (crc && nb) *crc = (uint32_t)crc32_z(*crc, e[i].data, (size_t)nb);
         }
     *data_bytes = at;
     return LF_OK;
@@ -124,10 +136,10 @@ static lf_status st_layout(const char *path, const lf_st_entry *e, int n, int64_
 
 /* The JSON header: metadata first, then the entries in the caller's order. */
 static lf_status st_build_header(const char *path, const lf_st_entry *e, int n,
-                                 const char *const *meta_kv, int n_meta, const int64_t *off,
-                                 cJSON *root)
+                                 const char *const *meta_kv, int n_meta, const char *crc,
+                                 const int64_t *off, cJSON *root)
 {
-    lf_status s = st_add_meta(path, root, meta_kv, n_meta);
+    lf_status s = st_add_meta(path, root, meta_kv, n_meta, crc);
     if (s != LF_OK) return s;
     for (int i = 0; i < n; i++) {
         char shape[LF_MAX_DIMS * 24 + 4], offs[52];
@@ -170,23 +182,28 @@ static lf_status st_serialize(const char *path, const char *json, const lf_st_en
     return LF_OK;
 }
 
-/* Header text for the entries at offsets off (caller frees with cJSON_free). */
+/* Header text for the entries at offsets off (caller frees with cJSON_free); with_crc adds
+ * the checksum of the data section to the metadata. */
 static lf_status st_header_text(const char *path, const lf_st_entry *e, int n,
-                                const char *const *meta_kv, int n_meta, int64_t *off,
-                                int64_t *data_bytes, char **json)
+                                const char *const *meta_kv, int n_meta, int with_crc,
+                                int64_t *off, int64_t *data_bytes, char **json)
 {
     cJSON *root = cJSON_CreateObject();
     if (!root) return lf_error(LF_ENOMEM, "%s: out of memory building the header", path);
-    lf_status s = st_layout(path, e, n, off, data_bytes);
-    if (s == LF_OK) s = st_build_header(path, e, n, meta_kv, n_meta, off, root);
+    uint32_t crc = (uint32_t)crc32_z(0, Z_NULL, 0);
+    char crc_text[16];
+    lf_status s = st_layout(path, e, n, off, data_bytes, with_crc ? &crc : NULL);
+    snprintf(crc_text, sizeof crc_text, "%08" PRIx32, crc);
+    if (s == LF_OK)
+        s = st_build_header(path, e, n, meta_kv, n_meta, with_crc ? crc_text : NULL, off, root);
     if (s == LF_OK && !(*json = cJSON_PrintUnformatted(root)))
         s = lf_error(LF_ENOMEM, "%s: out of memory printing the header", path);
     cJSON_Delete(root);
     return s;
 }
 
-lf_status lf_st_write(const char *path, const lf_st_entry *e, int n, const char *const *meta_kv,
-                      int n_meta)
+static lf_status st_write(const char *path, const lf_st_entry *e, int n,
+                          const char *const *meta_kv, int n_meta, int with_crc)
 {
     if (!path || n < 0 || (n > 0 && !e) || n_meta < 0 || (n_meta > 0 && !meta_kv))
         return lf_error(LF_EINVAL, "lf_st_write: invalid arguments (path %s, n %d, n_meta %d)",
@@ -196,13 +213,25 @@ lf_status lf_st_write(const char *path, const lf_st_entry *e, int n, const char 
     char *json = NULL;
     unsigned char *buf = NULL;
     size_t total = 0;
-    lf_status s = st_header_text(path, e, n, meta_kv, n_meta, off, &data_bytes, &json);
+    lf_status s = st_header_text(path, e, n, meta_kv, n_meta, with_crc, off, &data_bytes, &json);
     if (s == LF_OK) s = st_serialize(path, json, e, n, off, data_bytes, &buf, &total);
     if (s == LF_OK) s = lf_write_atomic(path, buf, total);
     cJSON_free(json);
     free(buf);
     free(off);
     return s;
+}
+
+lf_status lf_st_write(const char *path, const lf_st_entry *e, int n, const char *const *meta_kv,
+                      int n_meta)
+{
+    return st_write(path, e, n, meta_kv, n_meta, 0);
+}
+
+lf_status lf_st_write_crc(const char *path, const lf_st_entry *e, int n,
+                          const char *const *meta_kv, int n_meta)
+{
+    return st_write(path, e, n, meta_kv, n_meta, 1);
 }
 
 /* ------------------------------------------------------------------ reader */
@@ -418,6 +447,23 @@ static lf_status st_index(const char *path, lf_st *st, st_span *sp, int64_t data
     return LF_OK;
 }
 
+/* A file that carries a checksum must match it: a torn or bit-flipped data section is caught
+ * here rather than trained on. */
+static lf_status st_check_crc(const char *path, const lf_st *st, const unsigned char *data,
+                              int64_t data_len)
+{
+    const cJSON *c = st->meta ? cJSON_GetObjectItemCaseSensitive(st->meta, ST_CRC) : NULL;
+    if (!c) return LF_OK;
+    char want[16];
+    uint32_t crc = (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), data, (size_t)data_len);
+    snprintf(want, sizeof want, "%08" PRIx32, crc);
+    if (strcmp(c->valuestring, want) != 0)
+        return lf_error(LF_EFORMAT, "%s: checksum mismatch: %s \"%.16s\" stored, %s computed over "
+                        "the %" PRId64 "-byte data section (corrupt or torn file)", path, ST_CRC,
+                        c->valuestring, want, data_len);
+    return LF_OK;
+}
+
 static lf_status st_parse(const char *path, lf_st *st, size_t file_len)
 {
     uint64_t hlen = 0;
@@ -429,6 +475,7 @@ static lf_status st_parse(const char *path, lf_st *st, size_t file_len)
     if (s == LF_OK) s = st_index(path, st, sp, data_len);
     if (s == LF_OK) s = st_check_names(path, st);
     if (s == LF_OK) s = st_check_tiling(path, st, sp, data_len);
+    if (s == LF_OK) s = st_check_crc(path, st, st->buf + 8 + hlen, data_len);
     if (s == LF_OK) s = st_bind_data(path, st, sp, st->buf + 8 + hlen);
     free(sp);
     return s;

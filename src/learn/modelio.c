@@ -1,6 +1,6 @@
 /* Model files: parameters plus the input standardisation, as safetensors with metadata
  * {format, model (canonical spec), in_shape, n_out}. */
-#include "internal.h"
+#include "learn.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,39 +12,53 @@ static int64_t in_size(const lf_model *m)
     return d;
 }
 
-lf_status lf_model_save(const lf_model *m, const float *norm_mean_std, const char *path)
+lf_status lf_model_file_init(lf_model_file *f, const lf_model *m, const float *norm)
 {
     const lf_params *p = &m->params;
-    int n = p->n + 2;
-    lf_st_entry *e = calloc((size_t)n, sizeof *e);
-    if (!e) return lf_error(LF_ENOMEM, "%s: out of memory", path);
+    memset(f, 0, sizeof *f);
+    f->n = p->n + 2;
+    f->e = calloc((size_t)f->n, sizeof *f->e);
+    if (!f->e) return lf_error(LF_ENOMEM, "model file: out of memory");
     for (int i = 0; i < p->n; i++) {
-        e[i].name = p->t[i].name;
-        e[i].dtype = LF_F32;
-        e[i].ndim = p->t[i].ndim;
-        memcpy(e[i].shape, p->t[i].shape, sizeof e[i].shape);
-        e[i].data = p->t[i].data;
+        f->e[i].name = p->t[i].name;
+        f->e[i].dtype = LF_F32;
+        f->e[i].ndim = p->t[i].ndim;
+        memcpy(f->e[i].shape, p->t[i].shape, sizeof f->e[i].shape);
+        f->e[i].data = p->t[i].data;
     }
     int64_t d = in_size(m);
     const char *names[2] = {"norm.mean", "norm.std"};
     for (int j = 0; j < 2; j++) {
-        lf_st_entry *x = &e[p->n + j];
+        lf_st_entry *x = &f->e[p->n + j];
         x->name = names[j];
         x->dtype = LF_F32;
         x->ndim = 1;
         x->shape[0] = d;
-        x->data = norm_mean_std + j * d;
+        x->data = norm + j * d;
     }
-    char shape[96], nout[24];
     int len = 0;
     for (int i = 0; i < m->in_ndim; i++)
-        len += snprintf(shape + len, sizeof shape - (size_t)len, i ? ",%lld" : "%lld",
+        len += snprintf(f->shape + len, sizeof f->shape - (size_t)len, i ? ",%lld" : "%lld",
                         (long long)m->in_shape[i]);
-    snprintf(nout, sizeof nout, "%lld", (long long)m->n_out);
-    const char *meta[] = {"format", "lossforge-model-1", "model", m->spec,
-                          "in_shape", shape, "n_out", nout};
-    lf_status s = lf_st_write(path, e, n, meta, 4);
-    free(e);
+    snprintf(f->nout, sizeof f->nout, "%lld", (long long)m->n_out);
+    const char *meta[8] = {"format", "lossforge-model-1", "model", m->spec,
+                           "in_shape", f->shape, "n_out", f->nout};
+    memcpy(f->meta, meta, sizeof meta);
+    return LF_OK;
+}
+
+void lf_model_file_release(lf_model_file *f)
+{
+    free(f->e);
+    f->e = NULL;
+}
+
+lf_status lf_model_save(const lf_model *m, const float *norm_mean_std, const char *path)
+{
+    lf_model_file f;
+    lf_status s = lf_model_file_init(&f, m, norm_mean_std);
+    if (s == LF_OK) s = lf_st_write(path, f.e, f.n, f.meta, 4);
+    lf_model_file_release(&f);
     return s;
 }
 
@@ -67,15 +81,15 @@ static lf_status parse_shape(const char *path, const char *text, int *ndim, int6
     return LF_OK;
 }
 
-static lf_status copy_tensor(const char *path, const lf_st *st, const char *name, float *dst,
-                             int64_t count)
+lf_status lf_st_copy_f32(const char *path, const lf_st *st, const char *name, float *dst,
+                         int64_t count)
 {
     const lf_st_entry *e = lf_st_get(st, name);
     if (!e) return lf_error(LF_EFORMAT, "%s: tensor \"%s\" is missing", path, name);
     int64_t have = 1;
     for (int i = 0; i < e->ndim; i++) have *= e->shape[i];
     if (e->dtype != LF_F32 || have != count)
-        return lf_error(LF_EFORMAT, "%s: tensor \"%s\" has %lld values (dtype %d), model needs %lld F32",
+        return lf_error(LF_EFORMAT, "%s: tensor \"%s\" has %lld values (dtype %d), %lld F32 needed",
                         path, name, (long long)have, (int)e->dtype, (long long)count);
     memcpy(dst, e->data, (size_t)count * sizeof(float));
     return LF_OK;
@@ -97,14 +111,14 @@ lf_status lf_model_load(const char *path, lf_model **out, float **norm_mean_std)
     if (s == LF_OK) s = parse_shape(path, shape, &ndim, in_shape);
     if (s == LF_OK) s = lf_model_create(spec, ndim, in_shape, strtoll(nout, NULL, 10), 0, &m);
     for (int i = 0; s == LF_OK && i < m->params.n; i++)
-        s = copy_tensor(path, st, m->params.t[i].name, m->params.t[i].data, m->params.t[i].size);
+        s = lf_st_copy_f32(path, st, m->params.t[i].name, m->params.t[i].data, m->params.t[i].size);
     float *norm = NULL;
     if (s == LF_OK && norm_mean_std) {
         int64_t d = in_size(m);
         norm = malloc((size_t)(2 * d) * sizeof *norm);
         if (!norm) s = lf_error(LF_ENOMEM, "%s: out of memory", path);
-        if (s == LF_OK) s = copy_tensor(path, st, "norm.mean", norm, d);
-        if (s == LF_OK) s = copy_tensor(path, st, "norm.std", norm + d, d);
+        if (s == LF_OK) s = lf_st_copy_f32(path, st, "norm.mean", norm, d);
+        if (s == LF_OK) s = lf_st_copy_f32(path, st, "norm.std", norm + d, d);
     }
     lf_st_free(st);
     if (s != LF_OK) {

@@ -1,6 +1,6 @@
 /* The training loop: minibatch SGD-style training of a registered model with a registered loss,
  * optimizer and schedule; per-epoch metrics, model file and curves in the output directory. */
-#include "internal.h"
+#include "learn.h"
 
 #include <errno.h>
 #include <math.h>
@@ -25,8 +25,10 @@ typedef struct trainer {
     int64_t *order;
     uint8_t *decay;
     lf_rng rng;
-    int64_t step, total_steps;
-    int epoch;
+    lf_train_pos pos;       /* step, epoch, offset, the epoch's sums: what checkpoints save */
+    int64_t total_steps;
+    double epoch_t0;        /* lf_now() at the start of the epoch, less its checkpointed time */
+    uint32_t data_crc;      /* of the training data, when checkpointing or resuming */
     FILE *metrics;
     double *curve;          /* 6 columns of epochs: train, val, test loss; train, val, test acc */
 } trainer;
@@ -150,21 +152,67 @@ static lf_status build(trainer *tr)
     tr->yb = malloc((size_t)o->batch * sizeof *tr->yb);
     tr->order = malloc((size_t)tr->n_train * sizeof *tr->order);
     tr->curve = calloc((size_t)o->epochs * 6, sizeof *tr->curve);
-    if (!tr->tape || !tr->xb || !tr->yb || !tr->order || !tr->curve)
+    tr->pos.hist = calloc((size_t)o->epochs, sizeof *tr->pos.hist);
+    if (!tr->tape || !tr->xb || !tr->yb || !tr->order || !tr->curve || !tr->pos.hist)
         return lf_error(LF_ENOMEM, "train: out of memory");
+    if (o->checkpoint_every > 0 || o->resume) tr->data_crc = lf_dataset_crc(d);
     lf_rng_seed(&tr->rng, o->seed);
     tr->total_steps = o->epochs * ((tr->n_train + o->batch - 1) / o->batch);
     return LF_OK;
 }
 
-/* One optimisation step on rows order[off..off+nb). Adds the batch's summed loss and hits. */
-static lf_status train_step(trainer *tr, int64_t off, int64_t nb, double *loss_sum, int64_t *hits)
+/* The first non-finite tensor of a step, for the message: a parameter, the input batch, the
+ * model output, else the loss itself; or with a finite loss, the first parameter gradient. */
+static void nonfinite_what(trainer *tr, double v, const lf_tensor *x, const lf_tensor *logits,
+                           char *what, size_t cap)
+{
+    lf_params *p = lf_model_params(tr->model);
+    int grad = isfinite(v);
+    for (int i = 0; i < p->n; i++) {
+        int64_t at = lf_first_nonfinite(grad ? p->t[i].grad : p->t[i].data, p->t[i].size);
+        if (at < 0) continue;
+        snprintf(what, cap, "%s of parameter \"%s\" (element %lld)", grad ? "gradient" : "value",
+                 p->t[i].name, (long long)at);
+        return;
+    }
+    int64_t at = lf_first_nonfinite(x->data, x->size);
+    if (!grad && at < 0) at = lf_first_nonfinite(logits->data, logits->size);
+    if (!grad && at >= 0)
+        snprintf(what, cap, "%s (element %lld)",
+                 lf_first_nonfinite(x->data, x->size) >= 0 ? "the input batch" : "the model output",
+                 (long long)at);
+    else snprintf(what, cap, "the loss");
+}
+
+/* A non-finite loss or gradient: LF_ENUMERIC naming the step, batch and tensor (the update is
+ * not applied, so the files written so far stay the last good ones), or with --on-nan
+ * skip-batch a skipped batch. */
+static lf_status nonfinite(trainer *tr, double v, const lf_tensor *x, const lf_tensor *logits,
+                           int64_t off, int64_t nb)
+{
+    if (tr->o->on_nan == LF_ON_NAN_SKIP) {
+        tr->pos.skipped++;
+        return LF_OK;
+    }
+    char what[256];
+    nonfinite_what(tr, v, x, logits, what, sizeof what);
+    return lf_error(LF_ENUMERIC, "train: non-finite %s (%g) at step %lld (epoch %d, batch %lld = "
+                    "rows %lld..%lld of the epoch's order); first non-finite tensor: %s; stopping, "
+                    "the last good model file and checkpoint are kept (--on-nan skip-batch "
+                    "skips such batches)", isfinite(v) ? "gradient" : "loss", v,
+                    (long long)tr->pos.step, tr->pos.epoch, (long long)(off / tr->o->batch) + 1,
+                    (long long)off, (long long)(off + nb - 1), what);
+}
+
+/* One optimisation step on rows order[off..off+nb); adds the batch's loss and hits to the
+ * epoch's sums. */
+static lf_status train_step(trainer *tr, int64_t off, int64_t nb)
 {
     const lf_dataset *d = tr->data;
     lf_gather_rows(d, tr->order + off, nb, tr->norm, tr->xb, tr->yb);
     lf_tape *t = tr->tape;
     lf_tape_reset(t);
-    lf_tape_set_train(t, 1, tr->o->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(tr->step + 1)));
+    lf_tape_set_train(t, 1, tr->o->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(tr->pos.step + 1)));
     int64_t shape[4] = {nb, d->shape[0], d->shape[1], d->shape[2]};
     lf_tensor *x = lf_tape_wrap(t, tr->xb, d->ndim + 1, shape);
     lf_tensor *logits = lf_model_forward(tr->model, t, x);
@@ -173,19 +221,19 @@ static lf_status train_step(trainer *tr, int64_t off, int64_t nb, double *loss_s
     lf_status s = lf_tape_status(t);
     if (s != LF_OK) return s;
     double v = loss->data[0];
-    if (!isfinite(v))
-        return lf_error(LF_ENUMERIC, "train: loss is %g at step %lld (epoch %d, batch of %lld rows "
-                        "at position %lld); stopping, the last good model file is kept",
-                        v, (long long)tr->step + 1, tr->epoch, (long long)nb, (long long)off);
     lf_params *p = lf_model_params(tr->model);
     lf_params_zero_grad(p);
-    s = lf_backward(t, loss);
-    if (s == LF_OK && tr->o->clip_norm > 0) lf_clip_grad_norm(p->grad, p->size, tr->o->clip_norm);
-    double scale = lf_schedule_at(tr->sched, tr->step, tr->total_steps);
-    if (s == LF_OK) s = lf_optim_step(tr->optim, p->data, p->grad, scale);
-    tr->step++;
-    *loss_sum += v * (double)nb;
-    *hits += lf_count_correct(logits->data, nb, logits->shape[1], tr->yb);
+    if (isfinite(v)) s = lf_backward(t, loss);
+    double scale = lf_schedule_at(tr->sched, tr->pos.step, tr->total_steps);
+    tr->pos.step++;
+    if (s != LF_OK) return s;
+    if (!isfinite(v) || lf_first_nonfinite(p->grad, p->size) >= 0)
+        return nonfinite(tr, v, x, logits, off, nb);
+    if (tr->o->clip_norm > 0) lf_clip_grad_norm(p->grad, p->size, tr->o->clip_norm);
+    s = lf_optim_step(tr->optim, p->data, p->grad, scale);
+    tr->pos.loss_sum += v * (double)nb;
+    tr->pos.counted += nb;
+    tr->pos.hits += lf_count_correct(logits->data, nb, logits->shape[1], tr->yb);
     return s;
 }
 
@@ -210,12 +258,44 @@ static lf_status save_model(trainer *tr)
     return lf_model_save(tr->model, tr->norm, path);
 }
 
+static lf_ckpt_run ckpt_run(trainer *tr)
+{
+    return (lf_ckpt_run){tr->o, tr->model, tr->optim, tr->loss, tr->sched, tr->norm, tr->n_train,
+                         tr->data_crc};
+}
+
+static lf_status maybe_checkpoint(trainer *tr)
+{
+    int64_t every = tr->o->checkpoint_every;
+    if (every <= 0 || tr->pos.step % every != 0) return LF_OK;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", tr->o->out_dir);
+    tr->pos.seconds = lf_now() - tr->epoch_t0;
+    lf_ckpt_run run = ckpt_run(tr);
+    return lf_checkpoint_save(path, &run, &tr->pos);
+}
+
+/* Starts epoch `epoch` afresh, or continues the resumed one where its checkpoint stopped:
+ * either way the order is the permutation drawn from the rng as it was before the epoch. */
+static void begin_epoch(trainer *tr, int epoch)
+{
+    lf_train_pos *ps = &tr->pos;
+    if (ps->epoch != epoch) {
+        ps->epoch = epoch;
+        ps->offset = ps->hits = ps->counted = 0;
+        ps->loss_sum = ps->seconds = 0;
+        ps->rng_epoch = tr->rng;
+    }
+    tr->rng = ps->rng_epoch;
+    tr->epoch_t0 = lf_now() - ps->seconds;
+}
+
 static lf_status run_epoch(trainer *tr, int epoch, lf_epoch_stats *e)
 {
     const int64_t n = tr->n_train, B = tr->o->batch;
-    int64_t hits = 0;
-    double loss_sum = 0, t0 = lf_now();
-    tr->epoch = epoch;
+    lf_train_pos *ps = &tr->pos;
+    begin_epoch(tr, epoch);
+    double t0 = tr->epoch_t0;
     lf_rng_permutation(&tr->rng, tr->perm, n);
     for (int64_t i = 0; i < n; i++) tr->order[i] = tr->rows[tr->perm[i]];
     lf_progress bar;
@@ -223,24 +303,29 @@ static lf_status run_epoch(trainer *tr, int epoch, lf_epoch_stats *e)
     snprintf(prefix, sizeof prefix, "epoch %d/%d", epoch, tr->o->epochs);
     if (tr->o->progress) lf_progress_begin(&bar, prefix, n, tr->o->progress == 2);
     lf_status s = LF_OK;
-    for (int64_t off = 0; off < n && s == LF_OK; off += B) {
-        int64_t nb = n - off < B ? n - off : B;
-        s = train_step(tr, off, nb, &loss_sum, &hits);
-        double done = (double)(off + nb);
+    while (ps->offset < n && s == LF_OK) {
+        int64_t off = ps->offset, nb = n - off < B ? n - off : B;
+        s = train_step(tr, off, nb);
+        ps->offset = off + nb;
+        if (s == LF_OK) s = maybe_checkpoint(tr);
+        double done = (double)ps->counted;
         if (tr->o->progress)
             lf_progress_update(&bar, off + nb, "loss %.4f acc %.2f%% %.0f samples/s",
-                               loss_sum / done, 100.0 * (double)hits / done, done / (lf_now() - t0));
+                               ps->loss_sum / done, 100.0 * (double)ps->hits / done,
+                               (double)(off + nb) / (lf_now() - t0));
     }
     if (s != LF_OK) {
         if (tr->o->progress) lf_progress_end(&bar, "stopped");
         return s;
     }
-    *e = (lf_epoch_stats){.epoch = epoch, .train_loss = loss_sum / (double)n,
-                          .train_acc = (double)hits / (double)n, .val_loss = NAN, .val_acc = NAN,
+    /* Skipped batches (--on-nan skip-batch) count in neither sum. */
+    *e = (lf_epoch_stats){.epoch = epoch, .train_loss = ps->loss_sum / (double)ps->counted,
+                          .train_acc = (double)ps->hits / (double)ps->counted, .val_loss = NAN,
+                          .val_acc = NAN,
                           .test_loss = NAN, .test_acc = NAN};
     e->seconds = lf_now() - t0;
     e->samples_per_s = (double)n / e->seconds;
-    e->lr = lf_optim_lr(tr->optim) * lf_schedule_at(tr->sched, tr->step - 1, tr->total_steps);
+    e->lr = lf_optim_lr(tr->optim) * lf_schedule_at(tr->sched, ps->step - 1, tr->total_steps);
     if (tr->n_val)
         s = lf_evaluate(tr->model, tr->loss, tr->data, tr->rows + n, tr->n_val, tr->norm, 512,
                         &e->val_acc, &e->val_loss, NULL);
@@ -328,6 +413,7 @@ static void trainer_release(trainer *tr, lf_model **model_out)
     free(tr->order);
     free(tr->decay);
     free(tr->curve);
+    free(tr->pos.hist);
     if (tr->metrics) fclose(tr->metrics);
 }
 
@@ -337,6 +423,27 @@ static lf_status check_opts(const lf_train_opts *o)
     if (o->batch < 1) return lf_error(LF_EINVAL, "train: --batch must be >= 1, got %lld", (long long)o->batch);
     if (!(o->val_split >= 0 && o->val_split < 1))
         return lf_error(LF_EINVAL, "train: --val-split must be in [0, 1), got %g", o->val_split);
+    if (o->checkpoint_every < 0 || (o->checkpoint_every > 0 && !o->out_dir))
+        return lf_error(LF_EINVAL, "train: --checkpoint-every %lld needs >= 0 and an output "
+                        "directory", (long long)o->checkpoint_every);
+    if (o->on_nan != LF_ON_NAN_STOP && o->on_nan != LF_ON_NAN_SKIP)
+        return lf_error(LF_EINVAL, "train: on_nan must be LF_ON_NAN_STOP or LF_ON_NAN_SKIP, got %d",
+                        o->on_nan);
+    return LF_OK;
+}
+
+/* Continues from o->resume: restores the model, optimizer and position, then replays the
+ * finished epochs' stats into metrics.jsonl and the curves. */
+static lf_status resume(trainer *tr, lf_train_result *r)
+{
+    lf_ckpt_run run = ckpt_run(tr);
+    lf_status s = lf_checkpoint_restore(tr->o->resume, &run, &tr->pos);
+    if (s != LF_OK) return s;
+    r->epochs_done = tr->pos.epoch - 1;
+    for (int i = 0; i < r->epochs_done; i++) {
+        record_curve(tr, i + 1, &tr->pos.hist[i]);
+        r->last = tr->pos.hist[i];
+    }
     return LF_OK;
 }
 
@@ -350,15 +457,18 @@ lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dat
     double t0 = lf_now();
     s = prepare_data(&tr, train, test);
     if (s == LF_OK) s = build(&tr);
+    lf_train_result r = {.test_acc = NAN, .test_loss = NAN};
+    if (s == LF_OK && o->resume) s = resume(&tr, &r);
     if (s == LF_OK) s = open_outputs(&tr);
+    for (int i = 0; s == LF_OK && i < r.epochs_done; i++) write_epoch(&tr, &tr.pos.hist[i]);
     if (s == LF_OK && o->progress)
         fprintf(stderr, "model %s: %lld parameters; optimizer %s: %zu bytes of state\n",
                 lf_model_spec(tr.model), (long long)lf_model_params(tr.model)->size,
                 lf_optim_spec(tr.optim), lf_optim_state_bytes(tr.optim));
-    lf_train_result r = {.test_acc = NAN, .test_loss = NAN};
-    for (int epoch = 1; s == LF_OK && epoch <= o->epochs; epoch++) {
+    for (int epoch = r.epochs_done + 1; s == LF_OK && epoch <= o->epochs; epoch++) {
         s = run_epoch(&tr, epoch, &r.last);
         if (s != LF_OK) break;
+        tr.pos.hist[epoch - 1] = r.last;
         record_curve(&tr, epoch, &r.last);
         write_epoch(&tr, &r.last);
         if (o->on_epoch) s = o->on_epoch(o->user, tr.model, tr.norm, &r.last);
@@ -371,6 +481,7 @@ lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dat
     r.test_acc = r.last.test_acc;
     r.test_loss = r.last.test_loss;
     r.seconds = lf_now() - t0;
+    r.skipped_batches = tr.pos.skipped;
     if (s == LF_OK) s = write_result(&tr, &r);
     if (s == LF_OK && res) *res = r;
     trainer_release(&tr, s == LF_OK ? model_out : NULL);

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Crash safety: SIGKILL a training run at random moments, many times over, resuming each time
+# from its last checkpoint. Checks that (a) the last checkpoint always loads (as a model file,
+# and as the run's state on --resume) and (b) every resumed run ends with a model file
+# byte-identical to an uninterrupted run's, with the same per-epoch metrics (timings aside).
+# Usage: cli_resume.sh /path/to/lossforge [min_kills]
+set -u
+LF=$1
+MIN_KILLS=${2:-50}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+/usr/bin/python3 - "$T" <<'PY' || exit 1
+import sys, numpy as np
+rng = np.random.default_rng(0)
+n, d = 400, 6
+x = rng.normal(size=(n, d))
+y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int) + (x[:, 2] > 1)
+with open(sys.argv[1] + "/blobs.csv", "w") as f:
+    f.write(",".join(f"f{i}" for i in range(d)) + ",label\n")
+    for row, label in zip(x, y):
+        f.write(",".join(f"{v:.6f}" for v in row) + f",{label}\n")
+PY
+DATA="csv:train=$T/blobs.csv,header=1"
+# Dropout and a cosine schedule make the result depend on the step count and the data order.
+ARGS=(--data "$DATA" --model mlp:32,32,dropout=0.1 --optim adamw:lr=1e-2 --schedule cosine
+      --epochs 12 --batch 8 --seed 3 --threads 2 --val-split 0.2 --quiet)
+EVERY=5
+# Timings differ from run to run; everything else in metrics.jsonl must not.
+strip() { sed -E 's/"(seconds|samples_per_s)":[^,}]*//g' "$1"; }
+
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+"$LF" train "${ARGS[@]}" --out "$T/ref" >/dev/null || { echo "FAIL: reference run"; exit 1; }
+"$LF" train "${ARGS[@]}" --out "$T/ref_ck" --checkpoint-every $EVERY >/dev/null
+cmp -s "$T/ref/model.safetensors" "$T/ref_ck/model.safetensors" ||
+    fail "checkpointing changed the result"
+
+kills=0 torn=0 runs=0 t0=$SECONDS
+while [ $kills -lt "$MIN_KILLS" ]; do
+    D="$T/run$runs"
+    runs=$((runs + 1))
+    resumed=0
+    while :; do
+        if [ -f "$D/checkpoint.safetensors" ]; then
+            "$LF" train --resume "$D" >/dev/null 2>"$T/err" &
+            resumed=1
+        else
+            "$LF" train "${ARGS[@]}" --out "$D" --checkpoint-every $EVERY >/dev/null 2>"$T/err" &
+        fi
+        pid=$!
+        # 20..600 ms: from start-up (data loading) to well into training.
+        sleep "0.$(printf '%03d' $((20 + RANDOM % 580)))"
+        if kill -9 "$pid" 2>/dev/null; then
+            wait "$pid" 2>/dev/null
+            kills=$((kills + 1))
+            if [ -f "$D/checkpoint.safetensors" ] &&
+                ! "$LF" eval --model-file "$D/checkpoint.safetensors" --data "$DATA" --split train >/dev/null 2>>"$T/err"; then
+                fail "after kill $kills the checkpoint does not load: $(cat "$T/err")"
+                break
+            fi
+            continue
+        fi
+        wait "$pid" || { fail "run $runs (resumed: $resumed) failed: $(cat "$T/err")"; break; }
+        break
+    done
+    [ -f "$D/model.safetensors" ] || continue
+    cmp -s "$T/ref/model.safetensors" "$D/model.safetensors" ||
+        fail "run $runs: model differs from the uninterrupted run"
+    [ "$(strip "$T/ref/metrics.jsonl")" = "$(strip "$D/metrics.jsonl")" ] ||
+        fail "run $runs: metrics.jsonl differs from the uninterrupted run"
+    # Temp files left by kills that landed inside a checkpoint or model write.
+    torn=$((torn + $(find "$D" -name '*.tmp.*' | wc -l)))
+    rm -rf "$D"
+done
+echo "cli_resume: $kills kills over $runs runs in $((SECONDS - t0)) s ($torn inside a file write)," \
+     "$fails failed"
+[ "$fails" -eq 0 ]
