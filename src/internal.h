@@ -59,6 +59,7 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(data_wine) \
     X(data_iris) \
     X(data_digits) \
+    X(repro_lion_box) \
     /* end of list */
 
 #define LF_DECLARE_DESC(id) extern const lf_desc lf_desc_##id;
@@ -119,9 +120,11 @@ enum { LF_WD_DECOUPLED, LF_WD_FIXED, LF_WD_L2 };
     {"wd_mode", LF_PT_ENUM, LF_WD_DECOUPLED, 0, 0, 0, "decoupled|fixed|l2",                   \
      "decoupled: w *= 1 - lr*wd; fixed: w *= 1 - wd; l2: g += wd*w (not for Lion)",           \
      offsetof(cfg_type, field)}
-/* Factor on a decayed weight before the update, minus one (exact for factors in [0.5, 1]):
- * -lr*wd (decoupled), -wd (fixed), 0 (l2). Kernels blend it with the decay mask. */
-float lf_wd_keep1(int mode, double wd, double lr);
+/* The decay step s in w += s*w (where the mask is 1): -lr*wd (decoupled), -wd (fixed), 0 (l2).
+ * Kernels use w + (mask*s)*w, not w*(1 - lr*wd) as torch does: 1 - lr*wd rounded to float
+ * keeps only ~6e-8 of absolute precision, so for lr*wd = 1e-5 the decay (and Lion's box radius
+ * 1/wd) would be off by 0.6%; s itself is exact to float rounding. */
+float lf_wd_shrink(int mode, double wd, double lr);
 /* What l2 mode adds to the gradient per unit of weight: wd in l2 mode, else 0. */
 float lf_wd_grad(int mode, double wd);
 /* cfg check: fixed mode needs wd <= 1 (w *= 1 - wd must not flip signs). */

@@ -27,10 +27,9 @@ static void adamw_step(const void *cfg, float *w, const float *g, float *const *
 {
     const adamw_cfg *c = cfg;
     float *m = state[0], *v = state[1];
-    /* w * (1 + mask*(keep-1)) rather than a select: a conditional multiply may trap, so GCC
-     * would not vectorise it. keep-1 and the sum are exact for keep in [0.5, 1] (the mask is
-     * 0/1). */
-    const float keep1 = lf_wd_keep1(c->wd_mode, c->wd, lr), l2 = lf_wd_grad(c->wd_mode, c->wd);
+    /* w + (mask*shrink)*w rather than a select: a conditional multiply may trap, so GCC
+     * would not vectorise it (the mask is 0/1). */
+    const float shrink = lf_wd_shrink(c->wd_mode, c->wd, lr), l2 = lf_wd_grad(c->wd_mode, c->wd);
     const float b1 = (float)c->b1, a1 = (float)(1 - c->b1);
     const float b2 = (float)c->b2, a2 = (float)(1 - c->b2);
     const float step = (float)(-lr / (1 - pow(c->b1, (double)t)));
@@ -40,7 +39,7 @@ static void adamw_step(const void *cfg, float *w, const float *g, float *const *
     for (int64_t i = 0; i < n; i++) {
         const float dm = (float)decay[i];
         const float gi = g[i] + dm * l2 * w[i];
-        const float p = w[i] * (1.0f + dm * keep1);
+        const float p = w[i] + dm * shrink * w[i];
         const float mi = m[i] * b1 + a1 * gi;
         const float vi = v[i] * b2 + a2 * gi * gi;
         m[i] = mi;

@@ -65,7 +65,7 @@ LK_INLINE void mu_store(void *m, int64_t i, float v, int bf16)
 /* ------------------------------------------------------------------ kernels */
 typedef struct lk_coef {
     float b1, a1, b2, a2;
-    float keep1;   /* decay factor - 1 (lf_wd_keep1) */
+    float shrink;  /* decay step: w += shrink*w where the mask is 1 (lf_wd_shrink) */
     float l2;      /* wd in wd_mode=l2, else 0 */
     float nlr;     /* -lr */
     float q;       /* lp: p - 1; huber: its threshold */
@@ -90,15 +90,15 @@ LK_INLINE float direction(int dir, float c, float s, float q)
 LK_INLINE void update_range(int dir, int bf16, const lk_coef *k, float *w, const float *g,
                             void *m, const uint8_t *decay, int64_t lo, int64_t hi, float s)
 {
-    const float b1 = k->b1, a1 = k->a1, b2 = k->b2, a2 = k->a2, keep1 = k->keep1, l2 = k->l2;
+    const float b1 = k->b1, a1 = k->a1, b2 = k->b2, a2 = k->a2, shrink = k->shrink, l2 = k->l2;
     const float nlr = k->nlr, q = k->q;
 #pragma omp simd
     for (int64_t i = lo; i < hi; i++) {
         const float dm = (float)decay[i];
         const float gi = g[i] + dm * l2 * w[i];
         const float mi = mu_load(m, i, bf16);
-        /* The decay as an arithmetic blend keeps the loop vectorisable (see adamw.c). */
-        const float p = w[i] * (1.0f + dm * keep1);
+        /* The decay as arithmetic on the 0/1 mask keeps the loop vectorisable (see adamw.c). */
+        const float p = w[i] + dm * shrink * w[i];
         const float ci = mi * b1 + a1 * gi;
         w[i] = p + nlr * direction(dir, ci, s, q);
         mu_store(m, i, mi * b2 + a2 * gi, bf16);
@@ -197,7 +197,7 @@ void lf_lionk_step(const lf_lionk_hyper *h, float *w, const float *g, void *m,
                                  [LK_LP] = DIR_POW,     [LK_SQ] = DIR_LINEAR,
                                  [LK_HUBER] = DIR_CLIP, [LK_REL] = DIR_SCALED};
     const lk_coef k = {(float)h->b1, (float)(1 - h->b1), (float)h->b2, (float)(1 - h->b2),
-                       lf_wd_keep1(h->wd_mode, h->wd, lr), lf_wd_grad(h->wd_mode, h->wd),
+                       lf_wd_shrink(h->wd_mode, h->wd, lr), lf_wd_grad(h->wd_mode, h->wd),
                        (float)-lr, (float)(h->kappa == LK_LP ? h->p - 1 : h->c), (float)h->p};
     const int dir = dir_of[h->kappa], bf16 = h->mu_dtype == LK_MU_BF16;
     if (dir == DIR_SIGN || dir == DIR_LINEAR || dir == DIR_CLIP) {

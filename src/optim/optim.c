@@ -155,10 +155,11 @@ lf_status lf_optim_set_segments(lf_optim *o, const int64_t *offsets, int nseg)
 }
 
 /* ------------------------------------------------------------------ weight-decay modes */
-float lf_wd_keep1(int mode, double wd, double lr)
+/* 0 - x, not -x: with lr = 0 the step is +0, and w + (+0)*w leaves every w, -0 included. */
+float lf_wd_shrink(int mode, double wd, double lr)
 {
     if (mode == LF_WD_L2) return 0.0f;
-    return (float)(1 - (mode == LF_WD_FIXED ? wd : lr * wd)) - 1.0f;
+    return (float)(0.0 - (mode == LF_WD_FIXED ? wd : lr * wd));
 }
 
 float lf_wd_grad(int mode, double wd) { return mode == LF_WD_L2 ? (float)wd : 0.0f; }
