@@ -5,6 +5,17 @@
 
 #include "cli.h"
 
+/* --label-noise: corrupts the training labels only; the test split stays clean. */
+static lf_status add_label_noise(const char *spec, uint64_t seed, lf_dataset *train)
+{
+    int64_t flipped;
+    lf_status s = lf_dataset_label_noise(train, spec, seed, &flipped);
+    if (s == LF_OK)
+        fprintf(stderr, "label noise %s: %lld of %lld training labels changed (test labels "
+                "untouched)\n", spec, (long long)flipped, (long long)train->n);
+    return s;
+}
+
 int cmd_train(int argc, char **argv)
 {
     lf_train_opts o;
@@ -12,6 +23,7 @@ int cmd_train(int argc, char **argv)
     o.data = "fashion-mnist";
     const char *resume = NULL, *on_nan = "stop";
     int batch = (int)o.batch, quiet = 0, every = 0;
+    const char *noise = NULL;
     o.out_dir = "runs/last";
     const cli_opt opts[] = {
         {"data", OPT_STR, &o.data, "dataset spec (default fashion-mnist; see lossforge list)"},
@@ -31,6 +43,9 @@ int cmd_train(int argc, char **argv)
                                               "(default 0: never)"},
         {"resume", OPT_STR, &resume, "continue the run checkpointed in DIR, with its options"},
         {"on-nan", OPT_STR, &on_nan, "non-finite loss or gradient: stop (default) or skip-batch"},
+        {"label-noise", OPT_STR, &noise, "corrupt training labels: sym:R (R of them to another "
+                                         "class), uniform:R (R redrawn over all classes), pair:R "
+                                         "(c -> c+1); seeded by --seed"},
         {"quiet", OPT_FLAG, &quiet, "no progress output"},
     };
     const lf_train_opts def = o;
@@ -53,6 +68,11 @@ int cmd_train(int argc, char **argv)
     o.progress = quiet ? 0 : isatty(2) ? 2 : 1;
     lf_dataset train = {0}, test = {0};
     if (lf_dataset_load(o.data, &train, &test) != LF_OK) return cli_fail_status();
+    if (noise && add_label_noise(noise, o.seed, &train) != LF_OK) {
+        lf_dataset_release(&train);
+        lf_dataset_release(&test);
+        return cli_fail_status();
+    }
     lf_train_result r;
     lf_status s = lf_train(&o, &train, &test, &r, NULL);
     int64_t n_test = test.n;

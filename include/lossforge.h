@@ -268,6 +268,15 @@ const lf_desc *lf_loss_desc(const lf_loss *l);
 const char *lf_loss_spec(const lf_loss *l); /* canonical */
 /* The loss as a tape op: pred fills b->pred/n/k; returns a scalar tensor. */
 lf_tensor *lf_op_loss(lf_tape *t, lf_loss *l, lf_tensor *pred, const lf_batch *b);
+/* Per-sample state kept across epochs by some losses (ALDR-KL's lambda_i), indexed by the
+ * dataset row ids in lf_batch.index. lf_loss_bind sizes it for rows [0, n_rows) and resets it
+ * to its initial values (lf_train calls it with the training set's row count); a no-op for
+ * losses without such state. lf_loss_state gives its float buffers for checkpoints, as
+ * lf_optim_state does: i in [0, lf_loss_state_count), stable safetensors names, *n floats
+ * (0 before bind); writing saved values back into the buffer after bind restores it. */
+lf_status lf_loss_bind(lf_loss *l, int64_t n_rows);
+int lf_loss_state_count(const lf_loss *l);
+float *lf_loss_state(lf_loss *l, int i, const char **name, int64_t *n); /* NULL if out of range */
 
 /* EnsLoss (loss "ensloss", Dai 2025) on given standard-normal draws e[n]: the deterministic core
  * the loss runs on every call with draws from its own seeded stream (see src/loss/ensloss.c).
@@ -379,6 +388,24 @@ lf_status lf_dataset_moments(const lf_dataset *ds, float *mean, float *std);
 lf_status lf_dataset_standardize(lf_dataset *ds, const float *mean, const float *std);
 /* Scalar (all-feature) mean/std: the usual normalisation for images. */
 void lf_dataset_scalar_moments(const lf_dataset *ds, float *mean, float *std);
+
+/* Synthetic label noise, for training labels only (src/data/noise.c). Exactly round(rate*n)
+ * rows, picked with a seeded partial shuffle, get a noisy label:
+ *   LF_NOISE_SYM      uniform over the C-1 OTHER classes: the rate is the fraction of wrong
+ *                     labels ("sym:0.4" makes exactly 40% wrong);
+ *   LF_NOISE_UNIFORM  uniform over all C classes, its own included (the other convention some
+ *                     papers use): about rate*(C-1)/C of the labels end up wrong;
+ *   LF_NOISE_PAIR     pair flip c -> (c+1) mod C (asymmetric, class-dependent).
+ * *flipped (may be NULL) receives the number of labels that changed. Labels must lie in
+ * [0, n_classes); rate in [0, 1]; C >= 2 unless nothing is picked. */
+typedef enum lf_noise_kind { LF_NOISE_SYM, LF_NOISE_UNIFORM, LF_NOISE_PAIR } lf_noise_kind;
+lf_status lf_label_noise(int32_t *y, int64_t n, int32_t n_classes, lf_noise_kind kind,
+                         double rate, uint64_t seed, int64_t *flipped);
+/* "sym:0.4", "uniform:0.2", "pair:0.4" -> kind and rate; errors name the kind or the rate. */
+lf_status lf_noise_parse(const char *spec, lf_noise_kind *kind, double *rate);
+/* lf_noise_parse then lf_label_noise on ds->y with ds->n_classes. */
+lf_status lf_dataset_label_noise(lf_dataset *ds, const char *spec, uint64_t seed,
+                                 int64_t *flipped);
 
 /* Readers. Every size and count is checked against the file length before allocation. */
 lf_status lf_read_idx(const char *images_path, const char *labels_path, lf_dataset *out);

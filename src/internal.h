@@ -34,6 +34,8 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(loss_focal) \
     X(loss_anyloss) \
     X(loss_ensloss) \
+    X(loss_ldr) \
+    X(loss_aldr) \
     X(optim_sgd) \
     X(optim_adamw) \
     X(optim_lion) \
@@ -83,6 +85,12 @@ typedef struct lf_loss_vt {
     lf_status (*check)(const void *cfg, const lf_batch *b);
     lf_status (*eval)(const void *cfg, void *state, const lf_batch *b, double *value,
                       float *dpred);
+    /* Optional, for per-sample state indexed by lf_batch.index (ALDR-KL's lambda_i): size it
+     * for dataset rows [0, n_rows) and reset it (lf_loss_bind), and expose its float buffers
+     * for checkpoints (lf_loss_state_count / lf_loss_state). */
+    lf_status (*bind)(const void *cfg, void *state, int64_t n_rows);
+    int (*state_count)(const void *state);
+    float *(*state_at)(void *state, int i, const char **name, int64_t *n);
 } lf_loss_vt;
 
 struct lf_loss {

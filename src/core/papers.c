@@ -48,7 +48,7 @@ static const lf_paper papers[] = {
     {"ldr",
      "Label Distributionally Robust Losses for Multi-class Classification: Consistency, "
      "Robustness and Adaptivity",
-     "Zhu et al.", 2021, "2112.14869", "ldr-noise"},
+     "Zhu et al.", 2021, "2112.14869", "compsum-noise"},
     {"dcdm", "A Deep Conjugate Direction Method for Iteratively Solving Linear Systems",
      "Kaneda et al.", 2022, "2205.10763", "dcdm-poisson"},
     {"ms", "Multi-Similarity Loss with General Pair Weighting for Deep Metric Learning",

@@ -136,6 +136,8 @@ static lf_status build(trainer *tr)
     if (tr->test->n && tr->test->n_classes > classes) classes = tr->test->n_classes;
     lf_status s = lf_model_create(o->model, d->ndim, d->shape, classes, o->seed, &tr->model);
     if (s == LF_OK) s = lf_loss_create(o->loss, &tr->loss);
+    /* Per-sample loss state (ALDR-KL's lambda_i) is indexed by dataset row ids. */
+    if (s == LF_OK) s = lf_loss_bind(tr->loss, d->n);
     if (s != LF_OK) return s;
     lf_params *p = lf_model_params(tr->model);
     tr->decay = malloc((size_t)p->size);

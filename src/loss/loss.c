@@ -79,6 +79,29 @@ lf_status lf_loss_eval(lf_loss *l, const lf_batch *b, double *value, float *dpre
 }
 
 unsigned lf_loss_needs(const lf_loss *l) { return ((const lf_loss_vt *)l->desc->impl)->needs; }
+
+lf_status lf_loss_bind(lf_loss *l, int64_t n_rows)
+{
+    if (!l) return lf_error(LF_EINVAL, "lf_loss_bind: loss is NULL");
+    if (n_rows < 0)
+        return lf_error(LF_EINVAL, "loss \"%s\": cannot bind %lld rows", l->desc->name,
+                        (long long)n_rows);
+    const lf_loss_vt *vt = l->desc->impl;
+    return vt->bind ? vt->bind(l->cfg, l->state, n_rows) : LF_OK;
+}
+
+int lf_loss_state_count(const lf_loss *l)
+{
+    const lf_loss_vt *vt = l->desc->impl;
+    return vt->state_count ? vt->state_count(l->state) : 0;
+}
+
+float *lf_loss_state(lf_loss *l, int i, const char **name, int64_t *n)
+{
+    const lf_loss_vt *vt = l->desc->impl;
+    if (i < 0 || i >= lf_loss_state_count(l)) return NULL;
+    return vt->state_at(l->state, i, name, n);
+}
 const lf_desc *lf_loss_desc(const lf_loss *l) { return l->desc; }
 const char *lf_loss_spec(const lf_loss *l) { return l->spec; }
 
