@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all test bench deps deps-dev clean train
+.PHONY: all test bench deps deps-dev deps-check fuzz clean train
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
@@ -29,6 +29,21 @@ deps-dev: deps
 train: all
 	$(BUILD)/lossforge train --data fashion-mnist --model mlp:256,256 --loss ce \
 	  --optim adamw:lr=1e-3 --epochs 5 --seed 1 --out runs/default
+
+# The checking tools .ci/run uses beyond `make test`: clang and its sanitizer runtimes (fuzzing),
+# valgrind, cppcheck, clang-tidy.
+deps-check: deps
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  clang libclang-rt-14-dev valgrind cppcheck clang-tidy
+
+# libFuzzer harnesses (tests/fuzz): built with clang and ASan/UBSan into build-fuzz, each run
+# FUZZ_SECONDS; prints executions and corpus sizes, fails on a crash (tests/fuzz/run.sh).
+FUZZ_SECONDS ?= 60
+fuzz:
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DLF_FUZZ=ON -DLF_OPENMP=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz -j $(JOBS) --target fuzzers
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD)

@@ -153,6 +153,11 @@ struct lf_model {
     char spec[1024];
 };
 
+/* lf_model_create failing with LF_EFORMAT, before allocating, when the spec asks for more than
+ * max_params parameters: a model file cannot make the loader allocate more than it holds. */
+lf_status lf_model_create_max(const char *spec, int in_ndim, const int64_t *in_shape,
+                              int64_t n_out, uint64_t seed, int64_t max_params, lf_model **out);
+
 typedef struct lf_model_vt {
     /* Declares and initialises m->params (names, shapes, PyTorch default init from rng). */
     lf_status (*build)(lf_model *m, lf_rng *rng);

@@ -54,6 +54,10 @@ int lf_params_add(lf_params *p, const char *name, int ndim, const int64_t *shape
     lf_tensor *t = &p->t[p->n];
     memset(t, 0, sizeof *t);
     if (lf_tensor_shape(t, ndim, shape) != LF_OK) return -1;
+    if (t->size > INT64_MAX - p->size) {
+        lf_error(LF_ENOMEM, "params: total size overflows at \"%s\"", name);
+        return -1;
+    }
     char *copy = malloc(strlen(name) + 1);
     if (!copy) {
         lf_error(LF_ENOMEM, "params: out of memory");
@@ -63,7 +67,7 @@ int lf_params_add(lf_params *p, const char *name, int ndim, const int64_t *shape
     t->name = copy;
     t->requires_grad = 1;
     p->decay[p->n] = (uint8_t)(decay != 0);
-    if (lf_mul_overflows(1, p->size + t->size, &p->size)) return -1;
+    p->size += t->size;
     return p->n++;
 }
 

@@ -109,7 +109,12 @@ static lf_status parse(csv_ctx *c, const char *text, size_t len, const lf_csv_op
     } while (lf_is_blank(b, e));
     lf_status s = columns(c, b, e, o->label_col);
     if (s != LF_OK) return s;
-    int64_t n = count_rows(start);
+    int64_t n = count_rows(start), cells;
+    /* Every row needs a byte per column at least: a first row of a million delimiters over a
+     * million short lines is refused here rather than allocated as a 10^12-cell table. */
+    if (lf_mul_overflows(n, c->ncols, &cells) || (uint64_t)cells > (uint64_t)len)
+        return lf_error(LF_EFORMAT, "%s: %lld rows of the first row's %lld columns cannot fit in "
+                        "%zu bytes: ragged rows", c->path, (long long)n, (long long)c->ncols, len);
     lf_dataset ds;
     s = lf_ds_alloc(&ds, n, c->ncols - (c->label >= 0), 0, c->path);
     if (s != LF_OK) return s;

@@ -74,10 +74,44 @@ static lf_status parse_shape(const char *path, const char *text, int *ndim, int6
         q = *end == ',' ? end + 1 : end;
         if (*end != ',' && *end != '\0') break;
     }
+    int64_t d = 1;
+    for (int i = 0; i < n; i++)
+        if (lf_mul_overflows(d, shape[i], &d)) n = 0;
     if (n == 0 || *q)
-        return lf_error(LF_EFORMAT, "%s: metadata \"in_shape\" is \"%s\", not 1-3 positive integers",
-                        path, text);
+        return lf_error(LF_EFORMAT, "%s: metadata \"in_shape\" is \"%.40s\", not 1-3 positive "
+                        "integers with a product that fits", path, text);
     *ndim = n;
+    return LF_OK;
+}
+
+/* The sizes a model file's metadata claims, checked against what the file holds before the
+ * model is built: in_shape against norm.mean, n_out as a plain positive integer, and the
+ * parameter count bounded by the file's F32 values (*max_params). */
+static lf_status file_sizes(const char *path, const lf_st *st, const char *shape,
+                            const char *nout, int *ndim, int64_t *in_shape, int64_t *n_out,
+                            int64_t *max_params)
+{
+    lf_status s = parse_shape(path, shape, ndim, in_shape);
+    if (s != LF_OK) return s;
+    int64_t d = 1;
+    for (int i = 0; i < *ndim; i++) d *= in_shape[i];
+    const lf_st_entry *mean = lf_st_get(st, "norm.mean");
+    if (!mean || mean->dtype != LF_F32 || mean->ndim != 1 || mean->shape[0] != d)
+        return lf_error(LF_EFORMAT, "%s: tensor \"norm.mean\" must be F32 [%lld], the product "
+                        "of in_shape %.40s", path, (long long)d, shape);
+    char *end;
+    long long k = strtoll(nout, &end, 10);
+    if (end == nout || *end || k < 1 || k > INT32_MAX)
+        return lf_error(LF_EFORMAT, "%s: metadata \"n_out\" is \"%.40s\", not an integer in "
+                        "[1, %d]", path, nout, INT32_MAX);
+    *n_out = k;
+    *max_params = 0;
+    for (int i = 0; i < lf_st_count(st); i++) {
+        const lf_st_entry *e = lf_st_at(st, i);
+        int64_t c = 1;
+        for (int j = 0; j < e->ndim; j++) c *= e->shape[j]; /* the reader checked the bytes */
+        if (e->dtype == LF_F32) *max_params += c;
+    }
     return LF_OK;
 }
 
@@ -104,12 +138,12 @@ lf_status lf_model_load(const char *path, lf_model **out, float **norm_mean_std)
                *nout = lf_st_meta(st, "n_out");
     lf_model *m = NULL;
     int ndim = 0;
-    int64_t in_shape[3];
+    int64_t in_shape[3], n_out = 0, max_params = 0;
     if (!spec || !shape || !nout)
         s = lf_error(LF_EFORMAT, "%s: not a lossforge model (metadata model/in_shape/n_out missing)",
                      path);
-    if (s == LF_OK) s = parse_shape(path, shape, &ndim, in_shape);
-    if (s == LF_OK) s = lf_model_create(spec, ndim, in_shape, strtoll(nout, NULL, 10), 0, &m);
+    if (s == LF_OK) s = file_sizes(path, st, shape, nout, &ndim, in_shape, &n_out, &max_params);
+    if (s == LF_OK) s = lf_model_create_max(spec, ndim, in_shape, n_out, 0, max_params, &m);
     for (int i = 0; s == LF_OK && i < m->params.n; i++)
         s = lf_st_copy_f32(path, st, m->params.t[i].name, m->params.t[i].data, m->params.t[i].size);
     float *norm = NULL;

@@ -8,6 +8,12 @@ static const lf_model_vt *vt(const lf_model *m) { return m->desc->impl; }
 lf_status lf_model_create(const char *spec, int in_ndim, const int64_t *in_shape, int64_t n_out,
                           uint64_t seed, lf_model **out)
 {
+    return lf_model_create_max(spec, in_ndim, in_shape, n_out, seed, INT64_MAX, out);
+}
+
+lf_status lf_model_create_max(const char *spec, int in_ndim, const int64_t *in_shape,
+                              int64_t n_out, uint64_t seed, int64_t max_params, lf_model **out)
+{
     if (in_ndim < 1 || in_ndim > 3)
         return lf_error(LF_EINVAL, "model: input has %d dimensions (must be 1..3)", in_ndim);
     if (n_out < 1) return lf_error(LF_EINVAL, "model: %lld outputs (must be >= 1)", (long long)n_out);
@@ -25,6 +31,9 @@ lf_status lf_model_create(const char *spec, int in_ndim, const int64_t *in_shape
     lf_rng_seed(&rng, seed);
     s = lf_spec_canonical(m->desc, m->cfg, m->spec, sizeof m->spec);
     if (s == LF_OK) s = vt(m)->build(m, &rng);
+    if (s == LF_OK && m->params.size > max_params)
+        s = lf_error(LF_EFORMAT, "model \"%s\": %lld parameters, more than the %lld available",
+                     m->spec, (long long)m->params.size, (long long)max_params);
     if (s == LF_OK) s = lf_params_alloc(&m->params);
     if (s != LF_OK) {
         lf_model_free(m);
