@@ -23,6 +23,12 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
 #define LF_REGISTRY(X) \
     X(loss_ce) \
     X(loss_mse) \
+    X(loss_ms) \
+    X(loss_contrastive) \
+    X(loss_triplet) \
+    X(loss_protonet) \
+    X(loss_proto_triplet) \
+    X(loss_icnn) \
     X(loss_compsum) \
     X(loss_gce) \
     X(loss_mae) \
@@ -62,6 +68,7 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(data_iris) \
     X(data_digits) \
     X(repro_lion_box) \
+    X(repro_ms_recall) \
     /* end of list */
 
 #define LF_DECLARE_DESC(id) extern const lf_desc lf_desc_##id;
