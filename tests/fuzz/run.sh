@@ -3,7 +3,7 @@
 # executions and the corpus size. New inputs go to BUILD/fuzz-corpus/<name> (the committed seeds
 # in tests/fuzz/corpus/<name> are read, never written); a crash leaves BUILD/fuzz-artifacts/
 # crash-* and fails the run: copy it to tests/fuzz/regress/<name>-<what> once fixed.
-# Usage: tests/fuzz/run.sh BUILD SECONDS [harness...]
+# Usage: tests/fuzz/run.sh BUILD SECONDS [harness...]; FUZZ_RUNS=N also stops each after N inputs.
 set -u
 B=$1 SECONDS_EACH=$2
 shift 2
@@ -20,7 +20,8 @@ printf '%-12s %12s %10s %8s\n' harness executions exec/s corpus
 for n in "${names[@]}"; do
     mkdir -p "$B/fuzz-corpus/$n"
     log="$B/fuzz-artifacts/$n.log"
-    "$B/tests/fuzz/fuzz_$n" -max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=4096 \
+    "$B/tests/fuzz/fuzz_$n" -max_total_time="$SECONDS_EACH" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
+        -timeout=20 -rss_limit_mb=4096 \
         -malloc_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$B/fuzz-artifacts/$n-" \
         "$B/fuzz-corpus/$n" "$SRC/corpus/$n" >"$log" 2>&1
     rc=$?

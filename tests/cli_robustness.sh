@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Bad input of every kind, through the command line: each case must exit with its status and
+# print one "lossforge: error:" line holding its needle, never crash. The cases' messages make
+# the table in docs/robustness.md; by default the script checks that the committed table is what
+# the binary prints now, with --write it rewrites the table.
+# Usage: cli_robustness.sh /path/to/lossforge [--write]
+set -u
+LF=$1
+MODE=${2:-check}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DOC="$ROOT/docs/robustness.md"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+fails=0
+ROWS="$T/rows.md"
+: >"$ROWS"
+
+# case KIND INPUT CODE NEEDLE -- command...: runs the command (in $T, so paths are relative),
+# checks the exit status and that stderr holds NEEDLE, and adds a table row.
+case_() {
+    local kind=$1 input=$2 code=$3 needle=$4
+    shift 5
+    "$@" >out.txt 2>err.txt
+    local rc=$?
+    local msg
+    # Lists of registered names, parameter keys and checksums change as methods are added or
+    # numerics change; the table keeps the message's shape without them.
+    msg=$(grep -m1 -E 'error' err.txt | sed -E -e "s|$T/||g" -e 's/\|/\\|/g' \
+        -e 's/(known [a-z ]+): .*/\1: .../' -e 's/(; valid): .*/\1: .../' \
+        -e 's/(crc32) "[0-9a-f]{8}" stored, [0-9a-f]{8}/\1 "..." stored, .../' \
+        -e 's/CRC [0-9a-f]{8}/CRC .../g')
+    if [ "$rc" -ne "$code" ] || ! grep -qF -- "$needle" err.txt; then
+        echo "FAIL: $kind / $input: exit $rc (want $code), stderr: $(head -c 400 err.txt) (want \"$needle\")"
+        fails=$((fails + 1))
+    fi
+    printf '| %s | %s | %s | `%s` |\n' "$kind" "$input" "$rc" "$msg" >>"$ROWS"
+}
+
+# ------------------------------------------------------------------ inputs
+printf 'a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n' >ok.csv
+printf 'a,b,label\n1,2,0\n3,4\n' >ragged.csv
+printf 'a,b,label\n1,2,0\n3,x4,1\n' >text.csv
+printf 'a,b,label\n1,nan,0\n3,4,1\n' >nan.csv
+printf 'a,b,label\n1,2,0\n3,1e999,1\n' >inf.csv
+printf 'a,b,label\n1,,0\n3,4,1\n' >empty_field.csv
+printf 'a,b,label\n1,2,0.5\n3,4,1\n' >label.csv
+printf 'a,b,label\n' >no_rows.csv
+{ printf '%*s\n' 100000 '' | tr ' ' ','; for i in $(seq 1000); do echo 1; done; } >wide.csv
+printf '1 1:0.5 2:1\n0 3:x\n' >token.svm
+printf '1 3:0.5 2:1\n' >order.svm
+printf '1 1:0.5 9:1\n' >index.svm
+printf '1 1:inf\n' >inf.svm
+printf '1 1:0.5 99999999999:1\n' >huge_index.svm
+head -c 100 /dev/zero | tr '\0' 'x' >junk.npy
+/usr/bin/python3 - <<'PY' || exit 1
+import struct, gzip, numpy as np
+def npy(path, descr, shape, data=b"", hlen=None):
+    head = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    head += " " * (63 - (10 + len(head)) % 64) + "\n"
+    n = len(head) if hlen is None else hlen
+    open(path, "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", n) + head.encode() + data)
+npy("overflow.npy", "<f4", "(4611686018427387904, 4)")
+npy("short.npy", "<f4", "(10, 4)", b"\0" * 12)
+npy("hlen.npy", "<f4", "(1,)", b"\0" * 4, hlen=60000)
+npy("f16.npy", "<f2", "(2,)", b"\0" * 4)
+x = np.ones((4, 3), np.float32); x[2, 1] = np.nan
+np.save("nan_x.npy", x)
+np.save("y.npy", np.array([0, 1, 0, 1], np.int32))
+np.save("neg_y.npy", np.array([0, -3, 0, 1], np.int64))
+np.save("ok_x.npy", np.ones((4, 3), np.float32))
+def idx(path, magic, dims, body):
+    open(path, "wb").write(struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in dims) + body)
+import os
+for d in ("magic", "huge", "over", "count", "gz"):
+    os.makedirs("fm_" + d, exist_ok=True)
+    idx("fm_%s/t10k-images-idx3-ubyte" % d, 0x803, (2, 2, 2), bytes(8))
+    idx("fm_%s/t10k-labels-idx1-ubyte" % d, 0x801, (2,), bytes(2))
+    idx("fm_%s/train-labels-idx1-ubyte" % d, 0x801, (2,), bytes(2))
+idx("fm_magic/train-images-idx3-ubyte", 0x903, (2, 2, 2), bytes(8))
+idx("fm_huge/train-images-idx3-ubyte", 0x803, (1 << 31, 28, 28), bytes(64))
+idx("fm_over/train-images-idx3-ubyte", 0x803, (0xffffffff, 0xffffffff, 0xffffffff), bytes(64))
+idx("fm_count/train-images-idx3-ubyte", 0x803, (3, 2, 2), bytes(12))
+body = gzip.compress(struct.pack(">IIII", 0x803, 2, 2, 2) + bytes(8))
+open("fm_gz/train-images-idx3-ubyte.gz", "wb").write(body[:-7])
+PY
+DATA="csv:train=ok.csv,header=1"
+"$LF" train --data "$DATA" --model mlp:4 --epochs 2 --batch 2 --quiet --out run \
+    --checkpoint-every 1 >/dev/null || exit 1
+cp run/model.safetensors model.safetensors
+st() { # st FILE JSON [DATA_BYTES]: a safetensors file with this header
+    /usr/bin/python3 -c 'import sys, struct; h = sys.argv[2].encode(); n = int(sys.argv[3])
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(h)) + h + bytes(n))' "$1" "$2" "${3:-0}"
+}
+st overlap.safetensors '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}' 8
+st nometa.safetensors '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}' 4
+printf '\xff\xff\xff\xff\x00\x00\x00\x00{}' >hlen.safetensors
+head -c $(($(stat -c %s model.safetensors) - 5)) model.safetensors >truncated.safetensors
+/usr/bin/python3 - <<'PY' || exit 1
+import json, struct
+raw = open("model.safetensors", "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+h = json.loads(raw[8:8 + n])
+h["__metadata__"]["model"] = "mlp:1048576,1048576"
+t = json.dumps(h, separators=(",", ":")).encode()
+t += b" " * (-len(t) % 8)
+open("greedy.safetensors", "wb").write(struct.pack("<Q", len(t)) + t + raw[8 + n:])
+PY
+mkdir -p flip torn meta other
+cp run/checkpoint.safetensors flip/ && cp run/checkpoint.safetensors torn/ && cp run/checkpoint.safetensors meta/
+printf '\x01' | dd of=flip/checkpoint.safetensors bs=1 seek=$(($(stat -c %s flip/checkpoint.safetensors) - 3)) conv=notrunc 2>/dev/null
+truncate -s -100 torn/checkpoint.safetensors
+sed -i 's/"epochs":"2"/"epochs":"3"/' meta/checkpoint.safetensors
+cp run/checkpoint.safetensors other/
+printf 'a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,9,1\n' >other.csv
+
+# ------------------------------------------------------------------ cases
+T1="train --quiet --out out --epochs 1"
+case_ "CSV" "ragged row" 1 "ragged.csv:3" -- "$LF" $T1 --data "csv:train=ragged.csv,header=1"
+case_ "CSV" "text in a numeric field" 1 "text.csv:3:2" -- "$LF" $T1 --data "csv:train=text.csv,header=1"
+case_ "CSV" "NaN feature" 1 "nan.csv:2:2" -- "$LF" $T1 --data "csv:train=nan.csv,header=1"
+case_ "CSV" "Inf feature (1e999)" 1 "inf.csv:3:2" -- "$LF" $T1 --data "csv:train=inf.csv,header=1"
+case_ "CSV" "empty field" 1 "empty_field.csv:2:2" -- "$LF" $T1 --data "csv:train=empty_field.csv,header=1"
+case_ "CSV" "label not an integer" 1 "label.csv:2:3" -- "$LF" $T1 --data "csv:train=label.csv,header=1"
+case_ "CSV" "header only, no rows" 1 "no data rows" -- "$LF" $T1 --data "csv:train=no_rows.csv,header=1"
+case_ "CSV" "first row of 100001 columns over 1000 short rows" 1 "cannot fit" -- "$LF" $T1 --data "csv:train=wide.csv"
+case_ "CSV" "label column out of range" 1 "label column 7" -- "$LF" $T1 --data "csv:train=ok.csv,header=1,label=7"
+case_ "any file" "missing file" 1 "missing.csv: cannot open" -- "$LF" $T1 --data "csv:train=missing.csv"
+case_ "LIBSVM" "bad token" 1 "token.svm:2" -- "$LF" $T1 --data "libsvm:train=token.svm"
+case_ "LIBSVM" "indices not ascending" 1 "ascending" -- "$LF" $T1 --data "libsvm:train=order.svm"
+case_ "LIBSVM" "index beyond features=" 1 "exceeds features=4" -- "$LF" $T1 --data "libsvm:train=index.svm,features=4"
+case_ "LIBSVM" "index beyond 2^31-1" 1 "huge_index.svm:1" -- "$LF" $T1 --data "libsvm:train=huge_index.svm"
+case_ "LIBSVM" "Inf value" 1 "non-finite" -- "$LF" $T1 --data "libsvm:train=inf.svm"
+case_ "NPY" "not an npy file" 1 "bad magic" -- "$LF" $T1 --data "npy:x=junk.npy,y=y.npy"
+case_ "NPY" "shape product overflows" 1 "overflows" -- "$LF" $T1 --data "npy:x=overflow.npy,y=y.npy"
+case_ "NPY" "data shorter than the shape" 1 "short data" -- "$LF" $T1 --data "npy:x=short.npy,y=y.npy"
+case_ "NPY" "header length past the end" 1 "header length 60000" -- "$LF" $T1 --data "npy:x=hlen.npy,y=y.npy"
+case_ "NPY" "unsupported dtype (<f2)" 1 "unsupported dtype" -- "$LF" $T1 --data "npy:x=f16.npy,y=y.npy"
+case_ "NPY" "NaN feature" 1 "row 2, column 1" -- "$LF" $T1 --data "npy:x=nan_x.npy,y=y.npy"
+case_ "NPY" "negative label" 1 "row 1: label -3" -- "$LF" $T1 --data "npy:x=ok_x.npy,y=neg_y.npy"
+case_ "IDX" "bad magic" 1 "bad IDX magic" -- "$LF" $T1 --data "fashion-mnist:dir=fm_magic"
+case_ "IDX" "header claims 2^31 images" 1 "2147483648" -- "$LF" $T1 --data "fashion-mnist:dir=fm_huge"
+case_ "IDX" "dimensions overflow" 1 "overflows" -- "$LF" $T1 --data "fashion-mnist:dir=fm_over"
+case_ "IDX" "3 images, 2 labels" 1 "holds 3 images" -- "$LF" $T1 --data "fashion-mnist:dir=fm_count"
+case_ "IDX" "truncated gzip" 1 "train-images-idx3-ubyte.gz" -- "$LF" $T1 --data "fashion-mnist:dir=fm_gz"
+case_ "model file" "not safetensors" 1 "junk.npy" -- "$LF" eval --model-file junk.npy --data "$DATA"
+case_ "model file" "header length past the end" 1 "exceeds" -- "$LF" eval --model-file hlen.safetensors --data "$DATA"
+case_ "model file" "overlapping tensors" 1 "overlaps" -- "$LF" eval --model-file overlap.safetensors --data "$DATA"
+case_ "model file" "truncated" 1 "past the end" -- "$LF" eval --model-file truncated.safetensors --data "$DATA"
+case_ "model file" "no model metadata" 1 "not a lossforge model" -- "$LF" eval --model-file nometa.safetensors --data "$DATA"
+case_ "model file" "spec asks for 2^40 parameters" 1 "more than the" -- "$LF" eval --model-file greedy.safetensors --data "$DATA"
+case_ "checkpoint" "no checkpoint in the directory" 1 "nowhere/checkpoint.safetensors" -- "$LF" train --resume nowhere
+case_ "checkpoint" "one bit flipped in the data" 1 "checksum mismatch" -- "$LF" train --resume flip
+case_ "checkpoint" "torn (truncated) file" 1 "torn/checkpoint.safetensors" -- "$LF" train --resume torn
+case_ "checkpoint" "option edited in the header" 1 "meta_crc32" -- "$LF" train --resume meta
+case_ "checkpoint" "resumed on other data" 1 "other data" -- "$LF" train --resume other --data "csv:train=other.csv,header=1"
+case_ "checkpoint" "--resume with --epochs" 2 "--epochs cannot be combined" -- "$LF" train --resume run --epochs 9
+case_ "spec string" "unknown loss" 1 "known losses" -- "$LF" $T1 --data "$DATA" --loss nosuchloss
+case_ "spec string" "unknown parameter" 1 "unknown parameter \"beta1\"" -- "$LF" $T1 --data "$DATA" --optim lion:beta1=0.9
+case_ "spec string" "value out of range" 1 "must be in [0, 1)" -- "$LF" $T1 --data "$DATA" --optim lion:b1=1.5
+case_ "spec string" "not a number" 1 "lr" -- "$LF" $T1 --data "$DATA" --optim adamw:lr=fast
+case_ "spec string" "unknown model" 1 "known models" -- "$LF" $T1 --data "$DATA" --model resnet
+case_ "spec string" "unknown dataset" 1 "known datasets" -- "$LF" $T1 --data "mnist-ish"
+case_ "numerics" "exploding learning rate" 1 "non-finite" -- "$LF" train --quiet --out nan --epochs 3 --batch 2 --data "$DATA" --model mlp:4 --optim sgd:lr=1e30
+case_ "command line" "unknown option" 2 "unknown option" -- "$LF" train --nope 1
+case_ "command line" "integer expected" 2 "not a valid integer" -- "$LF" train --epochs five
+case_ "command line" "--on-nan value" 2 "--on-nan must be" -- "$LF" train --on-nan ignore
+case_ "output" "unwritable --out" 1 "/proc/nope" -- "$LF" $T1 --data "$DATA" --out /proc/nope/run
+
+# ------------------------------------------------------------------ the table
+TABLE="$T/table.md"
+{
+    echo '| input | case | exit | what the user sees (stderr) |'
+    echo '|---|---|---|---|'
+    cat "$ROWS"
+} >"$TABLE"
+BEGIN='<!-- cli_robustness.sh: table begin -->'
+END='<!-- cli_robustness.sh: table end -->'
+if [ "$MODE" = "--write" ]; then
+    awk -v b="$BEGIN" -v e="$END" -v t="$TABLE" '
+        $0 == b { print; while ((getline l < t) > 0) print l; skip = 1; next }
+        $0 == e { skip = 0 }
+        !skip' "$DOC" >"$T/doc" && cp "$T/doc" "$DOC"
+    echo "wrote $(wc -l <"$ROWS") rows to $DOC"
+else
+    awk -v b="$BEGIN" -v e="$END" '$0 == e { on = 0 } on; $0 == b { on = 1 }' "$DOC" >"$T/committed"
+    if ! diff -u "$T/committed" "$TABLE"; then
+        echo "FAIL: docs/robustness.md's table is not what the binary prints now;"
+        echo "      regenerate it: bash tests/cli_robustness.sh BUILD/lossforge --write"
+        fails=$((fails + 1))
+    fi
+fi
+echo "cli_robustness: $(wc -l <"$ROWS") cases, $fails failed"
+[ "$fails" -eq 0 ]
