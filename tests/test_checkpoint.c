@@ -89,10 +89,11 @@ static void same_stats(const lf_epoch_stats *a, const lf_epoch_stats *b)
 
 /* A run stopped after epoch `stop` (its last checkpoint some steps earlier) and resumed ends
  * with the parameters and stats of the uninterrupted run. */
-static void resume_case(const lf_dataset *tr, const lf_dataset *te, const char *optim,
-                        int64_t every, int stop)
+static void resume_case(const lf_dataset *tr, const lf_dataset *te, const char *loss,
+                        const char *optim, int64_t every, int stop)
 {
     lf_train_opts o = opts(optim, NULL);
+    o.loss = loss;
     lf_train_result want, got;
     lf_model *a, *b;
     TU_OK(lf_train(&o, tr, te, &want, &a));
@@ -101,6 +102,7 @@ static void resume_case(const lf_dataset *tr, const lf_dataset *te, const char *
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", dir);
     unlink(ckpt);
     o = opts(optim, dir);
+    o.loss = loss;
     o.checkpoint_every = every;
     o.on_epoch = stop_at;
     o.user = &stop;
@@ -128,10 +130,12 @@ static void resume_is_bit_identical(void **state)
     lf_dataset tr, te;
     tu_blobs(&tr, 300, 1);
     tu_blobs(&te, 100, 2);
-    resume_case(&tr, &te, "adamw:lr=1e-2", 7, 1);
-    resume_case(&tr, &te, "adamw:lr=1e-2", 1, 3);
-    resume_case(&tr, &te, "lion:lr=1e-3", 6, 2); /* 6 steps = one epoch: at its very end */
-    resume_case(&tr, &te, "sgd:lr=0.1,momentum=0.9", 5, 2);
+    resume_case(&tr, &te, "ce", "adamw:lr=1e-2", 7, 1);
+    resume_case(&tr, &te, "ce", "adamw:lr=1e-2", 1, 3);
+    resume_case(&tr, &te, "ce", "lion:lr=1e-3", 6, 2); /* 6 steps = one epoch: at its very end */
+    resume_case(&tr, &te, "ce", "sgd:lr=0.1,momentum=0.9", 5, 2);
+    resume_case(&tr, &te, "ce", "lion:lr=1e-3,mu_dtype=bf16", 4, 2); /* bf16 optimizer state */
+    resume_case(&tr, &te, "aldr", "adamw:lr=1e-2", 5, 1);           /* per-sample loss state */
     lf_dataset_release(&tr);
     lf_dataset_release(&te);
 }

@@ -4,7 +4,7 @@
  * run's), so `lossforge eval --model-file` reads it.
  *
  * Tensors: the model's parameters, norm.mean/norm.std, "optim.<name>" per optimizer state
- * buffer (stored in its own dtype), "train.pos" (I64, the POS_* fields), "train.sums" (F64),
+ * buffer (stored in its own dtype), "loss.<name>" per loss state buffer, "train.pos" (I64, the POS_* fields), "train.sums" (F64),
  * "train.rng" (the trainer's xoshiro state before the epoch's permutation, 4 x 64 bits as I64)
  * and "train.hist" (F64 [epochs done, HIST_COLS]: the finished epochs' stats, so metrics.jsonl
  * and the curves continue). Metadata: the canonical spec strings and the options as text, and
@@ -134,17 +134,33 @@ static lf_st_entry entry(const char *name, lf_dtype dtype, int ndim, int64_t d0,
     return e;
 }
 
-/* The optimizer's buffers as "optim.<name>" entries; names go into `names` (cap 64 each). */
-static lf_status optim_entries(lf_optim *o, lf_st_entry *e, char (*names)[64])
+/* A state buffer of the optimizer ("optim.<name>", in its own dtype) or of the loss
+ * ("loss.<name>", F32, sized by lf_loss_bind): whatever they enumerate is saved and restored. */
+typedef struct state_buf {
+    char key[80];
+    void *data;
+    int64_t n;
+    lf_dtype dtype;
+} state_buf;
+
+static int state_count(const lf_ckpt_run *run)
 {
-    for (int i = 0; i < lf_optim_state_count(o); i++) {
-        const char *name;
-        int64_t n;
-        lf_dtype dt;
-        void *data = lf_optim_state_raw(o, i, &name, &n, &dt);
-        if (!data) return lf_error(LF_EINVAL, "checkpoint: optimizer state %d is missing", i);
-        snprintf(names[i], 64, "optim.%s", name);
-        e[i] = entry(names[i], dt, 1, n, 1, data);
+    return lf_optim_state_count(run->optim) + lf_loss_state_count(run->loss);
+}
+
+/* Fills b[0..state_count): the optimizer's buffers, then the loss's. */
+static lf_status state_bufs(const lf_ckpt_run *run, state_buf *b)
+{
+    int no = lf_optim_state_count(run->optim);
+    for (int i = 0; i < state_count(run); i++) {
+        const char *name = NULL;
+        b[i].dtype = LF_F32;
+        b[i].data = i < no ? lf_optim_state_raw(run->optim, i, &name, &b[i].n, &b[i].dtype)
+                           : lf_loss_state(run->loss, i - no, &name, &b[i].n);
+        if (!name || (!b[i].data && b[i].n > 0))
+            return lf_error(LF_EINVAL, "checkpoint: %s state buffer %d is missing",
+                            i < no ? "optimizer" : "loss", i < no ? i : i - no);
+        snprintf(b[i].key, sizeof b[i].key, "%s.%s", i < no ? "optim" : "loss", name);
     }
     return LF_OK;
 }
@@ -172,22 +188,22 @@ static int build_meta(const lf_model_file *mf, const opt_text *t, const char **k
 }
 
 static lf_status write_file(const char *path, const lf_ckpt_run *run, const lf_model_file *mf,
-                            const ckpt_buf *b, int epochs_done)
+                            const ckpt_buf *cb, int epochs_done)
 {
-    int nopt = lf_optim_state_count(run->optim), n = mf->n;
-    lf_st_entry *e = calloc((size_t)(mf->n + nopt + 4), sizeof *e);
-    char(*names)[64] = calloc((size_t)nopt + 1, sizeof *names);
-    lf_status s = e && names ? LF_OK : lf_error(LF_ENOMEM, "%s: out of memory", path);
+    int nst = state_count(run), n = mf->n;
+    lf_st_entry *e = calloc((size_t)(mf->n + nst + 4), sizeof *e);
+    state_buf *b = calloc((size_t)nst + 1, sizeof *b);
+    lf_status s = e && b ? LF_OK : lf_error(LF_ENOMEM, "%s: out of memory", path);
+    if (s == LF_OK) s = state_bufs(run, b);
     if (s == LF_OK) {
         memcpy(e, mf->e, (size_t)mf->n * sizeof *e);
-        s = optim_entries(run->optim, e + n, names);
-        n += nopt;
+        for (int i = 0; i < nst; i++) e[n++] = entry(b[i].key, b[i].dtype, 1, b[i].n, 1, b[i].data);
     }
     if (s == LF_OK) {
-        e[n++] = entry("train.pos", LF_I64, 1, POS_N, 1, b->pos);
-        e[n++] = entry("train.sums", LF_F64, 1, SUM_N, 1, b->sums);
-        e[n++] = entry("train.rng", LF_I64, 1, 4, 1, b->rng);
-        e[n++] = entry("train.hist", LF_F64, 2, epochs_done, HIST_COLS, b->hist);
+        e[n++] = entry("train.pos", LF_I64, 1, POS_N, 1, cb->pos);
+        e[n++] = entry("train.sums", LF_F64, 1, SUM_N, 1, cb->sums);
+        e[n++] = entry("train.rng", LF_I64, 1, 4, 1, cb->rng);
+        e[n++] = entry("train.hist", LF_F64, 2, epochs_done, HIST_COLS, cb->hist);
         opt_text t[OPT_N];
         const char *kv[2 * (OPT_N + 8)];
         char crc[16];
@@ -195,7 +211,7 @@ static lf_status write_file(const char *path, const lf_ckpt_run *run, const lf_m
         int nmeta = build_meta(mf, t, kv, crc);
         s = lf_st_write_crc(path, e, n, kv, nmeta);
     }
-    free(names);
+    free(b);
     free(e);
     return s;
 }
@@ -446,23 +462,21 @@ static lf_status restore_model(const char *path, const lf_st *st, const lf_ckpt_
     return s;
 }
 
-static lf_status restore_optim(const char *path, const lf_st *st, lf_optim *o, int64_t steps)
+static lf_status restore_state(const char *path, const lf_st *st, const lf_ckpt_run *run,
+                               int64_t optim_steps)
 {
-    for (int i = 0; i < lf_optim_state_count(o); i++) {
-        const char *name;
-        int64_t n;
-        lf_dtype dt;
-        void *data = lf_optim_state_raw(o, i, &name, &n, &dt);
-        char key[64];
-        snprintf(key, sizeof key, "optim.%s", name);
+    int nst = state_count(run);
+    state_buf *b = calloc((size_t)nst + 1, sizeof *b);
+    lf_status s = b ? state_bufs(run, b) : lf_error(LF_ENOMEM, "%s: out of memory", path);
+    for (int i = 0; s == LF_OK && i < nst; i++) {
         const lf_st_entry *e;
-        lf_status s = data ? need_tensor(path, st, key, dt, n, 0, &e)
-                           : lf_error(LF_EINVAL, "checkpoint: optimizer state %d is missing", i);
-        if (s != LF_OK) return s;
-        memcpy(data, e->data, (size_t)n * lf_dtype_size(dt));
+        s = need_tensor(path, st, b[i].key, b[i].dtype, b[i].n, 0, &e);
+        if (s == LF_OK && b[i].n > 0)
+            memcpy(b[i].data, e->data, (size_t)b[i].n * lf_dtype_size(b[i].dtype));
     }
-    lf_optim_set_steps(o, steps);
-    return LF_OK;
+    free(b);
+    if (s == LF_OK) lf_optim_set_steps(run->optim, optim_steps);
+    return s;
 }
 
 static void restore_pos(const ckpt_pos *p, lf_train_pos *pos)
@@ -494,7 +508,7 @@ lf_status lf_checkpoint_restore(const char *path, const lf_ckpt_run *run, lf_tra
     if (s == LF_OK) s = read_pos(path, st, run->o->epochs, &p);
     if (s == LF_OK) s = check_same_run(path, run, vals, &p);
     if (s == LF_OK) s = restore_model(path, st, run);
-    if (s == LF_OK) s = restore_optim(path, st, run->optim, p.v[POS_OPTIM_T]);
+    if (s == LF_OK) s = restore_state(path, st, run, p.v[POS_OPTIM_T]);
     if (s == LF_OK) restore_pos(&p, pos);
     lf_st_free(st);
     return s;
