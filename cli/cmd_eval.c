@@ -17,7 +17,8 @@ static void print_confusion(const int64_t *c, int64_t k)
     }
 }
 
-static int evaluate(lf_model *m, const float *norm, lf_dataset *ds, const char *path)
+static int evaluate(lf_model *m, const float *norm, lf_dataset *ds, const char *path,
+                    const lf_attack *atk)
 {
     int64_t d = 1;
     for (int i = 0; i < lf_model_in_ndim(m); i++) d *= lf_model_in_shape(m)[i];
@@ -33,17 +34,24 @@ static int evaluate(lf_model *m, const float *norm, lf_dataset *ds, const char *
         printf("accuracy: %.2f%% (%lld rows of %s)\n", 100 * acc, (long long)ds->n, ds->name);
         print_confusion(conf, k);
     }
+    double adv;
+    if (s == LF_OK && atk) s = lf_evaluate_attack(m, ds, NULL, 0, norm, atk, 512, 1, NULL, &adv);
+    if (s == LF_OK && atk)
+        printf("PGD accuracy: %.2f%% (eps %g, %d steps, %s, raw input units)\n", 100 * adv,
+               atk->eps, atk->steps, atk->norm == LF_ATTACK_L2 ? "l2" : "linf");
     free(conf);
     return s == LF_OK ? CLI_OK : cli_fail_status();
 }
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *path = NULL, *data = "fashion-mnist", *split = "test";
+    const char *path = NULL, *data = "fashion-mnist", *split = "test", *attack = NULL;
     const cli_opt opts[] = {
         {"model-file", OPT_STR, &path, "model written by lossforge train (model.safetensors)"},
         {"data", OPT_STR, &data, "dataset spec (default fashion-mnist)"},
         {"split", OPT_STR, &split, "test or train (default test)"},
+        {"attack", OPT_STR, &attack,
+         "also PGD accuracy: pgd:eps=0.1,steps=10,step_size=0,norm=linf|l2 (raw pixel units)"},
     };
     int rc = cli_parse("eval", "Evaluate a saved model: accuracy and confusion matrix.", argc, argv,
                        opts, (int)(sizeof opts / sizeof opts[0]));
@@ -56,6 +64,8 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "lossforge eval: error: --split must be test or train, got \"%s\"\n", split);
         return CLI_USAGE;
     }
+    lf_attack atk;
+    if (attack && lf_attack_parse(attack, &atk) != LF_OK) return cli_fail_status();
     lf_model *m = NULL;
     float *norm = NULL;
     lf_dataset train = {0}, test = {0};
@@ -63,7 +73,8 @@ int cmd_eval(int argc, char **argv)
     if (lf_dataset_load(data, &train, &test) != LF_OK) rc = cli_fail_status();
     else if (!strcmp(split, "test") && test.n == 0)
         rc = cli_fail("dataset \"%s\" has no test split; use --split train", data);
-    else rc = evaluate(m, norm, !strcmp(split, "test") ? &test : &train, path);
+    else
+        rc = evaluate(m, norm, !strcmp(split, "test") ? &test : &train, path, attack ? &atk : NULL);
     lf_dataset_release(&train);
     lf_dataset_release(&test);
     lf_model_free(m);

@@ -33,6 +33,8 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(loss_gce) \
     X(loss_mae) \
     X(loss_sumexp) \
+    X(loss_advcompsum) \
+    X(loss_pgdat) \
     X(loss_bce) \
     X(loss_hinge) \
     X(loss_sqhinge) \
@@ -69,6 +71,7 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(data_digits) \
     X(repro_lion_box) \
     X(repro_ms_recall) \
+    X(repro_compsum_adv) \
     /* end of list */
 
 #define LF_DECLARE_DESC(id) extern const lf_desc lf_desc_##id;
@@ -83,6 +86,16 @@ LF_REGISTRY(LF_DECLARE_DESC)
 lf_status lf_spec_parse_args(const lf_desc *d, const char *args, void *cfg);
 
 /* ------------------------------------------------------------------ vtables */
+/* What a loss's training objective may use beyond the logits (lf_loss_vt.objective). */
+typedef struct lf_objective_in {
+    lf_model *model;
+    lf_tape *tape;          /* the training step's tape, holding x and logits */
+    lf_tensor *x, *logits;  /* the batch as the model sees it (standardised) and its logits */
+    const lf_batch *batch;  /* labels, weights, ... (pred, n, k come from logits) */
+    const float *norm;      /* the input standardisation: mean[d], std[d] */
+    const lf_dataset *data; /* the dataset the rows come from (its valid range) */
+} lf_objective_in;
+
 typedef struct lf_loss_vt {
     unsigned needs;                                     /* LF_NEED_* */
     /* Optional: per-instance state (rng, per-sample weights). */
@@ -92,6 +105,9 @@ typedef struct lf_loss_vt {
     lf_status (*check)(const void *cfg, const lf_batch *b);
     lf_status (*eval)(const void *cfg, void *state, const lf_batch *b, double *value,
                       float *dpred);
+    /* Optional: the training objective when it needs the model, not just the logits
+     * (adversarial losses run it on perturbed inputs). NULL: lf_op_loss on the logits. */
+    lf_tensor *(*objective)(const void *cfg, void *state, const lf_objective_in *in);
     /* Optional, for per-sample state indexed by lf_batch.index (ALDR-KL's lambda_i): size it
      * for dataset rows [0, n_rows) and reset it (lf_loss_bind), and expose its float buffers
      * for checkpoints (lf_loss_state_count / lf_loss_state). */
@@ -106,6 +122,10 @@ struct lf_loss {
     void *state;
     char spec[1024];
 };
+
+/* The scalar a training step minimises: the loss's objective hook when it has one, else
+ * lf_op_loss on in->logits (src/learn/adversarial.c). */
+lf_tensor *lf_loss_objective(lf_loss *l, const lf_objective_in *in);
 
 /* Optimizer step over n floats. state: nstate buffers of n floats (zeroed at create).
  * t: 1-based step number. decay: NULL or n bytes (1 = decay applies). */

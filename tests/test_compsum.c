@@ -105,7 +105,8 @@ static void expect_same(const char *a, const char *b, const int32_t *y, const fl
     lf_batch bt = {.pred = x, .n = N, .k = K, .label = y, .weight = sw};
     lf_loss *la = make_loss(a), *lb = make_loss(b);
     double va = eval(la, &bt, ga), vb = eval(lb, &bt, gb);
-    if (fabs(va - vb) > vtol * fmax(1, fabs(vb))) fail_msg("%s = %.12g but %s = %.12g", a, va, b, vb);
+    if (fabs(va - vb) > vtol * fmax(1, fabs(vb)))
+        fail_msg("%s = %.12g but %s = %.12g", a, va, b, vb);
     tu_assert_close(ga, gb, N * K, gtol, gtol, a);
     lf_loss_free(la);
     lf_loss_free(lb);
@@ -143,8 +144,8 @@ static void test_continuity(void **state)
     (void)state;
     expect_same("compsum:tau=0.999999", "compsum:tau=1", Y6, NULL, 1e-5, 1e-5);
     expect_same("compsum:tau=1.000001", "compsum:tau=1", Y6, NULL, 1e-5, 1e-5);
-    expect_same("compsum:tau=1.000001,smoothing=0.3," CLASS_W, "compsum:tau=1,smoothing=0.3," CLASS_W,
-                YIGN, NULL, 1e-5, 1e-5);
+    expect_same("compsum:tau=1.000001,smoothing=0.3," CLASS_W,
+                "compsum:tau=1,smoothing=0.3," CLASS_W, YIGN, NULL, 1e-5, 1e-5);
     expect_same("gce:q=1e-6", "ce", Y6, NULL, 1e-5, 1e-5);
 }
 
@@ -220,7 +221,8 @@ static void test_extreme_logits(void **state)
         for (int sm = 0; sm < 2; sm++) {
             /* One row per batch: a row in the tau < 1 linear tail (~1e32) would swamp the others
              * in a sum, and finite differences could not see them. */
-            lf_loss *l = make_loss(with(spec, sizeof spec, members[m], sm ? "smoothing=0.1," CLASS_W : ""));
+            const char *opts = sm ? "smoothing=0.1," CLASS_W : "";
+            lf_loss *l = make_loss(with(spec, sizeof spec, members[m], opts));
             for (int r = 0; r < 3; r++) {
                 gc_ctx c = {l, {.pred = big + 5 * r, .n = 1, .k = 5, .label = y}};
                 float g[5];
@@ -361,7 +363,8 @@ static void test_registry(void **state)
         TU_OK(lf_registry_find(LF_KIND_LOSS, names[i], &d));
         assert_string_equal(d->paper, "compsum");
         int has_reduction = 0;
-        for (int p = 0; p < d->nparams; p++) has_reduction |= !strcmp(d->params[p].key, "reduction");
+        for (int p = 0; p < d->nparams; p++)
+            has_reduction |= !strcmp(d->params[p].key, "reduction");
         assert_true(has_reduction);
     }
     lf_loss *l = make_loss("gce");
@@ -370,7 +373,8 @@ static void test_registry(void **state)
     lf_loss_free(l);
     l = make_loss("mae");
     assert_string_equal(lf_loss_spec(l),
-                        "mae:smoothing=0,reduction=mean,ignore_index=-100,weights=,weighted_mean=sum_w");
+                        "mae:smoothing=0,reduction=mean,ignore_index=-100,weights=,"
+                        "weighted_mean=sum_w");
     lf_loss_free(l);
 }
 
@@ -378,7 +382,8 @@ static void test_errors(void **state)
 {
     (void)state;
     lf_loss *bad = NULL;
-    TU_ERR(lf_loss_create("compsum:tau=2.5", &bad), LF_EINVAL, "\"tau\" must be in [0, 2], got 2.5");
+    TU_ERR(lf_loss_create("compsum:tau=2.5", &bad), LF_EINVAL,
+           "\"tau\" must be in [0, 2], got 2.5");
     TU_ERR(lf_loss_create("compsum:tau=-0.1", &bad), LF_EINVAL, "\"tau\" must be in [0, 2]");
     TU_ERR(lf_loss_create("gce:q=0", &bad), LF_EINVAL, "\"q\" must be in (0, 1], got 0");
     TU_ERR(lf_loss_create("gce:q=1.5", &bad), LF_EINVAL, "\"q\" must be in (0, 1]");

@@ -219,7 +219,9 @@ static lf_status train_step(trainer *tr, int64_t off, int64_t nb)
     lf_tensor *x = lf_tape_wrap(t, tr->xb, d->ndim + 1, shape);
     lf_tensor *logits = lf_model_forward(tr->model, t, x);
     lf_batch b = {.label = tr->yb, .index = tr->order + off};
-    lf_tensor *loss = lf_op_loss(t, tr->loss, logits, &b);
+    /* Adversarial losses need the model and the inputs, not just the logits. */
+    const lf_objective_in oin = {tr->model, t, x, logits, &b, tr->norm, d};
+    lf_tensor *loss = lf_loss_objective(tr->loss, &oin);
     lf_status s = lf_tape_status(t);
     if (s != LF_OK) return s;
     double v = loss->data[0];

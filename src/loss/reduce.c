@@ -74,8 +74,9 @@ lf_status lf_reduce_rows(const lf_reduce_cfg *c, const lf_reduce *r, const lf_ba
                          lf_row_fn row, const void *ctx, double *value, float *dpred)
 {
     if (r->nw && r->nw != b->k)
-        return lf_error(LF_EINVAL, "loss \"%s\": parameter \"weights\" has %lld values but k = %lld",
-                        r->loss, (long long)r->nw, (long long)b->k);
+        return lf_error(LF_EINVAL,
+                        "loss \"%s\": parameter \"weights\" has %lld values but k = %lld", r->loss,
+                        (long long)r->nw, (long long)b->k);
     double scale = 1;
     if (c->reduction == LF_RED_MEAN) {
         double d = denominator(c, r, b);

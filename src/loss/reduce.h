@@ -61,9 +61,15 @@ void lf_reduce_free(lf_reduce *r);
 /* Labels of counted rows in [0, k). */
 lf_status lf_reduce_check(const char *loss, const lf_reduce_cfg *c, const lf_batch *b);
 
-static inline double lf_reduce_weight(const lf_reduce *r, int64_t c) { return r->nw ? r->w[c] : 1.0; }
+static inline double lf_reduce_weight(const lf_reduce *r, int64_t c)
+{
+    return r->nw ? r->w[c] : 1.0;
+}
 /* sum_c w_c (k when unweighted). */
-static inline double lf_reduce_wall(const lf_reduce *r, int64_t k) { return r->nw ? r->wsum : (double)k; }
+static inline double lf_reduce_wall(const lf_reduce *r, int64_t k)
+{
+    return r->nw ? r->wsum : (double)k;
+}
 
 /* Loss of one counted row with label y; with g != NULL also writes scale * dL/dx into g (k
  * floats). The class weight w_y is the row function's business (smoothing spreads it). */

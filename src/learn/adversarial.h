@@ -1,0 +1,26 @@
+/* Adversarial machinery shared by the adversarial losses (src/loss/advcompsum.c), the PGD attack
+ * and adversarial evaluation (src/learn/adversarial.c). Not part of the installed interface. */
+#ifndef LF_LEARN_ADVERSARIAL_H
+#define LF_LEARN_ADVERSARIAL_H
+
+#include "internal.h"
+
+/* The scalar a PGD run maximises, built on tape t from the model's logits on the current
+ * adversarial inputs. */
+typedef lf_tensor *(*lf_pgd_goal)(lf_tape *t, lf_tensor *logits, void *ctx);
+
+/* Projected gradient ascent on goal, in place on x (n rows as the model sees them, i.e.
+ * standardised with norm = {mean[d], std[d]}, or raw when norm is NULL). Steps, the ball and the
+ * clamp act on raw = x * std + mean (a->eps, a->lo, a->hi are raw units). Runs on tape pt, which
+ * it resets; the model's parameters are frozen meanwhile (their gradients are neither computed
+ * nor touched). raw0, raw: scratch of n*d floats each. */
+lf_status lf_pgd_run(lf_model *m, lf_tape *pt, const float *norm, float *x, int64_t n,
+                     const lf_attack *a, lf_rng *rng, lf_pgd_goal goal, void *ctx, float *raw0,
+                     float *raw);
+
+/* Tape op: sum_i || Delta(za_i) - Delta(z_i) ||_2 with Delta(z)_j = z_j - z_{y_i}, the movement
+ * of the logit-difference vector between clean logits z and perturbed logits za (both [n, k]).
+ * Gradients flow to both; a row that did not move gets a zero gradient. */
+lf_tensor *lf_logit_shift_penalty(lf_tape *t, lf_tensor *za, lf_tensor *z, const int32_t *y);
+
+#endif
