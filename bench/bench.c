@@ -57,6 +57,15 @@ static const struct optim_case {
     {"sgd-momentum", "sgd:lr=1e-2,momentum=0.9", "sgd", 5 * 4},
     {"adamw", "adamw:lr=1e-3", "adamw", 7 * 4},
     {"lion", "lion:lr=1e-4,wd=0.1", "lion", 5 * 4},
+    /* ---- Lion-kappa and bf16 momentum (src/optim/lionk.c): no PyTorch counterpart (""). The
+     * whole slab is one tensor here, so l2/lp make two passes over it: the first streams m and
+     * g (2x4 B), the second is the one-pass step; lp adds two vectorised powers (lf_vpow) per
+     * element, so it is compute-bound. */
+    {"lion-bf16", "lion:lr=1e-4,wd=0.1,mu_dtype=bf16", "", 3 * 4 + 2 * 2},
+    {"lionk-huber", "lionk:kappa=huber,lr=1e-4,wd=0.1", "", 5 * 4},
+    {"lionk-l2", "lionk:kappa=l2,lr=1e-4,wd=0.1", "", 7 * 4},
+    {"lionk-l2-bf16", "lionk:kappa=l2,lr=1e-4,wd=0.1,mu_dtype=bf16", "", 4 * 4 + 4 * 2},
+    {"lionk-lp", "lionk:kappa=lp,lr=1e-4,wd=0.1", "", 7 * 4},
 };
 enum { NOPT = sizeof OPTIMS / sizeof OPTIMS[0] };
 
@@ -563,6 +572,8 @@ static void print_optims(const config *c, const results *r, const torch_results 
            "sgd-momentum 5x4, adamw 7x4, lion 5x4;\nlossforge also reads a 1-byte decay mask, not "
            "counted); triad = lossforge GB/s / triad best incl. WA; speedup = torch time / "
            "lossforge time\n");
+    printf("Lion-kappa rows (no torch): lion-bf16 3x4+2x2 (bf16 momentum), lionk-huber 5x4, "
+           "lionk-l2 and -lp 7x4 (norm pass + step), lionk-l2-bf16 4x4+4x2\n");
     printf("%-13s %5s %4s | %10s %7s %6s | %10s %7s | %9s\n", "optimizer", "N", "thr",
            "lf ns/par", "GB/s", "triad", "pt ns/par", "GB/s", "speedup");
     for (int k = 0; k < NOPT; k++)

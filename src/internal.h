@@ -70,6 +70,7 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(data_iris) \
     X(data_digits) \
     X(repro_lion_box) \
+    X(repro_lion_vs_adamw) \
     X(repro_ms_recall) \
     X(repro_compsum_adv) \
     /* end of list */
@@ -245,6 +246,10 @@ double lf_logsumexp(const float *x, int64_t k);
 int64_t lf_first_nonfinite(const float *x, int64_t n);
 /* Vectorisable exp for float arrays (polynomial kernel, rel. error < 2e-7 on [-87, 88]). */
 void lf_vexp(float *y, const float *x, int64_t n);
+/* y = |x|^q for q >= 0 as exp(q ln|x|), vectorisable (rel. error ~1e-7 * max(1, q |ln|x||));
+ * 0 where |x| < FLT_MIN; results under FLT_MIN flush to 0, over FLT_MAX are inf (as lf_vexp).
+ * y may alias x. */
+void lf_vpow(float *y, const float *x, float q, int64_t n);
 
 /* ------------------------------------------------------------------ learning */
 /* Rows of logits whose argmax equals the label (first max wins, as torch.argmax). */

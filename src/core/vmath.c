@@ -1,7 +1,9 @@
-/* Vectorisable exp and a stable log-sum-exp. Softmax-based losses are bound by exp, and glibc's
- * scalar expf does not vectorise, so the library carries its own kernel (Cephes-style). */
+/* Vectorisable exp (and |x|^q from it) and a stable log-sum-exp. Softmax-based losses are bound
+ * by exp, and glibc's scalar expf does not vectorise, so the library carries its own kernel
+ * (Cephes-style). */
 #include "internal.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -87,4 +89,37 @@ double lf_logsumexp(const float *x, int64_t k)
         s += cs;
     }
     return (double)m + log(s);
+}
+
+/* ln(x) for normal x > 0 (Cephes logf): x = 2^e * m with m in [sqrt(1/2), sqrt(2)), then a
+ * minimax polynomial in z = m - 1; ln2 split as in vexp1 so e*LN2_HI is exact. */
+static inline float vlog1(float x)
+{
+    const uint32_t b = to_bits(x);
+    float m = from_bits((b & 0x7fffffu) | 0x3f800000u); /* [1, 2) */
+    const int big = m > 1.41421356f;
+    m = fsel(big, 0.5f * m, m);
+    const float fe = (float)((int32_t)(b >> 23) - 127 + big);
+    const float z = m - 1.0f, zz = z * z;
+    float p = 7.0376836292e-2f;
+    p = p * z - 1.1514610310e-1f;
+    p = p * z + 1.1676998740e-1f;
+    p = p * z - 1.2420140846e-1f;
+    p = p * z + 1.4249322787e-1f;
+    p = p * z - 1.6668057665e-1f;
+    p = p * z + 2.0000714765e-1f;
+    p = p * z - 2.4999993993e-1f;
+    p = p * z + 3.3333331174e-1f;
+    float y = p * z * zz + fe * -2.12194440e-4f - 0.5f * zz;
+    return z + y + fe * 0.693359375f;
+}
+
+void lf_vpow(float *y, const float *x, float q, int64_t n)
+{
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) {
+        const float a = fabsf(x[i]);
+        /* 0 (and subnormals, which carry no useful precision here) give 0. */
+        y[i] = fsel(a < FLT_MIN, 0.0f, vexp1(q * vlog1(a)));
+    }
 }

@@ -75,7 +75,8 @@ typedef struct lk_coef {
 /* How dK(c) is formed from c and the tensor's scale s. */
 enum { DIR_SIGN, DIR_LINEAR, DIR_CLIP, DIR_SCALED, DIR_POW };
 
-LK_INLINE float direction(int dir, float c, float s, float q)
+/* dK(c) given the tensor's scale s; for lp, pq = |c|^(p-1) from lf_vpow. */
+LK_INLINE float direction(int dir, float c, float s, float q, float pq)
 {
     const float sgn = (float)((c > 0.0f) - (c < 0.0f));
     switch (dir) {
@@ -83,38 +84,73 @@ LK_INLINE float direction(int dir, float c, float s, float q)
     case DIR_LINEAR: return c;
     case DIR_CLIP: return c > q ? q : c < -q ? -q : c;
     case DIR_SCALED: return c * s;
-    default: return sgn * powf(fabsf(c), q) * s;
+    default: return sgn * pq * s;
     }
 }
 
-LK_INLINE void update_range(int dir, int bf16, const lk_coef *k, float *w, const float *g,
-                            void *m, const uint8_t *decay, int64_t lo, int64_t hi, float s)
+/* The gradient as the step sees it: g, plus wd*w where decayed in wd_mode=l2 (wl2). */
+LK_INLINE float grad_at(int wl2, const lk_coef *k, const float *w, const float *g,
+                        const uint8_t *decay, int64_t i)
 {
-    const float b1 = k->b1, a1 = k->a1, b2 = k->b2, a2 = k->a2, shrink = k->shrink, l2 = k->l2;
+    return wl2 ? g[i] + (float)decay[i] * k->l2 * w[i] : g[i];
+}
+
+/* pq: DIR_POW only, |c|^(p-1) of elements lo.. (else unread). */
+LK_INLINE void update_range(int dir, int bf16, const lk_coef *k, float *w, const float *g,
+                            void *m, const uint8_t *decay, int64_t lo, int64_t hi, float s,
+                            const float *pq)
+{
+    const float b1 = k->b1, a1 = k->a1, b2 = k->b2, a2 = k->a2, shrink = k->shrink;
     const float nlr = k->nlr, q = k->q;
 #pragma omp simd
     for (int64_t i = lo; i < hi; i++) {
         const float dm = (float)decay[i];
-        const float gi = g[i] + dm * l2 * w[i];
+        const float gi = grad_at(1, k, w, g, decay, i);
         const float mi = mu_load(m, i, bf16);
         /* The decay as arithmetic on the 0/1 mask keeps the loop vectorisable (see adamw.c). */
         const float p = w[i] + dm * shrink * w[i];
         const float ci = mi * b1 + a1 * gi;
-        w[i] = p + nlr * direction(dir, ci, s, q);
+        w[i] = p + nlr * direction(dir, ci, s, q, dir == DIR_POW ? pq[i - lo] : 0.0f);
         mu_store(m, i, mi * b2 + a2 * gi, bf16);
     }
 }
 
-/* Sum over [lo, hi) of |c|^p (pw) or c^2, in double. */
-LK_INLINE double sum_range(int pw, int bf16, const lk_coef *k, const float *w, const float *g,
-                           const void *m, const uint8_t *decay, int64_t lo, int64_t hi)
+/* c over [lo, hi) into out, or (sq) the sum of c^2 in double. w and the mask are read only in
+ * wd_mode=l2 (wl2), where they enter the gradient: the norm pass streams m and g alone. */
+LK_INLINE double c_range(int sq, int wl2, int bf16, const lk_coef *k, const float *w,
+                         const float *g, const void *m, const uint8_t *decay, int64_t lo,
+                         int64_t hi, float *out)
 {
-    const float b1 = k->b1, a1 = k->a1, l2 = k->l2, p = k->p;
+    const float b1 = k->b1, a1 = k->a1;
     double s = 0;
+    if (sq) {
 #pragma omp simd reduction(+ : s)
-    for (int64_t i = lo; i < hi; i++) {
-        const float ci = mu_load(m, i, bf16) * b1 + a1 * (g[i] + (float)decay[i] * l2 * w[i]);
-        s += pw ? (double)powf(fabsf(ci), p) : (double)ci * (double)ci;
+        for (int64_t i = lo; i < hi; i++) {
+            const float ci = mu_load(m, i, bf16) * b1 + a1 * grad_at(wl2, k, w, g, decay, i);
+            s += (double)ci * (double)ci;
+        }
+    } else {
+#pragma omp simd
+        for (int64_t i = lo; i < hi; i++)
+            out[i - lo] = mu_load(m, i, bf16) * b1 + a1 * grad_at(wl2, k, w, g, decay, i);
+    }
+    return s;
+}
+
+/* lp goes block by block through a stack buffer, so its powers use the vectorised lf_vpow:
+ * pass 1 sums |c|^p, pass 2 (pq_out) leaves |c|^(p-1) for update_range. */
+#define LK_BLOCK 256
+
+LK_INLINE double pow_block(int wl2, int bf16, const lk_coef *k, const float *w, const float *g,
+                           const void *m, const uint8_t *decay, int64_t lo, int64_t hi,
+                           float *buf, int sum)
+{
+    c_range(0, wl2, bf16, k, w, g, m, decay, lo, hi, buf);
+    lf_vpow(buf, buf, sum ? k->p : k->q, hi - lo);
+    double s = 0;
+    if (sum) {
+#pragma omp simd reduction(+ : s)
+        for (int64_t j = 0; j < hi - lo; j++) s += buf[j];
     }
     return s;
 }
@@ -126,27 +162,49 @@ LK_INLINE double sum_range(int pw, int bf16, const lk_coef *k, const float *w, c
 static void update_chunk(int dir, int bf16, const lk_coef *k, float *w, const float *g, void *m,
                          const uint8_t *decay, int64_t lo, int64_t hi, float s)
 {
-#define LK_UPDATE(d, b) update_range(d, b, k, w, g, m, decay, lo, hi, s)
+    float pq[LK_BLOCK];
+#define LK_UPDATE(d, b) update_range(d, b, k, w, g, m, decay, lo, hi, s, NULL)
+#define LK_POW(d, b)                                                                           \
+    for (int64_t b0 = lo; b0 < hi; b0 += LK_BLOCK) {                                           \
+        const int64_t be = hi - b0 < LK_BLOCK ? hi : b0 + LK_BLOCK;                            \
+        pow_block(1, b, k, w, g, m, decay, b0, be, pq, 0);                                     \
+        update_range(d, b, k, w, g, m, decay, b0, be, s, pq);                                  \
+    }
     switch (2 * dir + bf16) {
         LK_BOTH(DIR_SIGN, LK_UPDATE)
         LK_BOTH(DIR_LINEAR, LK_UPDATE)
         LK_BOTH(DIR_CLIP, LK_UPDATE)
         LK_BOTH(DIR_SCALED, LK_UPDATE)
-        LK_BOTH(DIR_POW, LK_UPDATE)
+        LK_BOTH(DIR_POW, LK_POW)
     }
+#undef LK_POW
 #undef LK_UPDATE
 }
 
+/* The chunk's sum of c^2 (pw = 0) or |c|^p. */
 static double sum_chunk(int pw, int bf16, const lk_coef *k, const float *w, const float *g,
                         const void *m, const uint8_t *decay, int64_t lo, int64_t hi)
 {
+    float buf[LK_BLOCK];
     double s = 0;
-#define LK_SUM(d, b) s = sum_range(d, b, k, w, g, m, decay, lo, hi)
-    switch (2 * pw + bf16) {
-        LK_BOTH(0, LK_SUM)
-        LK_BOTH(1, LK_SUM)
+#define LK_SQ(d, b) s = c_range(1, d, b, k, w, g, m, decay, lo, hi, NULL)
+#define LK_PW(d, b)                                                                            \
+    for (int64_t b0 = lo; b0 < hi; b0 += LK_BLOCK)                                             \
+        s += pow_block(d, b, k, w, g, m, decay, b0, hi - b0 < LK_BLOCK ? hi : b0 + LK_BLOCK, buf, 1);
+    const int wl2 = k->l2 != 0.0f;
+    if (pw) {
+        switch (2 * wl2 + bf16) {
+            LK_BOTH(0, LK_PW)
+            LK_BOTH(1, LK_PW)
+        }
+    } else {
+        switch (2 * wl2 + bf16) {
+            LK_BOTH(0, LK_SQ)
+            LK_BOTH(1, LK_SQ)
+        }
     }
-#undef LK_SUM
+#undef LK_PW
+#undef LK_SQ
     return s;
 }
 #undef LK_BOTH
