@@ -2,7 +2,7 @@
  * transcription of the spec sheet (tests/gen_fixtures_compsum.py), equality with ce at tau = 1
  * and between aliases, continuity across tau = 1, gradient checks for every tau and option,
  * logits of ±1e4 and -inf, the §11 pitfalls (ignored rows, weighted-mean semantics, batch of
- * one) and bad input. */
+ * one) and bad input. The tape op lf_op_loss is the same for every loss (test_loss.c). */
 #include "testutil.h"
 
 #include <math.h>
@@ -408,30 +408,6 @@ static void test_errors(void **state)
     lf_loss_free(l);
 }
 
-/* The loss as a tape op, under an upstream scale. */
-static void test_op_loss(void **state)
-{
-    (void)state;
-    float x[12], want[12];
-    tu_fill_uniform(x, 12, -3, 3, 11);
-    int32_t y[4] = {0, 2, -100, 1};
-    lf_loss *l = make_loss("gce:smoothing=0.1,weights=1;2;0.5");
-    double v = eval(l, &(lf_batch){.pred = x, .n = 4, .k = 3, .label = y}, want);
-    for (int i = 0; i < 12; i++) want[i] *= -2;
-    lf_tape *t = lf_tape_new();
-    const int64_t shape[2] = {4, 3};
-    lf_tensor *pred = lf_tape_tensor(t, 2, shape, x);
-    pred->requires_grad = 1;
-    lf_tensor *loss = lf_op_loss(t, l, pred, &(lf_batch){.label = y});
-    lf_tensor *out = lf_scale(t, loss, -2.0f);
-    TU_OK(lf_tape_status(t));
-    assert_true(fabs(loss->data[0] - v) < 1e-6);
-    TU_OK(lf_backward(t, out));
-    tu_assert_close(pred->grad, want, 12, 1e-7, 1e-6, "tape gradient");
-    lf_tape_free(t);
-    lf_loss_free(l);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,7 +416,7 @@ int main(void)
         cmocka_unit_test(test_gradcheck),      cmocka_unit_test(test_extreme_logits),
         cmocka_unit_test(test_neg_inf_logits), cmocka_unit_test(test_ignored_rows),
         cmocka_unit_test(test_weighted_mean),  cmocka_unit_test(test_registry),
-        cmocka_unit_test(test_errors),         cmocka_unit_test(test_op_loss),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,16 +62,8 @@ static double ce_row(const void *ctx, const float *x, int64_t k, int32_t y, doub
     const double wall = lf_reduce_wall(st, k);
     double lse;
     if (g) {
-        float m = x[0];
-#pragma omp simd reduction(max : m)
-        for (int64_t j = 1; j < k; j++) m = x[j] > m ? x[j] : m;
-#pragma omp simd
-        for (int64_t j = 0; j < k; j++) g[j] = x[j] - m;
-        lf_vexp(g, g, k);
-        double s = 0;
-#pragma omp simd reduction(+ : s)
-        for (int64_t j = 0; j < k; j++) s += g[j];
-        lse = (double)m + log(s);
+        double s;
+        lse = lf_row_exp(x, k, g, &s);
         /* dL/dx_j = p_j ((1-eps) w_y + (eps/k) W) - (eps/k) w_j - (1-eps) w_y [j = y] */
         const float a = (float)(scale * ((1 - eps) * wy + eps / (double)k * wall) / s);
         const double b = scale * eps / (double)k;

@@ -82,22 +82,6 @@ static void cs_smooth_sums(const cs_ctx *cx, const float *x, int64_t k, double l
     *asum = f * a;
 }
 
-/* exp(x - max) into g; returns the row's log-sum-exp and the sum of g in *sum. */
-static double cs_softmax_num(const float *x, int64_t k, float *g, double *sum)
-{
-    float m = x[0];
-#pragma omp simd reduction(max : m)
-    for (int64_t j = 1; j < k; j++) m = x[j] > m ? x[j] : m;
-#pragma omp simd
-    for (int64_t j = 0; j < k; j++) g[j] = x[j] - m;
-    lf_vexp(g, g, k);
-    double s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t j = 0; j < k; j++) s += g[j];
-    *sum = s;
-    return (double)m + log(s);
-}
-
 /* Loss of one counted row; with g, also scale * dL/dz (the formulas of the header). */
 static double cs_row(const void *ctx, const float *x, int64_t k, int32_t y, double scale, float *g)
 {
@@ -105,7 +89,7 @@ static double cs_row(const void *ctx, const float *x, int64_t k, int32_t y, doub
     const double s = cx->st->tau - 1, eps = cx->c->smoothing;
     const double wy = (1 - eps) * lf_reduce_weight(cx->st->red, y);
     double sum = 1;
-    const double lse = g ? cs_softmax_num(x, k, g, &sum) : lf_logsumexp(x, k);
+    const double lse = g ? lf_row_exp(x, k, g, &sum) : lf_logsumexp(x, k);
     const double lpy = (double)x[y] - lse;
     double loss = wy == 0 ? 0 : wy * cs_val(s, lpy);
     const double ay = wy * cs_pow(s, lpy);
