@@ -1,8 +1,8 @@
 /* Lion-kappa, the weight-decay modes of lion/lionk/adamw, bf16 momentum and parameter
  * segments: 10 steps against tests/gen_fixtures_lionk.py, lionk:kappa=l1 == lion bit for bit,
- * lr = 0 is the identity, exact resume through a safetensors file (bf16 too), the box
- * invariant of the Lion-kappa paper at every step, spec errors, and lf_train's per-tensor
- * segments and --decay-bias. */
+ * lr = 0 is the identity, exact resume through a safetensors file (bf16 too), 1 and 2 threads
+ * agree, the box invariant of the Lion-kappa paper at every step, spec errors, and lf_train's
+ * per-tensor segments and --decay-bias. */
 #include "testutil.h"
 
 #include <math.h>
@@ -157,6 +157,36 @@ static void test_l1_is_lion(void **state)
 
 static const char *const kappas[] = {"l1", "l2", "lp", "sq", "huber", "relativistic"};
 #define NKAPPA ((int)(sizeof kappas / sizeof kappas[0]))
+
+/* The per-tensor norms add fixed chunks' partial sums in order: 1 and 2 threads agree bit for
+ * bit (a slab above the threading threshold, split in two tensors). */
+static void test_threads_agree(void **state)
+{
+    (void)state;
+    run_buf b = run_buf_new((1 << 17) + 3, 71);
+    const int64_t seg[3] = {0, 100003, b.n};
+    float *w1 = malloc((size_t)b.n * sizeof *w1), *w2 = malloc((size_t)b.n * sizeof *w2);
+    const int threads0 = lf_get_threads();
+    for (int k = 0; k < NKAPPA; k++) {
+        char spec[160];
+        snprintf(spec, sizeof spec, "lionk:kappa=%s,lr=1e-3,wd=0.5,mu_dtype=%s", kappas[k],
+                 mu_types[k % 2]);
+        float *w[2] = {w1, w2};
+        for (int t = 0; t < 2; t++) {
+            lf_set_threads(t + 1);
+            lf_optim *o = make_optim(spec, b.n, b.mask);
+            TU_OK(lf_optim_set_segments(o, seg, 2));
+            memcpy(w[t], b.w, (size_t)b.n * sizeof *w1);
+            run(o, w[t], &b, 4, 1.0);
+            lf_optim_free(o);
+        }
+        if (memcmp(w1, w2, (size_t)b.n * sizeof *w1) != 0) fail_msg("%s: 1 and 2 threads differ", spec);
+    }
+    lf_set_threads(threads0);
+    free(w1);
+    free(w2);
+    run_buf_free(&b);
+}
 
 /* A step with lr = 0 (lr_scale 0) leaves the weights as they are in the decoupled and l2
  * modes; fixed decay (w *= 1 - wd) does not follow the lr, so it still shrinks them. */
@@ -494,6 +524,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference),     cmocka_unit_test(test_l1_is_lion),
         cmocka_unit_test(test_lr_zero),       cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_threads_agree),
         cmocka_unit_test(test_state),         cmocka_unit_test(test_bf16_rounding),
         cmocka_unit_test(test_box_invariant), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_train_segments), cmocka_unit_test(test_decay_bias),

@@ -413,7 +413,7 @@ static lf_status plot_phase(const box_cfg *cfg, const char *dir)
 /* ------------------------------------------------------------------ the experiment */
 static void report_table(lf_report *rep, const box_cfg *cfg, const box_trace *tr, int d)
 {
-    lf_report_line(rep, "| optimizer (lr·λ = %g) | paper: iterates reach | max |x_T − target| "
+    lf_report_line(rep, "| optimizer (lr·λ = %g) | paper: iterates reach | max \\|x_T − target\\| "
                         "| invariant violations | worst shrink / (1 − lr·λ) | inside from step* |",
                    cfg->lr * cfg->lambda);
     lf_report_line(rep, "|---|---|---|---|---|---|");

@@ -191,8 +191,8 @@ static void report_box(lf_report *rep, const lva_run *r)
                         "after t steps: 1/λ + (max|w₀| − 1/λ)₊(1 − lr·λ)^t (+ the float32 floor "
                         "(1/λ)·ε/(lr·λ)); %lld steps per epoch.", (long long)r->steps_per_epoch);
     lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "| optimizer | 1/λ | max|w| at init | max|w| after each epoch | bound at "
-                        "the last epoch | within the bound every epoch | max|bias| |");
+    lf_report_line(rep, "| optimizer | 1/λ | max \\|w\\| at init | max \\|w\\| after each epoch "
+                        "| bound at the last epoch | within the bound every epoch | max \\|bias\\| |");
     lf_report_line(rep, "|---|---|---|---|---|---|---|");
     for (int k = 0; k < NCASE; k++) {
         if (!r->ran[k] || cases[k].family == FAM_ADAMW || cases[k].family == FAM_LIONL2) continue;
@@ -211,7 +211,7 @@ static void report_box(lf_report *rep, const lva_run *r)
     }
     const int a = 0;
     if (r->ran[a])
-        lf_report_line(rep, "| %s (no box; for contrast) | — | %.4f | max|w| %.4f at the end | — | — "
+        lf_report_line(rep, "| %s (no box; for contrast) | — | %.4f | %.4f at the end | — | — "
                             "| %.3f |", cases[a].label, r->st[a].maxw[0],
                        r->st[a].maxw[r->st[a].epochs], r->st[a].maxb[r->st[a].epochs]);
 }
@@ -299,8 +299,10 @@ static lf_status plot_curves(const lva_run *r, const char *dir)
     for (int i = 0; i < 3; i++) {
         const int k = r->tuned[fams[i]];
         if (k < 0) continue;
-        s[ns++] = (lf_series){.label = fam_names[fams[i]], .y = r->st[k].loss, .panel = 0};
-        s[ns++] = (lf_series){.label = fam_names[fams[i]], .y = r->st[k].test, .panel = 1};
+        s[ns++] = (lf_series){.label = fam_names[fams[i]], .y = r->st[k].loss, .panel = 0,
+                              .color = i + 1};
+        s[ns++] = (lf_series){.label = fam_names[fams[i]], .y = r->st[k].test, .panel = 1,
+                              .color = i + 1};
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/lion_vs_adamw.svg", dir);
