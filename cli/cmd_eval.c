@@ -26,6 +26,7 @@ static int evaluate(lf_model *m, const float *norm, lf_dataset *ds, const char *
         return cli_fail("%s expects rows of %lld values, dataset \"%s\" has %lld", path,
                         (long long)d, ds->name, (long long)ds->d);
     int64_t k = lf_model_n_out(m);
+    if (k == 1) k = 2; /* a binary score model (lf_evaluate: class 1 where the score is > 0) */
     int64_t *conf = calloc((size_t)(k * k), sizeof *conf);
     double acc;
     if (!conf) return cli_fail("out of memory");

@@ -259,7 +259,11 @@ typedef struct lf_batch {
 
 enum { /* lf_loss_needs() bits */
     LF_NEED_LABEL = 1, LF_NEED_TARGET = 2, LF_NEED_WEIGHT = 4, LF_NEED_GROUP = 8,
-    LF_NEED_EVENT = 16, LF_NEED_INDEX = 32
+    LF_NEED_EVENT = 16, LF_NEED_INDEX = 32,
+    /* Not a field: the loss reads a binary problem as n×1 scores (labels 0/1; bce, anyloss,
+     * ensloss, ...), so on two-class data lf_train builds a one-output model, and lf_evaluate
+     * predicts class 1 where that score is > 0. */
+    LF_LOSS_SCORES = 64
 };
 
 typedef struct lf_loss lf_loss;
@@ -601,7 +605,8 @@ lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dat
                    lf_train_result *res, lf_model **model_out);
 
 /* Accuracy and mean loss (loss may be NULL) of a model on rows[0..nrows) of a dataset (rows
- * NULL = all), standardised with norm (2*d floats, may be NULL); confusion (C×C, may be NULL)
+ * NULL = all), standardised with norm (2*d floats, may be NULL); confusion (C×C, may be NULL;
+ * C = n_out, or 2 for a one-output model, whose class is 1 where its score is > 0)
  * counts [true][pred]. */
 lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, const int64_t *rows,
                       int64_t nrows, const float *norm, int64_t batch, double *acc,

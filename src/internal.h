@@ -69,6 +69,8 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(data_wine) \
     X(data_iris) \
     X(data_digits) \
+    X(repro_anyloss_imbalance) \
+    X(repro_ensloss) \
     X(repro_lion_box) \
     X(repro_lion_vs_adamw) \
     X(repro_ms_recall) \
@@ -252,7 +254,8 @@ void lf_vexp(float *y, const float *x, int64_t n);
 void lf_vpow(float *y, const float *x, float q, int64_t n);
 
 /* ------------------------------------------------------------------ learning */
-/* Rows of logits whose argmax equals the label (first max wins, as torch.argmax). */
+/* Rows of logits whose argmax equals the label (first max wins, as torch.argmax); with k = 1 a
+ * binary score: class 1 where it is > 0. */
 int64_t lf_count_correct(const float *logits, int64_t n, int64_t k, const int32_t *y);
 /* Rows idx[0..m) of ds, standardised with norm (may be NULL), into x (m×d) and their labels
  * into y (when ds->y and y are non-NULL). */

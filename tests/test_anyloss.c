@@ -287,6 +287,44 @@ static void test_ensloss_seeded(void **state)
     lf_loss_free(c);
 }
 
+/* The draw stream is the loss state "rng": its saved bytes resume the same draws, and bind
+ * restarts it from the seed. */
+static void test_ensloss_state(void **state)
+{
+    (void)state;
+    enum { N = 16 };
+    float s[N], g[4][N], saved[8];
+    int32_t y[N];
+    tu_fill_uniform(s, N, -2, 2, 2);
+    for (int i = 0; i < N; i++) y[i] = i % 3 == 0;
+    const lf_batch b = {.pred = s, .n = N, .k = 1, .label = y};
+    lf_loss *a = NULL, *c = NULL;
+    TU_OK(lf_loss_create("ensloss:seed=5", &a));
+    TU_OK(lf_loss_create("ensloss:seed=5", &c));
+    TU_OK(lf_loss_bind(a, 100));
+    assert_int_equal(lf_loss_state_count(a), 1);
+    double v;
+    TU_OK(lf_loss_eval(a, &b, &v, g[0]));
+    const char *name = NULL;
+    int64_t n = 0;
+    float *buf = lf_loss_state(a, 0, &name, &n);
+    assert_non_null(buf);
+    assert_string_equal(name, "rng");
+    assert_int_equal(n, 8);
+    memcpy(saved, buf, sizeof saved);
+    TU_OK(lf_loss_eval(a, &b, &v, g[1]));
+    TU_OK(lf_loss_bind(c, 100));
+    memcpy(lf_loss_state(c, 0, &name, &n), saved, sizeof saved);
+    TU_OK(lf_loss_eval(c, &b, &v, g[2]));
+    assert_memory_equal(g[1], g[2], sizeof g[1]);
+    TU_OK(lf_loss_bind(a, 100));
+    TU_OK(lf_loss_eval(a, &b, &v, g[3]));
+    assert_memory_equal(g[0], g[3], sizeof g[0]);
+    assert_null(lf_loss_state(a, 1, &name, &n));
+    lf_loss_free(a);
+    lf_loss_free(c);
+}
+
 /* ------------------------------------------------------------------ errors */
 static void test_errors(void **state)
 {
@@ -365,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_ensloss_gradcheck),
         cmocka_unit_test(test_ensloss_properties),
         cmocka_unit_test(test_ensloss_seeded),
+        cmocka_unit_test(test_ensloss_state),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_tape_op),
     };

@@ -11,10 +11,15 @@ static int64_t row_argmax(const float *r, int64_t k)
     return best;
 }
 
+/* A one-output model scores binary problems (losses with LF_LOSS_SCORES): class 1 where the
+ * score is > 0, so it predicts 2 classes. */
+static int64_t row_class(const float *r, int64_t k) { return k == 1 ? r[0] > 0 : row_argmax(r, k); }
+static int64_t classes_of(int64_t k) { return k == 1 ? 2 : k; }
+
 int64_t lf_count_correct(const float *logits, int64_t n, int64_t k, const int32_t *y)
 {
     int64_t hits = 0;
-    for (int64_t i = 0; i < n; i++) hits += row_argmax(logits + i * k, k) == y[i];
+    for (int64_t i = 0; i < n; i++) hits += row_class(logits + i * k, k) == y[i];
     return hits;
 }
 
@@ -42,7 +47,7 @@ void lf_json_string(FILE *f, const char *s)
 static void count_confusion(const float *logits, int64_t n, int64_t k, const int32_t *y,
                             int64_t *confusion)
 {
-    for (int64_t i = 0; i < n; i++) confusion[y[i] * k + row_argmax(logits + i * k, k)]++;
+    for (int64_t i = 0; i < n; i++) confusion[y[i] * classes_of(k) + row_class(logits + i * k, k)]++;
 }
 
 typedef struct eval_acc {
@@ -77,7 +82,7 @@ lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, const in
                       double *mean_loss, int64_t *confusion)
 {
     if (!ds->y) return lf_error(LF_EINVAL, "evaluate: dataset \"%s\" has no labels", ds->name);
-    if (ds->n_classes > m->n_out)
+    if (ds->n_classes > classes_of(m->n_out))
         return lf_error(LF_EINVAL, "evaluate: dataset \"%s\" has %d classes, model has %lld outputs",
                         ds->name, ds->n_classes, (long long)m->n_out);
     if (batch < 1) batch = 256;
@@ -87,8 +92,8 @@ lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, const in
     int32_t *yb = malloc((size_t)batch * sizeof *yb);
     int64_t *idx = malloc((size_t)batch * sizeof *idx);
     lf_status s = t && xb && yb && idx ? LF_OK : lf_error(LF_ENOMEM, "evaluate: out of memory");
-    int64_t k = m->n_out;
-    if (confusion) memset(confusion, 0, (size_t)(k * k) * sizeof *confusion);
+    int64_t c = classes_of(m->n_out);
+    if (confusion) memset(confusion, 0, (size_t)(c * c) * sizeof *confusion);
     if (t) lf_tape_set_train(t, 0, 0);
     eval_acc tally = {0, 0};
     for (int64_t off = 0; off < nrows && s == LF_OK; off += batch) {

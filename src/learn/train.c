@@ -134,8 +134,10 @@ static lf_status build(trainer *tr)
     const lf_dataset *d = tr->data;
     int32_t classes = d->n_classes;
     if (tr->test->n && tr->test->n_classes > classes) classes = tr->test->n_classes;
-    lf_status s = lf_model_create(o->model, d->ndim, d->shape, classes, o->seed, &tr->model);
-    if (s == LF_OK) s = lf_loss_create(o->loss, &tr->loss);
+    lf_status s = lf_loss_create(o->loss, &tr->loss);
+    /* Two classes and a loss on binary scores: one output, the score. */
+    if (s == LF_OK && (lf_loss_needs(tr->loss) & LF_LOSS_SCORES) && classes <= 2) classes = 1;
+    if (s == LF_OK) s = lf_model_create(o->model, d->ndim, d->shape, classes, o->seed, &tr->model);
     /* Per-sample loss state (ALDR-KL's lambda_i) is indexed by dataset row ids. */
     if (s == LF_OK) s = lf_loss_bind(tr->loss, d->n);
     if (s != LF_OK) return s;

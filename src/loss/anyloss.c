@@ -177,7 +177,7 @@ static lf_status any_eval(const void *cfg, void *state, const lf_batch *b, doubl
 }
 
 static const lf_loss_vt any_vt = {
-    .needs = LF_NEED_LABEL,
+    .needs = LF_NEED_LABEL | LF_LOSS_SCORES,
     .check = any_check,
     .eval = any_eval,
 };

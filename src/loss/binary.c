@@ -134,7 +134,7 @@ static double focal_weight(const margin_cfg *c, int positive)
         return margin_eval(c, b, PHI, (WNEG), (WPOS), value, dpred);                           \
     }                                                                                          \
     static const lf_loss_vt id##_vt = {                                                        \
-        .needs = LF_NEED_LABEL, .check = id##_check, .eval = id##_eval};
+        .needs = LF_NEED_LABEL | LF_LOSS_SCORES, .check = id##_check, .eval = id##_eval};
 
 MARGIN_LOSS(bce, "bce", phi_logistic, 1.0, c->pos_weight)
 MARGIN_LOSS(hinge, "hinge", phi_hinge, 1.0, 1.0)

@@ -32,9 +32,14 @@ typedef struct ens_pair {
     int64_t i;
 } ens_pair;
 
-/* The draw stream and scratch for n rows, grown to the largest batch seen. */
+/* The draw stream and scratch for n rows, grown to the largest batch seen. The stream's 32 bytes
+ * are also 8 float slots: the loss-state buffer "rng" that checkpoints save and restore
+ * bit-for-bit (lf_loss_state), so a resumed run draws the same derivatives. */
 typedef struct ens_state {
-    lf_rng rng;
+    union {
+        lf_rng rng;
+        float slots[sizeof(lf_rng) / sizeof(float)];
+    } draw;
     int64_t cap;
     double *g;
     ens_pair *pair;
@@ -119,7 +124,7 @@ static lf_status ens_init(const void *cfg, void **state)
     const ens_cfg *c = cfg;
     ens_state *st = calloc(1, sizeof *st);
     if (!st) return lf_error(LF_ENOMEM, "loss \"ensloss\": out of memory");
-    lf_rng_seed(&st->rng, (uint64_t)c->seed);
+    lf_rng_seed(&st->draw.rng, (uint64_t)c->seed);
     *state = st;
     return LF_OK;
 }
@@ -131,6 +136,29 @@ static void ens_free_state(void *state)
     free(st->g);
     free(st->pair);
     free(st);
+}
+
+/* A new run (lf_loss_bind) starts the stream afresh from the seed. */
+static lf_status ens_bind(const void *cfg, void *state, int64_t n_rows)
+{
+    LF_UNUSED(n_rows);
+    lf_rng_seed(&((ens_state *)state)->draw.rng, (uint64_t)((const ens_cfg *)cfg)->seed);
+    return LF_OK;
+}
+
+static int ens_state_count(const void *state)
+{
+    LF_UNUSED(state);
+    return 1;
+}
+
+static float *ens_state_at(void *state, int i, const char **name, int64_t *n)
+{
+    LF_UNUSED(i);
+    ens_state *st = state;
+    *name = "rng";
+    *n = (int64_t)(sizeof st->draw.slots / sizeof st->draw.slots[0]);
+    return st->draw.slots;
 }
 
 static lf_status ens_reserve(ens_state *st, int64_t n)
@@ -159,17 +187,20 @@ static lf_status ens_eval(const void *cfg, void *state, const lf_batch *b, doubl
     ens_state *st = state;
     lf_status s = ens_reserve(st, b->n);
     if (s != LF_OK) return s;
-    for (int64_t i = 0; i < b->n; i++) st->g[i] = lf_rng_normal(&st->rng);
+    for (int64_t i = 0; i < b->n; i++) st->g[i] = lf_rng_normal(&st->draw.rng);
     ens_core(b->pred, b->label, b->n, c->lambda, st->g, st->pair, value, dpred);
     return LF_OK;
 }
 
 static const lf_loss_vt ens_vt = {
-    .needs = LF_NEED_LABEL,
+    .needs = LF_NEED_LABEL | LF_LOSS_SCORES,
     .init = ens_init,
     .free_state = ens_free_state,
     .check = ens_check,
     .eval = ens_eval,
+    .bind = ens_bind,
+    .state_count = ens_state_count,
+    .state_at = ens_state_at,
 };
 
 static const lf_param_desc ens_params[] = {

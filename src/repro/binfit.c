@@ -1,0 +1,251 @@
+/* One-output (binary score) training for the binary-loss experiments: minibatches through the
+ * public pieces (lf_model_forward, lf_op_loss, lf_backward, lf_optim_step), test scores and
+ * their accuracy, F1, balanced accuracy and AUC. lf_train builds models with one output per
+ * class; these experiments need the single score their losses are defined on. */
+#include "binfit.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SCORE_BATCH 512
+
+typedef struct fit {
+    const lf_binfit *o;
+    const lf_dataset *ds;
+    float *norm;           /* 2*d: mean, std of the training rows */
+    lf_model *model;
+    lf_loss *loss;
+    lf_optim *optim;
+    lf_tape *tape;
+    int mse;               /* loss on sigmoid(s) with the label as target */
+    float *xb, *tb, *scores;
+    int32_t *yb;
+    int64_t *perm, *order, step;
+} fit;
+
+static int cmp_score(const void *a, const void *b)
+{
+    const float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct scored {
+    float s;
+    int32_t y;
+} scored;
+
+/* Mann-Whitney: P(s+ > s-) + P(s+ = s-)/2 from the ranks of the sorted scores (ties share
+ * their mean rank). */
+static double auc_of(const float *score, const int32_t *y, int64_t n)
+{
+    scored *v = malloc((size_t)n * sizeof *v);
+    if (!v) return NAN;
+    int64_t pos = 0;
+    for (int64_t i = 0; i < n; i++) {
+        v[i] = (scored){score[i], y[i]};
+        pos += y[i] == 1;
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_score); /* the score is the struct's first member */
+    double rank_sum = 0;
+    for (int64_t i = 0; i < n;) {
+        int64_t j = i;
+        while (j < n && v[j].s == v[i].s) j++;
+        const double mid = 0.5 * (double)(i + 1 + j); /* mean of ranks i+1..j */
+        for (int64_t k = i; k < j; k++) rank_sum += v[k].y == 1 ? mid : 0;
+        i = j;
+    }
+    free(v);
+    const int64_t neg = n - pos;
+    if (!pos || !neg) return 0;
+    return (rank_sum - 0.5 * (double)pos * (double)(pos + 1)) / ((double)pos * (double)neg);
+}
+
+void lf_binary_metrics(const float *score, const int32_t *y, int64_t n, lf_binmetrics *m)
+{
+    int64_t tp = 0, fp = 0, fn = 0, tn = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const int pred = score[i] > 0;
+        tp += pred && y[i];
+        fp += pred && !y[i];
+        fn += !pred && y[i];
+        tn += !pred && !y[i];
+    }
+    const double P = (double)(tp + fn), N = (double)(tn + fp);
+    m->acc = n ? (double)(tp + tn) / (double)n : 0;
+    m->f1 = tp ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : 0;
+    m->bacc = 0.5 * ((P > 0 ? (double)tp / P : 0) + (N > 0 ? (double)tn / N : 0));
+    m->auc = auc_of(score, y, n);
+}
+
+void lf_mean_sd(const double *x, int n, int stride, double *mean, double *sd)
+{
+    double s = 0, ss = 0;
+    for (int i = 0; i < n; i++) s += x[(size_t)i * (size_t)stride];
+    const double mu = n ? s / n : NAN;
+    for (int i = 0; i < n; i++) {
+        const double d = x[(size_t)i * (size_t)stride] - mu;
+        ss += d * d;
+    }
+    *mean = mu;
+    *sd = n > 1 ? sqrt(ss / (n - 1)) : 0;
+}
+
+/* Two-sided 5% critical values of Student's t, df = 1..30. */
+static const double t975[LF_TTEST_MAX] = {
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+
+int lf_paired_ttest(const double *a, const double *b, int n, int stride)
+{
+    double d[LF_TTEST_MAX], mu, sd;
+    if (n < 2 || n > LF_TTEST_MAX) return 0;
+    for (int i = 0; i < n; i++) d[i] = a[(size_t)i * (size_t)stride] - b[(size_t)i * (size_t)stride];
+    lf_mean_sd(d, n, 1, &mu, &sd);
+    if (sd == 0) return mu > 0 ? 1 : mu < 0 ? -1 : 0;
+    const double t = mu / (sd / sqrt((double)n));
+    return fabs(t) > t975[n - 2] ? (t > 0 ? 1 : -1) : 0;
+}
+
+/* Standardisation from the training rows: one scalar for images (ndim 3), per feature else. */
+static lf_status fit_norm(fit *f, const int64_t *train, int64_t ntr)
+{
+    const int64_t d = f->ds->d;
+    f->norm = malloc((size_t)(2 * d) * sizeof *f->norm);
+    if (!f->norm) return lf_error(LF_ENOMEM, "binfit: out of memory");
+    lf_dataset part;
+    lf_status s = lf_dataset_subset(f->ds, train, ntr, &part);
+    if (s != LF_OK) return s;
+    float *mean = f->norm, *std = f->norm + d;
+    if (part.ndim == 3) {
+        lf_dataset_scalar_moments(&part, mean, std);
+        for (int64_t j = 1; j < d; j++) {
+            mean[j] = mean[0];
+            std[j] = std[0];
+        }
+    } else {
+        s = lf_dataset_moments(&part, mean, std);
+    }
+    lf_dataset_release(&part);
+    return s;
+}
+
+static lf_status fit_build(fit *f, int64_t ntr, int64_t nte)
+{
+    const lf_binfit *o = f->o;
+    const lf_dataset *ds = f->ds;
+    f->mse = strcmp(o->loss, "mse") == 0;
+    lf_status s = lf_model_create(o->model, ds->ndim, ds->shape, 1, o->seed, &f->model);
+    if (s == LF_OK) s = lf_loss_create(o->loss, &f->loss);
+    if (s == LF_OK) s = lf_optim_create(o->optim, lf_model_params(f->model)->size, NULL, &f->optim);
+    if (s != LF_OK) return s;
+    const int64_t rows = o->batch > SCORE_BATCH ? o->batch : SCORE_BATCH;
+    f->tape = lf_tape_new();
+    f->xb = malloc((size_t)(rows * ds->d) * sizeof *f->xb);
+    f->tb = malloc((size_t)rows * sizeof *f->tb);
+    f->yb = malloc((size_t)rows * sizeof *f->yb);
+    f->scores = malloc((size_t)(nte ? nte : 1) * sizeof *f->scores);
+    f->perm = malloc((size_t)ntr * sizeof *f->perm);
+    f->order = malloc((size_t)ntr * sizeof *f->order);
+    if (!f->tape || !f->xb || !f->tb || !f->yb || !f->scores || !f->perm || !f->order)
+        return lf_error(LF_ENOMEM, "binfit: out of memory");
+    return LF_OK;
+}
+
+static void fit_release(fit *f)
+{
+    lf_model_free(f->model);
+    lf_loss_free(f->loss);
+    lf_optim_free(f->optim);
+    lf_tape_free(f->tape);
+    free(f->norm);
+    free(f->xb);
+    free(f->tb);
+    free(f->yb);
+    free(f->scores);
+    free(f->perm);
+    free(f->order);
+}
+
+/* The model's scores of rows idx[0..nb), gathered into f->xb, on the reset tape. */
+static lf_tensor *forward(fit *f, const int64_t *idx, int64_t nb)
+{
+    const lf_dataset *ds = f->ds;
+    lf_gather_rows(ds, idx, nb, f->norm, f->xb, f->yb);
+    int64_t shape[4] = {nb, ds->shape[0], ds->shape[1], ds->shape[2]};
+    lf_tape_reset(f->tape);
+    return lf_model_forward(f->model, f->tape, lf_tape_wrap(f->tape, f->xb, ds->ndim + 1, shape));
+}
+
+static lf_status train_step(fit *f, const int64_t *idx, int64_t nb)
+{
+    lf_tape *t = f->tape;
+    lf_tape_set_train(t, 1, f->o->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(++f->step)));
+    lf_tensor *s = forward(f, idx, nb), *loss;
+    if (f->mse) {
+        for (int64_t i = 0; i < nb; i++) f->tb[i] = (float)f->yb[i];
+        loss = lf_op_loss(t, f->loss, lf_sigmoid(t, s), &(lf_batch){.label = f->yb, .target = f->tb});
+    } else {
+        loss = lf_op_loss(t, f->loss, s, &(lf_batch){.label = f->yb});
+    }
+    lf_status st = lf_tape_status(t);
+    if (st != LF_OK) return st;
+    if (!isfinite(loss->data[0]))
+        return lf_error(LF_ENUMERIC, "binfit: loss %s is %g at step %lld", lf_loss_spec(f->loss),
+                        (double)loss->data[0], (long long)f->step);
+    lf_params *p = lf_model_params(f->model);
+    lf_params_zero_grad(p);
+    st = lf_backward(t, loss);
+    return st == LF_OK ? lf_optim_step(f->optim, p->data, p->grad, 1.0) : st;
+}
+
+static lf_status score_rows(fit *f, const int64_t *rows, int64_t n, lf_binmetrics *m)
+{
+    int32_t *y = malloc((size_t)(n ? n : 1) * sizeof *y);
+    if (!y) return lf_error(LF_ENOMEM, "binfit: out of memory");
+    lf_tape_set_train(f->tape, 0, 0);
+    lf_status s = LF_OK;
+    for (int64_t off = 0; off < n && s == LF_OK; off += SCORE_BATCH) {
+        const int64_t nb = n - off < SCORE_BATCH ? n - off : SCORE_BATCH;
+        lf_tensor *out = forward(f, rows + off, nb);
+        s = lf_tape_status(f->tape);
+        if (s != LF_OK) break;
+        memcpy(f->scores + off, out->data, (size_t)nb * sizeof *f->scores);
+        memcpy(y + off, f->yb, (size_t)nb * sizeof *y);
+    }
+    if (s == LF_OK) lf_binary_metrics(f->scores, y, n, m);
+    free(y);
+    return s;
+}
+
+static lf_status run_epoch(fit *f, const int64_t *train, int64_t ntr, lf_rng *rng)
+{
+    lf_rng_permutation(rng, f->perm, ntr);
+    for (int64_t i = 0; i < ntr; i++) f->order[i] = train[f->perm[i]];
+    lf_status s = LF_OK;
+    for (int64_t off = 0; off < ntr && s == LF_OK; off += f->o->batch) {
+        const int64_t nb = ntr - off < f->o->batch ? ntr - off : f->o->batch;
+        s = train_step(f, f->order + off, nb);
+    }
+    return s;
+}
+
+lf_status lf_binfit_run(const lf_binfit *o, const lf_dataset *ds, const int64_t *train,
+                        int64_t ntr, const int64_t *test, int64_t nte, lf_binmetrics *final,
+                        lf_binmetrics *per_epoch)
+{
+    if (ntr < 1 || o->epochs < 1 || o->batch < 1)
+        return lf_error(LF_EINVAL, "binfit: needs training rows, epochs >= 1 and batch >= 1");
+    fit f = {.o = o, .ds = ds};
+    lf_status s = fit_norm(&f, train, ntr);
+    if (s == LF_OK) s = fit_build(&f, ntr, nte);
+    lf_rng rng;
+    lf_rng_seed(&rng, o->seed);
+    for (int e = 0; s == LF_OK && e < o->epochs; e++) {
+        s = run_epoch(&f, train, ntr, &rng);
+        if (s == LF_OK && per_epoch) s = score_rows(&f, test, nte, &per_epoch[e]);
+    }
+    if (s == LF_OK) s = score_rows(&f, test, nte, final);
+    fit_release(&f);
+    return s;
+}

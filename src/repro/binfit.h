@@ -1,0 +1,42 @@
+/* Training and scoring of one-output (binary score) models on rows of a dataset, for the
+ * experiments on binary losses (anyloss-imbalance, ensloss). Private to src/repro. */
+#ifndef LF_REPRO_BINFIT_H
+#define LF_REPRO_BINFIT_H
+
+#include "internal.h"
+
+typedef struct lf_binfit {
+    const char *model;  /* model spec; built with one output (the score s) */
+    const char *loss;   /* a binary-score loss spec, or "mse": squared error of sigmoid(s) against
+                         * the 0/1 label (the AnyLoss paper's MSE baseline) */
+    const char *optim;
+    int epochs;
+    int64_t batch;
+    uint64_t seed;      /* model init, batch order, dropout */
+} lf_binfit;
+
+/* Test metrics of scores, class 1 predicted where s > 0. f1 and bacc treat class 1 as
+ * positive; auc is the Mann-Whitney statistic with ties counted one half. A metric whose
+ * denominator is empty (no positive in the test rows, ...) is 0. */
+typedef struct lf_binmetrics {
+    double acc, f1, bacc, auc;
+} lf_binmetrics;
+
+void lf_binary_metrics(const float *score, const int32_t *y, int64_t n, lf_binmetrics *m);
+
+/* Trains on rows train[0..ntr) of ds (labels 0/1), standardised with the moments of those rows
+ * (one scalar for images, per feature otherwise), and scores rows test[0..nte). *final gets the
+ * test metrics after the last epoch; per_epoch (epochs entries, may be NULL) those after each. */
+lf_status lf_binfit_run(const lf_binfit *o, const lf_dataset *ds, const int64_t *train,
+                        int64_t ntr, const int64_t *test, int64_t nte, lf_binmetrics *final,
+                        lf_binmetrics *per_epoch);
+
+/* Paired two-sided t-test at 5% of a[i*stride] - b[i*stride], i < n (2 <= n <= LF_TTEST_MAX):
+ * +1 when a is significantly larger, -1 when smaller, 0 when tied. */
+#define LF_TTEST_MAX 30
+int lf_paired_ttest(const double *a, const double *b, int n, int stride);
+
+/* Mean and sample standard deviation of x[0..n) with stride (in doubles). */
+void lf_mean_sd(const double *x, int n, int stride, double *mean, double *sd);
+
+#endif

@@ -1,0 +1,94 @@
+/* The binary-score training loop and metrics the binary-loss experiments use (src/repro/binfit.c):
+ * AUC with ties against the pair count, F1 / balanced accuracy by hand, the paired t-test, and a
+ * separable toy problem learnt by every binary loss (and MSE on sigmoid). */
+#include "testutil.h"
+
+#include "repro/binfit.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static void test_metrics(void **state)
+{
+    (void)state;
+    const float s[8] = {2.0f, -1.0f, 0.5f, 0.5f, -0.3f, 3.0f, 0.5f, -2.0f};
+    const int32_t y[8] = {1, 0, 1, 0, 1, 1, 0, 0};
+    lf_binmetrics m;
+    lf_binary_metrics(s, y, 8, &m);
+    /* pred = s > 0: 1 0 1 1 0 1 1 0 -> TP 3, FP 2, FN 1, TN 2 */
+    assert_true(fabs(m.acc - 5.0 / 8) < 1e-12);
+    assert_true(fabs(m.f1 - 6.0 / 9) < 1e-12);
+    assert_true(fabs(m.bacc - 0.5 * (3.0 / 4 + 2.0 / 4)) < 1e-12);
+    /* AUC: the fraction of (positive, negative) pairs ordered right, ties one half. */
+    double pairs = 0, good = 0;
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 8; j++)
+            if (y[i] == 1 && y[j] == 0) {
+                pairs++;
+                good += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
+            }
+    assert_true(fabs(m.auc - good / pairs) < 1e-12);
+    /* One class only: F1 and AUC 0, no NaN. */
+    const int32_t none[3] = {0, 0, 0};
+    lf_binary_metrics(s, none, 3, &m);
+    assert_true(m.f1 == 0 && m.auc == 0 && isfinite(m.bacc));
+}
+
+static void test_paired_ttest(void **state)
+{
+    (void)state;
+    const double a[5] = {0.80, 0.82, 0.79, 0.85, 0.81}, b[5] = {0.70, 0.71, 0.72, 0.74, 0.69};
+    const double c[5] = {0.81, 0.80, 0.80, 0.84, 0.82};
+    assert_int_equal(lf_paired_ttest(a, b, 5, 1), 1);
+    assert_int_equal(lf_paired_ttest(b, a, 5, 1), -1);
+    assert_int_equal(lf_paired_ttest(a, c, 5, 1), 0);
+    /* stride: every second value */
+    const double ab[10] = {0.80, 0.70, 0.82, 0.71, 0.79, 0.72, 0.85, 0.74, 0.81, 0.69};
+    assert_int_equal(lf_paired_ttest(ab, ab + 1, 5, 2), 1);
+}
+
+/* Two Gaussian blobs at ±2 on the first of 3 features: every loss separates them. */
+static void test_binfit_learns(void **state)
+{
+    (void)state;
+    enum { N = 200, D = 3 };
+    lf_dataset ds = {.n = N, .d = D, .ndim = 1, .shape = {D}, .n_classes = 2};
+    ds.x = malloc(N * D * sizeof *ds.x);
+    ds.y = malloc(N * sizeof *ds.y);
+    lf_rng r;
+    lf_rng_seed(&r, 4);
+    for (int i = 0; i < N; i++) {
+        ds.y[i] = i % 4 == 0; /* 1:3 imbalance */
+        for (int j = 0; j < D; j++) ds.x[i * D + j] = (float)lf_rng_normal(&r);
+        ds.x[i * D] += ds.y[i] ? 2.5f : -2.5f;
+    }
+    int64_t tr[150], te[50];
+    for (int i = 0; i < 150; i++) tr[i] = i;
+    for (int i = 0; i < 50; i++) te[i] = 150 + i;
+    const char *losses[] = {"bce", "hinge", "sqhinge", "exp", "focal", "ensloss",
+                            "anyloss:metric=f1", "anyloss:metric=mcc,L=10", "mse"};
+    lf_binmetrics per[20];
+    for (size_t k = 0; k < sizeof losses / sizeof losses[0]; k++) {
+        lf_binfit o = {"mlp:8", losses[k], "adamw:lr=1e-2", 20, 32, 3};
+        lf_binmetrics m;
+        TU_OK(lf_binfit_run(&o, &ds, tr, 150, te, 50, &m, per));
+        if (m.acc < 0.95 || m.auc < 0.97)
+            fail_msg("%s: test accuracy %.3f, AUC %.3f", losses[k], m.acc, m.auc);
+        assert_true(per[19].acc == m.acc);
+    }
+    lf_binfit bad = {"mlp:8", "ce", "adamw", 2, 32, 3};
+    lf_binmetrics m;
+    TU_ERR(lf_binfit_run(&bad, &ds, tr, 150, te, 50, &m, NULL), LF_EINVAL, "label");
+    free(ds.x);
+    free(ds.y);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_paired_ttest),
+        cmocka_unit_test(test_binfit_learns),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
