@@ -75,6 +75,7 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(repro_lion_vs_adamw) \
     X(repro_ms_recall) \
     X(repro_compsum_adv) \
+    X(repro_compsum_noise) \
     /* end of list */
 
 #define LF_DECLARE_DESC(id) extern const lf_desc lf_desc_##id;
