@@ -33,6 +33,11 @@ int cmd_train(int argc, char **argv);
  * to path) and points o->out_dir at DIR. Returns CLI_OK, CLI_USAGE or CLI_FAIL (printed). */
 int cli_train_resume(const char *dir, lf_train_opts *o, const lf_train_opts *def,
                      lf_checkpoint_info *ci, char *path, size_t cap);
+/* --ensemble M (cli/train_ensemble.c): trains and scores the ensemble, prints its metrics. */
+int cli_train_ensemble(const lf_train_opts *o, int members, const char *kind, int burn_in,
+                       int thin, const lf_dataset *train, const lf_dataset *test);
+/* An sgld --optim without n_data gets the number of training rows (buf holds the new spec). */
+void cli_fill_n_data(lf_train_opts *o, const lf_dataset *train, char *buf, size_t cap);
 int cmd_eval(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_papers(int argc, char **argv);

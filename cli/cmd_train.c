@@ -24,6 +24,8 @@ int cmd_train(int argc, char **argv)
     const char *resume = NULL, *on_nan = "stop";
     int batch = (int)o.batch, quiet = 0, every = 0;
     const char *noise = NULL;
+    int members = 0, burn_in = -1, thin = 1;
+    const char *ens_kind = "sgld";
     o.out_dir = "runs/last";
     const cli_opt opts[] = {
         {"data", OPT_STR, &o.data, "dataset spec (default fashion-mnist; see lossforge list)"},
@@ -46,6 +48,13 @@ int cmd_train(int argc, char **argv)
         {"label-noise", OPT_STR, &noise, "corrupt training labels: sym:R (R of them to another "
                                          "class), uniform:R (R redrawn over all classes), pair:R "
                                          "(c -> c+1); seeded by --seed"},
+        {"ensemble", OPT_INT, &members, "train an ensemble of M and score its averaged "
+                                        "probabilities (accuracy, NLL, ECE)"},
+        {"ensemble-kind", OPT_STR, &ens_kind, "sgld (default: M samples of one run, every --thin "
+                                              "epochs after --burn-in) or deep (M seeds)"},
+        {"burn-in", OPT_INT, &burn_in, "sgld ensembles: epochs before the first sample (default "
+                                       "epochs - M*thin)"},
+        {"thin", OPT_INT, &thin, "sgld ensembles: epochs between samples (default 1)"},
         {"quiet", OPT_FLAG, &quiet, "no progress output"},
     };
     const lf_train_opts def = o;
@@ -72,6 +81,14 @@ int cmd_train(int argc, char **argv)
         lf_dataset_release(&train);
         lf_dataset_release(&test);
         return cli_fail_status();
+    }
+    char optim[1024];
+    cli_fill_n_data(&o, &train, optim, sizeof optim);
+    if (members > 0) {
+        rc = cli_train_ensemble(&o, members, ens_kind, burn_in, thin, &train, &test);
+        lf_dataset_release(&train);
+        lf_dataset_release(&test);
+        return rc;
     }
     lf_train_result r;
     lf_status s = lf_train(&o, &train, &test, &r, NULL);

@@ -71,6 +71,8 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(data_digits) \
     X(repro_anyloss_imbalance) \
     X(repro_ensloss) \
+    X(repro_sgld_ensemble) \
+    X(repro_oomd_sea) \
     X(repro_lion_box) \
     X(repro_lion_vs_adamw) \
     X(repro_ms_recall) \

@@ -52,7 +52,8 @@ static void test_t0_is_sgd(void **state)
     }
 }
 
-/* One step from w = 0 with g = 0 and a flat prior leaves exactly the noise sqrt(2*lr*T)*xi. */
+/* One step from w = 0 with g = 0 and a flat prior leaves exactly the noise sqrt(2*lr*T)*xi:
+ * its moments, its mass within 1 sd and in the tail (the ziggurat's slow path). */
 static void test_noise_moments(void **state)
 {
     (void)state;
@@ -62,12 +63,13 @@ static void test_noise_moments(void **state)
     float *w1 = malloc((size_t)n * sizeof *w1);
     lf_optim *o = make_optim("sgld:lr=1e-3,temperature=2,prior_sigma=0,n_data=500,seed=7", n, NULL);
     TU_OK(lf_optim_step(o, w, g, 1.0));
-    double s1 = 0, s2 = 0, s4 = 0, within = 0;
+    double s1 = 0, s2 = 0, s4 = 0, within = 0, tail = 0;
     for (int64_t i = 0; i < n; i++) {
         s1 += w[i];
         s2 += (double)w[i] * w[i];
         s4 += pow(w[i], 4);
         within += fabs(w[i]) <= sqrt(var);
+        tail += fabs(w[i]) > 3.5 * sqrt(var); /* beyond the ziggurat's base strip (3.44) */
     }
     const double mean = s1 / n, v = s2 / n - mean * mean;
     /* sd of the mean sqrt(var/n); of the variance var*sqrt(2/n) = 0.14%; 1 sigma mass 68.27%. */
@@ -75,6 +77,8 @@ static void test_noise_moments(void **state)
     if (fabs(v / var - 1) > 0.01) fail_msg("noise variance %g, want %g", v, var);
     if (fabs(s4 / n / (3 * var * var) - 1) > 0.03) fail_msg("noise kurtosis off: %g", s4 / n / (var * var));
     if (fabs(within / n - 0.682689) > 0.003) fail_msg("mass within 1 sd %g", within / n);
+    /* P(|z| > 3.5) = 4.653e-4: ~488 of 2^20, sd 22. */
+    if (fabs(tail / n / 4.6527e-4 - 1) > 0.15) fail_msg("mass beyond 3.5 sd %g", tail / n);
     /* The next step draws fresh noise: uncorrelated with the first. */
     memcpy(w1, w, (size_t)n * sizeof *w);
     TU_OK(lf_optim_step(o, w, g, 1.0));
