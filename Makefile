@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all test bench deps deps-dev deps-check fuzz clean train
+.PHONY: all test bench deps deps-dev deps-check fuzz lint clean train
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
@@ -44,6 +44,15 @@ fuzz:
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build build-fuzz -j $(JOBS) --target fuzzers
 	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+# cppcheck and clang-tidy (bugprone-*, cert-*) over src/ and cli/: clean, or a line with its
+# reason in .cppcheck-suppressions / .clang-tidy.
+lint:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+	cppcheck -q -j $(JOBS) --std=c11 --enable=warning,portability,performance --inline-suppr \
+	  --suppressions-list=.cppcheck-suppressions --error-exitcode=1 -I include -I src \
+	  -D_POSIX_C_SOURCE=200809L -DLF_HAVE_BLAS=1 src cli
+	ls src/*/*.c cli/*.c | xargs -P $(JOBS) -n 8 clang-tidy -p $(BUILD) --quiet 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)

@@ -200,10 +200,12 @@ static int conv_check(lf_tape *t, const lf_tensor *x, const lf_tensor *w, const 
     else if (stride < 1 || pad < 0)
         lf_tape_fail(t, LF_EINVAL, "conv2d: stride %d must be >= 1 and padding %d >= 0", stride,
                      pad);
-    else if (x->shape[2] + 2 * pad < w->shape[2] || x->shape[3] + 2 * pad < w->shape[3])
+    else if (x->shape[2] + 2 * (int64_t)pad < w->shape[2] ||
+             x->shape[3] + 2 * (int64_t)pad < w->shape[3])
         lf_tape_fail(t, LF_EINVAL, "conv2d: kernel %lldx%lld larger than the padded input %lldx%lld",
                      (long long)w->shape[2], (long long)w->shape[3],
-                     (long long)(x->shape[2] + 2 * pad), (long long)(x->shape[3] + 2 * pad));
+                     (long long)(x->shape[2] + 2 * (int64_t)pad),
+                     (long long)(x->shape[3] + 2 * (int64_t)pad));
     else if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
         lf_tape_fail(t, LF_EINVAL, "conv2d: bias %s does not match %lld output channels",
                      lf_ad_shape(b, sx), (long long)w->shape[0]);

@@ -9,7 +9,7 @@
 static const lf_desc *const table[] = {LF_REGISTRY(LF_DESC_PTR) NULL};
 #undef LF_DESC_PTR
 
-#define LF_COUNT_ONE(id) +1
+#define LF_COUNT_ONE(id) +1 /* NOLINT(bugprone-macro-parentheses): a term of a sum */
 enum { LF_REGISTRY_N = 0 LF_REGISTRY(LF_COUNT_ONE) };
 #undef LF_COUNT_ONE
 

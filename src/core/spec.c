@@ -202,6 +202,7 @@ static lf_status set_str(const lf_desc *d, const lf_param_desc *p, const char *t
         return fail(d, LF_EINVAL, "parameter \"%s\" cannot hold ',' (it separates items), got "
                                   "\"%s\"", p->key, text);
     memset(field, 0, LF_STR_MAX);
+    /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): n < LF_STR_MAX, field zeroed */
     memcpy(field, text, n);
     return LF_OK;
 }

@@ -135,7 +135,8 @@ static lf_status parse(csv_ctx *c, const char *text, size_t len, const lf_csv_op
 
 static lf_status check_opts(const char *path, const lf_csv_opts *o, char *delim)
 {
-    *delim = o->delim ? o->delim : ',';
+    *delim = o->delim;
+    if (!*delim) *delim = ',';
     if (!strchr(",;|\t ", *delim))
         return lf_error(LF_EINVAL, "%s: delimiter '%c' not supported (use , ; | tab or space)",
                         path, *delim);

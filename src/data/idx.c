@@ -31,7 +31,7 @@ static lf_status idx_header(idx_file *f, int ndim, const char *const *field)
                         f->len, head);
     int64_t total = 1;
     for (int i = 0; i < ndim; i++) {
-        f->dims[i] = be32(f->buf + 4 + 4 * i);
+        f->dims[i] = be32(f->buf + 4 + 4 * (size_t)i);
         if (f->dims[i] == 0) return lf_error(LF_EFORMAT, "%s: header field \"%s\" is 0", f->path,
                                              field[i]);
         if (lf_mul_overflows(total, f->dims[i], &total))

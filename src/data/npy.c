@@ -247,7 +247,7 @@ lf_status lf_npy_read(const char *path, lf_npy *out)
     lf_status s = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)
                       ? read_data(f, path, (int64_t)st.st_size, &a)
                       : lf_error(LF_EIO, "%s: not a regular file", path);
-    fclose(f);
+    (void)fclose(f); /* read-only: nothing to lose */
     if (s == LF_OK) *out = a;
     return s;
 }

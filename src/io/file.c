@@ -66,7 +66,7 @@ static size_t gz_size_hint(const char *path, size_t file_size)
     if (fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b && fseek(f, -4, SEEK_END) == 0 &&
         fread(t, 1, 4, f) == 4)
         hint = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
-    fclose(f);
+    (void)fclose(f); /* read-only: nothing to lose */
     return file_size <= SIZE_MAX / 1032 && hint <= file_size * 1032 ? hint : 0;
 }
 

@@ -49,7 +49,7 @@ static size_t fmt_status(char *buf, size_t cap, const lf_progress *p, int64_t do
     if (p->tty) {
         int fill = (int)(frac * BAR_W);
         char bar[BAR_W + 1];
-        for (int i = 0; i < BAR_W; i++) bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+        for (int i = 0; i < BAR_W; i++) bar[i] = (char)(i < fill ? '=' : i == fill ? '>' : ' ');
         bar[BAR_W] = 0;
         n = (size_t)snprintf(buf, cap, " [%s]", bar);
     }
@@ -74,7 +74,7 @@ static void emit(const lf_progress *p, const char *body)
 {
     if (p->tty) fprintf(stderr, "\r%s\033[K", body);
     else fprintf(stderr, "%s\n", body);
-    fflush(stderr);
+    (void)fflush(stderr); /* a progress line that fails to show loses nothing */
 }
 
 void lf_progress_begin(lf_progress *p, const char *prefix, int64_t total, int tty)
@@ -128,5 +128,5 @@ void lf_progress_end(lf_progress *p, const char *fmt, ...)
     if (n < sizeof line) snprintf(line + n, sizeof line - n, " (%s)", el);
     if (p->tty) fprintf(stderr, "\r%s\033[K\n", line);
     else fprintf(stderr, "%s\n", line);
-    fflush(stderr);
+    (void)fflush(stderr); /* a progress line that fails to show loses nothing */
 }

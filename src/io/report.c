@@ -61,7 +61,7 @@ void lf_report_line(lf_report *r, const char *fmt, ...)
         vsnprintf(r->buf + r->len, (size_t)n + 1, fmt, ap2);
         fputs(r->buf + r->len, stdout);
         fputc('\n', stdout);
-        fflush(stdout);
+        (void)fflush(stdout); /* the echo; the file is written on close */
         r->len += (size_t)n;
         r->buf[r->len++] = '\n';
     }

@@ -92,7 +92,7 @@ static lf_status st_add_meta(const char *path, cJSON *root, const char *const *k
     cJSON *meta = cJSON_AddObjectToObject(root, ST_META);
     if (!meta) return lf_error(LF_ENOMEM, "%s: out of memory building the header", path);
     for (int i = 0; i < n_meta; i++) {
-        const char *k = kv[2 * i], *v = kv[2 * i + 1];
+        const char *k = kv[2 * (size_t)i], *v = kv[2 * (size_t)i + 1];
         if (!k || !v)
             return lf_error(LF_EINVAL, "%s: metadata pair %d has a NULL key or value", path, i);
         if (cJSON_GetObjectItemCaseSensitive(meta, k))
@@ -171,6 +171,7 @@ static lf_status st_serialize(const char *path, const char *json, const lf_st_en
     unsigned char *buf = malloc(total);
     if (!buf) return lf_error(LF_ENOMEM, "%s: cannot allocate %zu bytes", path, total);
     for (int i = 0; i < 8; i++) buf[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
+    /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): space-padded, not a C string */
     memcpy(buf + 8, json, jlen);
     memset(buf + 8 + jlen, ' ', hlen - jlen);
     for (int i = 0; i < n; i++) {
@@ -358,6 +359,7 @@ static lf_status st_check_tiling(const char *path, const lf_st *st, st_span *sp,
 static lf_status st_check_names(const char *path, lf_st *st)
 {
     for (int i = 0; i < st->n; i++) st->by_name[i] = &st->e[i];
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers is sorted */
     qsort(st->by_name, (size_t)st->n, sizeof *st->by_name, st_cmp_name);
     for (int i = 1; i < st->n; i++)
         if (!strcmp(st->by_name[i - 1]->name, st->by_name[i]->name))
@@ -421,6 +423,7 @@ static lf_status st_alloc_index(const char *path, lf_st *st, st_span **sp)
     for (const cJSON *it = st->root->child; it; it = it->next) count++;
     *sp = calloc((size_t)count + 1, sizeof **sp);
     st->e = calloc((size_t)count + 1, sizeof *st->e);
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     st->by_name = calloc((size_t)count + 1, sizeof *st->by_name);
     st->copies = calloc((size_t)count + 1, sizeof *st->copies);
     if (!*sp || !st->e || !st->by_name || !st->copies)
@@ -521,6 +524,7 @@ const lf_st_entry *lf_st_get(const lf_st *s, const char *name)
     if (!s || !name || !s->n) return NULL;
     lf_st_entry key = {.name = name};
     const lf_st_entry *kp = &key;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers is searched */
     const lf_st_entry *const *hit = bsearch(&kp, s->by_name, (size_t)s->n, sizeof *s->by_name,
                                             st_cmp_name);
     return hit ? *hit : NULL;

@@ -191,7 +191,7 @@ static lf_status write_file(const char *path, const lf_ckpt_run *run, const lf_m
                             const ckpt_buf *cb, int epochs_done)
 {
     int nst = state_count(run), n = mf->n;
-    lf_st_entry *e = calloc((size_t)(mf->n + nst + 4), sizeof *e);
+    lf_st_entry *e = calloc((size_t)mf->n + (size_t)nst + 4, sizeof *e);
     state_buf *b = calloc((size_t)nst + 1, sizeof *b);
     lf_status s = e && b ? LF_OK : lf_error(LF_ENOMEM, "%s: out of memory", path);
     if (s == LF_OK) s = state_bufs(run, b);

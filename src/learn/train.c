@@ -243,17 +243,20 @@ static lf_status train_step(trainer *tr, int64_t off, int64_t nb)
     return s;
 }
 
-static void write_epoch(trainer *tr, const lf_epoch_stats *e)
+/* One metrics.jsonl line, on disk before the next epoch starts. */
+static lf_status write_epoch(trainer *tr, const lf_epoch_stats *e)
 {
-    if (!tr->metrics) return;
-    fprintf(tr->metrics,
+    if (!tr->metrics) return LF_OK;
+    int bad = fprintf(tr->metrics,
             "{\"epoch\":%d,\"train_loss\":%.9g,\"train_acc\":%.9g,\"val_loss\":%.9g,"
             "\"val_acc\":%.9g,\"test_loss\":%.9g,\"test_acc\":%.9g,\"lr\":%.9g,"
             "\"seconds\":%.6g,\"samples_per_s\":%.6g}\n",
             e->epoch, e->train_loss, e->train_acc, e->val_loss, e->val_acc, e->test_loss,
-            e->test_acc, e->lr, e->seconds, e->samples_per_s);
-    fflush(tr->metrics);
-    fsync(fileno(tr->metrics));
+            e->test_acc, e->lr, e->seconds, e->samples_per_s) < 0;
+    bad |= fflush(tr->metrics) != 0 || fsync(fileno(tr->metrics)) != 0;
+    return bad ? lf_error(LF_EIO, "%s/metrics.jsonl: write failed: %s", tr->o->out_dir,
+                          strerror(errno))
+               : LF_OK;
 }
 
 static lf_status save_model(trainer *tr)
@@ -420,7 +423,7 @@ static void trainer_release(trainer *tr, lf_model **model_out)
     free(tr->decay);
     free(tr->curve);
     free(tr->pos.hist);
-    if (tr->metrics) fclose(tr->metrics);
+    if (tr->metrics) (void)fclose(tr->metrics); /* every line was flushed and synced */
 }
 
 static lf_status check_opts(const lf_train_opts *o)
@@ -466,7 +469,7 @@ lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dat
     lf_train_result r = {.test_acc = NAN, .test_loss = NAN};
     if (s == LF_OK && o->resume) s = resume(&tr, &r);
     if (s == LF_OK) s = open_outputs(&tr);
-    for (int i = 0; s == LF_OK && i < r.epochs_done; i++) write_epoch(&tr, &tr.pos.hist[i]);
+    for (int i = 0; s == LF_OK && i < r.epochs_done; i++) s = write_epoch(&tr, &tr.pos.hist[i]);
     if (s == LF_OK && o->progress)
         fprintf(stderr, "model %s: %lld parameters; optimizer %s: %zu bytes of state\n",
                 lf_model_spec(tr.model), (long long)lf_model_params(tr.model)->size,
@@ -476,8 +479,8 @@ lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dat
         if (s != LF_OK) break;
         tr.pos.hist[epoch - 1] = r.last;
         record_curve(&tr, epoch, &r.last);
-        write_epoch(&tr, &r.last);
-        if (o->on_epoch) s = o->on_epoch(o->user, tr.model, tr.norm, &r.last);
+        s = write_epoch(&tr, &r.last);
+        if (s == LF_OK && o->on_epoch) s = o->on_epoch(o->user, tr.model, tr.norm, &r.last);
         if (s != LF_OK) break;
         r.epochs_done = epoch;
         s = save_model(&tr);

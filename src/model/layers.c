@@ -29,7 +29,8 @@ void lf_model_init_params(lf_model *m, lf_rng *rng)
     lf_params *p = &m->params;
     for (int i = 0; i + 1 < p->n; i += 2) {
         lf_tensor *w = &p->t[i], *b = &p->t[i + 1];
-        double bound = 1.0 / sqrt((double)(w->size / w->shape[0]));
+        const int64_t fan_in = w->size / w->shape[0];
+        double bound = 1.0 / sqrt((double)fan_in);
         for (int64_t j = 0; j < w->size; j++)
             w->data[j] = (float)(bound * (2.0 * lf_rng_uniform(rng) - 1.0));
         for (int64_t j = 0; j < b->size; j++)
