@@ -1,5 +1,7 @@
-/* The optimizer object: spec parsing, one zeroed slab for all state, the step glue and the
- * state enumeration used by checkpoints. The update rules live in sgd.c, adamw.c, lion.c. */
+/* The optimizer object: spec parsing, one zeroed slab for all state (float32 or bf16 buffers),
+ * parameter-tensor segments, the step glue, the state enumeration used by checkpoints and the
+ * weight-decay modes. The update rules live in one file per optimizer family (sgd.c, adamw.c,
+ * lion.c, lionk.c, ...). */
 #include "internal.h"
 
 #include <math.h>
