@@ -93,12 +93,29 @@ int cmd_list(int argc, char **argv)
     return CLI_OK;
 }
 
-static void print_users(const char *key, int experiments)
+/* 1 when `name` is one of the comma/space separated names in `list`. */
+static int lists_name(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *q = list; *q;) {
+        q += strspn(q, ", ");
+        size_t len = strcspn(q, ", ");
+        if (len == n && !strncmp(q, name, n)) return 1;
+        q += len;
+    }
+    return 0;
+}
+
+/* Methods name the paper in their descriptor; an experiment may also be one that the paper's
+ * table row names (one experiment can reproduce two papers). */
+static void print_users(const lf_paper *p, int experiments)
 {
     int n = 0;
     for (int i = 0; i < lf_registry_count(); i++) {
         const lf_desc *d = lf_registry_at(i);
-        if (!d->paper || strcmp(d->paper, key) || (d->kind == LF_KIND_REPRO) != experiments) continue;
+        if ((d->kind == LF_KIND_REPRO) != experiments) continue;
+        int mine = d->paper && !strcmp(d->paper, p->key);
+        if (!mine && !(experiments && lists_name(p->repro, d->name))) continue;
         printf("%s%s", n++ ? ", " : "", d->name);
     }
     printf("%s\n", n ? "" : "not yet");
@@ -113,9 +130,9 @@ int cmd_papers(int argc, char **argv)
         const lf_paper *p = lf_paper_at(i);
         printf("%2d. %s\n    %s, %d%s%s  [key %s]\n    methods:     ", i + 1, p->title, p->authors,
                p->year, p->arxiv[0] ? ", arXiv " : "", p->arxiv, p->key);
-        print_users(p->key, 0);
+        print_users(p, 0);
         printf("    experiment:  ");
-        print_users(p->key, 1);
+        print_users(p, 1);
     }
     return CLI_OK;
 }
