@@ -74,10 +74,17 @@ static const struct ce_case {
 } CES[] = {{4096, 10}, {4096, 1000}, {512, 32000}};
 enum { NCE = sizeof CES / sizeof CES[0] };
 
+/* Multi-similarity loss + miner on rows × dim embeddings, labels in classes of 8 (P×K). */
+static const struct ms_case {
+    int64_t n, d;
+} MSS[] = {{256, 128}, {1024, 128}};
+enum { NMS = sizeof MSS / sizeof MSS[0], MS_K = 8 };
+
 typedef struct results {
     timing triad[MAX_LIST][MAX_LIST];       /* [size][threads] */
     timing optim[NOPT][MAX_LIST][MAX_LIST]; /* [optimizer][size][threads] */
     timing ce[NCE][MAX_LIST];               /* [shape][threads] */
+    timing ms[NMS][MAX_LIST];               /* [shape][threads] */
 } results;
 
 typedef struct torch_row {
@@ -369,7 +376,8 @@ static void torch_line(const cJSON *j, void *ud)
         snprintf(tr->version, sizeof tr->version, "%s", json_str(j, "torch"));
         json_blas(j, tr->blas, sizeof tr->blas);
     }
-    if ((strcmp(kind, "optim") && strcmp(kind, "ce")) || tr->n == MAX_ROWS) return;
+    if ((strcmp(kind, "optim") && strcmp(kind, "ce") && strcmp(kind, "ms")) || tr->n == MAX_ROWS)
+        return;
     torch_row *r = &tr->row[tr->n++];
     snprintf(r->kind, sizeof r->kind, "%s", kind);
     snprintf(r->name, sizeof r->name, "%s", json_str(j, "name"));
@@ -401,7 +409,7 @@ static void list_text(const list *l, const char *sep, char *out, size_t cap)
 
 static void measure_torch(const config *c, torch_results *tr)
 {
-    char script[PATH_MAX + 32], sizes[256], threads[256], reps[16], ce[256];
+    char script[PATH_MAX + 32], sizes[256], threads[256], reps[16], ce[256], ms[256];
     snprintf(script, sizeof script, "%s/torch_bench.py", c->bench_dir);
     list_text(&c->sizes, ",", sizes, sizeof sizes);
     list_text(&c->threads, ",", threads, sizeof threads);
@@ -410,8 +418,12 @@ static void measure_torch(const config *c, torch_results *tr)
     for (int k = 0; k < NCE; k++)
         len += (size_t)snprintf(ce + len, sizeof ce - len, "%s%lldx%lld", k ? "," : "",
                                 (long long)CES[k].n, (long long)CES[k].k);
+    len = 0;
+    for (int k = 0; k < NMS; k++)
+        len += (size_t)snprintf(ms + len, sizeof ms - len, "%s%lldx%lld", k ? "," : "",
+                                (long long)MSS[k].n, (long long)MSS[k].d);
     char *argv[] = {(char *)c->python, script, "--sizes", sizes, "--threads", threads,
-                    "--reps", reps, "--ce", ce, NULL};
+                    "--reps", reps, "--ce", ce, "--ms", ms, NULL};
     static child ch;
     if (access(c->python, X_OK) != 0) {
         tr->missing = 1;
@@ -617,6 +629,90 @@ static void print_ce(const config *c, const results *r, const torch_results *tr)
         }
 }
 
+/* ------------------------------------------------------------------ multi-similarity loss */
+/* One call = lf_miner_mine("ms-miner") + lf_loss_eval("ms") on the mined pairs with the
+ * gradient: the n×n cosine matrix (sgemm) twice, the mining pass, the fused loss pass and the
+ * backward sgemm. PyTorch: tests/pml_ref.py (pytorch-metric-learning's MultiSimilarityMiner and
+ * MultiSimilarityLoss, transcribed) with .backward(), in bench/torch_bench.py. */
+typedef struct ms_ctx {
+    lf_loss *l;
+    lf_miner *m;
+    lf_batch b;
+    uint8_t *pairs;
+    float *dpred;
+    double value;
+    lf_status st;
+} ms_ctx;
+
+static void ms_call(void *p)
+{
+    ms_ctx *c = p;
+    c->b.pairs = NULL;
+    if (c->st == LF_OK) c->st = lf_miner_mine(c->m, &c->b, c->pairs, NULL, NULL);
+    c->b.pairs = c->pairs;
+    if (c->st == LF_OK) c->st = lf_loss_eval(c->l, &c->b, &c->value, c->dpred);
+}
+
+static int measure_ms_case(const config *c, int k, results *r)
+{
+    const int64_t n = MSS[k].n, d = MSS[k].d;
+    ms_ctx ctx = {.b = {.n = n, .k = d}, .st = LF_OK};
+    float *emb = alloc_floats(n * d);
+    int32_t *label = malloc((size_t)n * sizeof *label);
+    ctx.dpred = alloc_floats(n * d);
+    ctx.pairs = malloc((size_t)(n * n));
+    int ok = emb && label && ctx.dpred && ctx.pairs;
+    if (ok) {
+        fill(emb, n * d, 7, 1);
+        for (int64_t i = 0; i < n; i++) label[i] = (int32_t)(i / MS_K);
+        ctx.b.pred = emb;
+        ctx.b.label = label;
+        ctx.st = lf_loss_create("ms", &ctx.l);
+        if (ctx.st == LF_OK) ctx.st = lf_miner_create("ms-miner", &ctx.m);
+    }
+    for (int j = 0; ok && ctx.st == LF_OK && j < c->threads.n; j++) {
+        lf_set_threads((int)c->threads.v[j]);
+        r->ms[k][j] = time_calls(ms_call, &ctx, c->reps);
+    }
+    if (ctx.st != LF_OK) fprintf(stderr, "lf_bench: ms: %s\n", lf_last_error());
+    lf_loss_free(ctx.l);
+    lf_miner_free(ctx.m);
+    free(emb);
+    free(label);
+    free(ctx.dpred);
+    free(ctx.pairs);
+    return ok && ctx.st == LF_OK;
+}
+
+static int measure_ms(const config *c, results *r)
+{
+    for (int k = 0; k < NMS; k++)
+        if (!measure_ms_case(c, k, r)) return 0;
+    return 1;
+}
+
+static void print_ms(const config *c, const results *r, const torch_results *tr)
+{
+    printf("\nmulti-similarity loss + miner, forward+backward: lf_miner_mine(\"ms-miner\") + "
+           "lf_loss_eval(\"ms\") vs pytorch-metric-learning's\nMultiSimilarityMiner + "
+           "MultiSimilarityLoss transcribed (tests/pml_ref.py) + .backward(); labels in classes "
+           "of %d (median)\n", MS_K);
+    printf("%-12s %4s | %10s | %10s | %9s\n", "embeddings", "thr", "lf ms", "pt ms", "speedup");
+    for (int k = 0; k < NMS; k++)
+        for (int j = 0; j < c->threads.n; j++) {
+            char shape[48];
+            int64_t th = c->threads.v[j];
+            snprintf(shape, sizeof shape, "%lldx%lld", (long long)MSS[k].n, (long long)MSS[k].d);
+            timing lf = r->ms[k][j], pt = torch_find(tr, "ms", "", MSS[k].n, MSS[k].d, th);
+            printf("%-12s %4lld |", shape, (long long)th);
+            if (lf.median > 0) printf(" %10.3f |", lf.median * 1e3);
+            else printf(" %10s |", "-");
+            if (pt.median > 0) printf(" %10.3f |", pt.median * 1e3);
+            else printf(" %10s |", "-");
+            print_speedup(lf, pt);
+        }
+}
+
 static void print_torch_status(const config *c, const torch_results *tr)
 {
     if (!c->torch) printf("torch: skipped (--no-torch)\n");
@@ -635,7 +731,9 @@ static int run_kernels(const config *c)
     fprintf(stderr, "lf_bench: measuring lossforge (sizes %s, threads %s, %d reps) ...\n", sizes,
             threads, c->reps);
     noise n0 = noise_begin();
-    if (!measure_triad(c, &r) || !measure_optims(c, &r) || !measure_ce(c, &r)) return 1;
+    if (!measure_triad(c, &r) || !measure_optims(c, &r) || !measure_ce(c, &r) ||
+        !measure_ms(c, &r))
+        return 1;
     if (c->torch) measure_torch(c, &tr);
     printf("lf_bench --sizes %s --threads %s --reps %d\n", sizes, threads, c->reps);
     print_machine();
@@ -643,6 +741,7 @@ static int run_kernels(const config *c)
     print_triad(c, &r);
     print_optims(c, &r, &tr);
     print_ce(c, &r, &tr);
+    print_ms(c, &r, &tr);
     print_noise(n0);
     return 0;
 }
@@ -837,9 +936,10 @@ static void usage(FILE *f)
             "                [--python /usr/bin/python3]\n"
             "       lf_bench --mlp [--threads 1,2] [--epochs 1]\n"
             "Memory bandwidth (STREAM triad), lossforge optimizer steps (sgd-momentum, adamw, lion) "
-            "on N floats\nand cross-entropy forward+backward, side by side with PyTorch "
-            "(bench/torch_bench.py).\n--mlp instead trains the Fashion-MNIST MLP with lossforge and "
-            "PyTorch (bench/torch_mlp.py):\nsamples/s, peak RSS, and the BLAS each one uses.\n");
+            "on N floats,\ncross-entropy and multi-similarity loss + miner forward+backward, side by "
+            "side with PyTorch (bench/torch_bench.py).\n--mlp instead trains the Fashion-MNIST MLP "
+            "with lossforge and PyTorch (bench/torch_mlp.py):\nsamples/s, peak RSS, and the BLAS "
+            "each one uses.\n");
 }
 
 /* Scripts live in bench/ of the source tree: found from the working directory (make bench runs

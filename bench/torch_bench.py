@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""PyTorch 1.13 side of `lf_bench`: optimizer steps and cross-entropy forward+backward.
+"""PyTorch 1.13 side of `lf_bench`: optimizer steps, cross-entropy and multi-similarity loss.
 
 Prints one JSON object per line on stdout (lf_bench parses them):
   {"kind": "info", "torch": VERSION, "blas_info": BLAS_INFO, "mapped": [BLAS LIBS]}
   {"kind": "optim", "name": "sgd"|"adamw"|"lion", "n": N, "threads": T, "best_s": .., "median_s": ..}
   {"kind": "ce", "n": ROWS, "k": CLASSES, "threads": T, "best_s": .., "median_s": ..}
+  {"kind": "ms", "n": ROWS, "k": DIM, "threads": T, "best_s": .., "median_s": ..}
 or {"kind": "missing", "what": "torch"} when torch cannot be imported.
 
 The hyperparameters match the spec strings in bench/bench.c; timing follows the same rule as
@@ -99,6 +100,28 @@ def bench_ce(torch, shapes, threads, reps):
             emit(kind="ce", n=rows, k=k, threads=t, best_s=best, median_s=median)
 
 
+def bench_ms(torch, shapes, threads, reps):
+    """Multi-similarity miner + loss forward+backward, pytorch-metric-learning's definitions as
+    transcribed in tests/pml_ref.py, on the defaults of lossforge's "ms" / "ms-miner" specs."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+    import pml_ref
+
+    for rows, dim in shapes:
+        g = torch.Generator().manual_seed(3)
+        x = torch.randn(rows, dim, generator=g).requires_grad_()
+        y = torch.arange(rows) // 8  # P×K labels: classes of 8, as bench.c
+
+        def fwd_bwd():
+            x.grad = None
+            masks = pml_ref.ms_miner(x, y, 0.1)
+            pml_ref.ms_loss(x, y, 2.0, 50.0, 1.0, masks=masks).backward()
+
+        for t in threads:
+            torch.set_num_threads(t)
+            best, median = time_calls(fwd_bwd, reps)
+            emit(kind="ms", n=rows, k=dim, threads=t, best_s=best, median_s=median)
+
+
 def blas_info(torch):
     """BLAS_INFO from torch's build configuration, and the BLAS/LAPACK libraries mapped into this
     process (on Debian, BLAS_INFO=generic means libblas.so.3, whatever the alternatives point to)."""
@@ -127,6 +150,8 @@ def main():
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--ce", type=shape_list, default=[(4096, 10), (4096, 1000), (512, 32000)],
                     help="cross-entropy shapes ROWSxCLASSES,...")
+    ap.add_argument("--ms", type=shape_list, default=[(256, 128)],
+                    help="multi-similarity loss + miner shapes ROWSxDIM,...")
     args = ap.parse_args()
     try:
         import torch
@@ -136,6 +161,7 @@ def main():
     emit(kind="info", torch=torch.__version__, **blas_info(torch))
     bench_optim(torch, args.sizes, args.threads, args.reps)
     bench_ce(torch, args.ce, args.threads, args.reps)
+    bench_ms(torch, args.ms, args.threads, args.reps)
     return 0
 
 

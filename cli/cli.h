@@ -38,6 +38,8 @@ int cli_train_ensemble(const lf_train_opts *o, int members, const char *kind, in
                        int thin, const lf_dataset *train, const lf_dataset *test);
 /* An sgld --optim without n_data gets the number of training rows (buf holds the new spec). */
 void cli_fill_n_data(lf_train_opts *o, const lf_dataset *train, char *buf, size_t cap);
+/* train --embedding (cli/train_embedding.c): its own options, training and retrieval scores. */
+int cli_train_embedding(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_papers(int argc, char **argv);

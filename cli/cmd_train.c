@@ -18,6 +18,9 @@ static lf_status add_label_noise(const char *spec, uint64_t seed, lf_dataset *tr
 
 int cmd_train(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--embedding")) return cli_train_embedding(argc, argv);
+    int embedding = 0; /* listed for --help; the flag itself is dispatched above */
     lf_train_opts o;
     lf_train_opts_default(&o);
     o.data = "fashion-mnist";
@@ -56,6 +59,8 @@ int cmd_train(int argc, char **argv)
                                        "epochs - M*thin)"},
         {"thin", OPT_INT, &thin, "sgld ensembles: epochs between samples (default 1)"},
         {"quiet", OPT_FLAG, &quiet, "no progress output"},
+        {"embedding", OPT_FLAG, &embedding, "train an embedding model with an embedding loss on "
+                                            "P×K batches instead (lossforge train --embedding --help)"},
     };
     const lf_train_opts def = o;
     int rc = cli_parse("train", "Train a model; writes metrics.jsonl, model.safetensors, curves.svg "

@@ -671,8 +671,8 @@ typedef struct lf_embed_opts {
     int n_classes;
     const char *out_dir;     /* NULL: nothing written; else model.safetensors */
     /* Called after every `every` steps and after the last one (may be NULL): the model so far,
-     * the standardisation (2*d floats), the steps done and the last batch's loss. A status
-     * other than LF_OK stops training with it. */
+     * the standardisation (2*d floats), the steps done and the mean batch loss since the last
+     * call. A status other than LF_OK stops training with it. */
     lf_status (*on_step)(void *user, lf_model *m, const float *norm, int64_t step, double loss);
     int64_t every;
     void *user;

@@ -5,10 +5,9 @@ Run with Debian's python (it has torch): /usr/bin/python3 tests/gen_fixtures_met
 Writes tests/fixtures/metric_*.npy and retr_*.npy.
 
 The embedding losses are an independent PyTorch 1.13 transcription of pytorch-metric-learning's
-definitions (the package is not installed): CosineSimilarity / LpDistance(p=2) with
-normalize_embeddings, GenericPairLoss with lmu.logsumexp(add_one=True) and MeanReducer
-(MultiSimilarityLoss), MultiSimilarityMiner's sort-based mining, ContrastiveLoss and
-TripletMarginLoss with AvgNonZeroReducer, BatchHardMiner and TripletMarginMiner("semihard").
+definitions (the package is not installed): the multi-similarity loss and miner in
+tests/pml_ref.py (shared with the bench), ContrastiveLoss and TripletMarginLoss with
+AvgNonZeroReducer, BatchHardMiner and TripletMarginMiner("semihard") here.
 The few-shot losses transcribe the authors' code of "SuSana Distancia is all you need"
 (maumruiz/FSL-Loss: euclidean prototypes, proto_triplet_loss, modified_score). Everything runs
 in float64 from float32 inputs; each case is saved as float64 [value, d value / d x ...].
@@ -23,9 +22,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from pml_ref import all_pairs, distance_mat, dmargin, ms_loss, ms_miner_sorted
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 GAP = 5e-3
-torch.set_default_dtype(torch.float64)
 
 
 def save(name, a):
@@ -33,73 +33,14 @@ def save(name, a):
 
 
 # ---------------------------------------------------------------- pytorch-metric-learning
-def distance_mat(x, distance, normalize):
-    """(matrix, is_inverted) of CosineSimilarity / LpDistance on x."""
-    if normalize:
-        x = F.normalize(x, p=2, dim=1)
-    if distance == "cosine":
-        return x @ x.T, True
-    return torch.cdist(x, x), False
-
-
-def dmargin(x, y, inverted):
-    """BaseDistance.margin: y - x for similarities, x - y for distances."""
-    return y - x if inverted else x - y
-
-
-def all_pairs(y):
-    matches = y[:, None] == y[None, :]
-    diffs = ~matches
-    matches = matches & ~torch.eye(len(y), dtype=torch.bool)
-    return matches, diffs
-
-
-def lmu_logsumexp(x, keep_mask, add_one=True):
-    x = x.masked_fill(~keep_mask, float("-inf"))
-    if add_one:
-        x = torch.cat([x, torch.zeros(x.shape[0], 1)], dim=1)
-    out = torch.logsumexp(x, dim=1, keepdim=True)
-    return out.masked_fill(~torch.any(keep_mask, dim=1, keepdim=True), 0)
-
-
-def ms_loss(x, y, alpha, beta, base, distance="cosine", normalize=True, masks=None):
-    mat, inv = distance_mat(x, distance, normalize)
-    pos_mask, neg_mask = masks if masks is not None else all_pairs(y)
-    pos = (1.0 / alpha) * lmu_logsumexp(alpha * dmargin(mat, base, inv), pos_mask)
-    neg = (1.0 / beta) * lmu_logsumexp(beta * dmargin(base, mat, inv), neg_mask)
-    return torch.mean(pos + neg)
-
-
-def ms_miner(x, y, eps, distance="cosine", normalize=True):
-    """MultiSimilarityMiner.mine, as masks (pos, neg) over (anchor, other)."""
-    with torch.no_grad():
-        mat, inv = distance_mat(x, distance, normalize)
-    matches, diffs = all_pairs(y)
-    pos_ignore = float("inf") if inv else float("-inf")
-    neg_ignore = float("-inf") if inv else float("inf")
-    mps, mns = mat.clone(), mat.clone()
-    mps[diffs] = pos_ignore
-    mns[matches] = neg_ignore
-    mps.fill_diagonal_(pos_ignore)
-    mns.fill_diagonal_(neg_ignore)
-    ps, pi = torch.sort(mps, dim=1)
-    ns, ni = torch.sort(mns, dim=1)
+def miner_gaps(x, y, eps, distance):
+    """The masks of MultiSimilarityMiner and the distances of its two tests from their ties."""
+    masks, ps, ns, inv = ms_miner_sorted(x, y, eps, distance)
     if inv:
-        hp = torch.where(ps - eps < ns[:, -1].unsqueeze(1))
-        hn = torch.where(ns + eps > ps[:, 0].unsqueeze(1))
+        gaps = [(ps - eps - ns[:, -1:])[torch.isfinite(ps)], (ns + eps - ps[:, :1])[torch.isfinite(ns)]]
     else:
-        hp = torch.where(ps + eps > ns[:, 0].unsqueeze(1))
-        hn = torch.where(ns - eps < ps[:, -1].unsqueeze(1))
-    pos = torch.zeros_like(matches)
-    neg = torch.zeros_like(matches)
-    pos[hp[0], pi[hp[0], hp[1]]] = True
-    neg[hn[0], ni[hn[0], hn[1]]] = True
-    # margins of the two tests, for the gap check
-    gaps = torch.cat([(ps - eps - ns[:, -1:])[torch.isfinite(ps)].abs().flatten(),
-                      (ns + eps - ps[:, :1])[torch.isfinite(ns)].abs().flatten()]) if inv else \
-        torch.cat([(ps + eps - ns[:, :1])[torch.isfinite(ps)].abs().flatten(),
-                   (ns - eps - ps[:, -1:])[torch.isfinite(ns)].abs().flatten()])
-    return (pos, neg), gaps
+        gaps = [(ps + eps - ns[:, :1])[torch.isfinite(ps)], (ns - eps - ps[:, -1:])[torch.isfinite(ns)]]
+    return masks, torch.cat([g.abs().flatten() for g in gaps])
 
 
 def avg_nonzero(losses):
@@ -352,6 +293,7 @@ def draw(shape, seed, fns):
 
 
 def main():
+    torch.set_default_dtype(torch.float64)
     save("metric_y", PAIR_Y.int().numpy())
     for name, _, fn in PAIR_CASES:
         x, s = draw((12, 5), 100, [fn])
@@ -362,8 +304,8 @@ def main():
     # the miner: its mask, and the ms loss on the mined pairs (cosine and euclidean)
     for name, dist, eps, loss in (("cos", "cosine", 0.1, (2, 10, 0.5)),
                                   ("euc", "euclidean", 0.3, (2, 10, 1.0))):
-        xm, sm = draw((12, 5), 300, [lambda z: (None, ms_miner(z, PAIR_Y, eps, dist)[1])])
-        masks, _ = ms_miner(xm, PAIR_Y, eps, dist)
+        xm, sm = draw((12, 5), 300, [lambda z: (None, miner_gaps(z, PAIR_Y, eps, dist)[1])])
+        masks, _ = miner_gaps(xm, PAIR_Y, eps, dist)
         mask = masks[0].numpy().astype(np.uint8) * 1 + masks[1].numpy().astype(np.uint8) * 2
         print("miner", name, "seed", sm, "pos", int(masks[0].sum()), "neg", int(masks[1].sum()))
         save("metric_mine_%s_x" % name, xm.float().numpy())

@@ -63,30 +63,41 @@ static void train_and_check(lf_embed_opts *o, const lf_dataset *ds)
     free(norm);
 }
 
-static void test_pk_with_miner(void **state)
+/* Options shared by the runs: a small MLP, 8-d embeddings, 200 steps on classes 0..2. */
+static void small_opts(lf_embed_opts *o)
 {
-    (void)state;
+    static const int32_t cls[3] = {0, 1, 2};
+    lf_embed_opts_default(o);
+    o->model = "mlp:32";
+    o->dim = 8;
+    o->steps = 200;
+    o->classes = cls;
+    o->n_classes = 3;
+}
+
+/* Trains on the first half of the rows (classes 0..2), as rows of their own dataset. */
+static void train_half(lf_embed_opts *o)
+{
     float x[N * D];
     int32_t y[N];
     lf_dataset ds;
     blobs(&ds, x, y);
-    /* train on the first half of the rows of classes 0..2, as rows of their own dataset */
     lf_dataset half = ds;
     half.n = N / 2;
-    const int32_t cls[3] = {0, 1, 2};
+    train_and_check(o, &half);
+}
+
+static void test_pk_with_miner(void **state)
+{
+    (void)state;
     lf_embed_opts o;
-    lf_embed_opts_default(&o);
-    o.model = "mlp:32";
-    o.dim = 8;
+    small_opts(&o);
     o.loss = "ms:alpha=2,beta=20,lambda=0.5";
     o.miner = "ms-miner:eps=0.1";
     o.p = 3;
     o.k = 8;
-    o.steps = 200;
-    o.classes = cls;
-    o.n_classes = 3;
     o.out_dir = tu_tmpdir();
-    train_and_check(&o, &half);
+    train_half(&o);
     char path[1024];
     snprintf(path, sizeof path, "%s/model.safetensors", tu_tmpdir());
     lf_model *m = NULL;
@@ -100,25 +111,13 @@ static void test_pk_with_miner(void **state)
 static void test_episodes(void **state)
 {
     (void)state;
-    float x[N * D];
-    int32_t y[N];
-    lf_dataset ds;
-    blobs(&ds, x, y);
-    lf_dataset half = ds;
-    half.n = N / 2;
-    const int32_t cls[3] = {0, 1, 2};
     lf_embed_opts o;
-    lf_embed_opts_default(&o);
-    o.model = "mlp:32";
-    o.dim = 8;
+    small_opts(&o);
     o.loss = "proto-triplet:ce=1";
     o.way = 3;
     o.shot = 3;
     o.query = 4;
-    o.steps = 200;
-    o.classes = cls;
-    o.n_classes = 3;
-    train_and_check(&o, &half);
+    train_half(&o);
 }
 
 static void test_errors(void **state)

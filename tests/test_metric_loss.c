@@ -291,7 +291,8 @@ static void test_miner_reference(void **state)
 
 /* ------------------------------------------------------------------ §11 pitfalls */
 static const char *const all_pair_specs[] = {
-    "ms", "ms:distance=euclidean", "contrastive", "contrastive:distance=cosine,pos_margin=1,margin=0",
+    "ms", "ms:distance=euclidean", "contrastive",
+    "contrastive:distance=cosine,pos_margin=1,margin=0",
     "triplet", "triplet:mining=semi-hard", "triplet:mining=batch-hard,distance=cosine",
 };
 #define NSPECS (sizeof all_pair_specs / sizeof all_pair_specs[0])
@@ -306,7 +307,8 @@ static void expect_zero(const char *spec, const lf_batch *b, const char *what)
     TU_OK(lf_loss_eval(l, b, &v, g));
     if (v != 0) fail_msg("%s (%s): value %g, want 0", what, spec, v);
     for (int64_t i = 0; i < m; i++)
-        if (g[i] != 0) fail_msg("%s (%s): gradient[%lld] = %g, want 0", what, spec, (long long)i, g[i]);
+        if (g[i] != 0)
+            fail_msg("%s (%s): gradient[%lld] = %g, want 0", what, spec, (long long)i, g[i]);
     free(g);
     lf_loss_free(l);
 }
@@ -462,7 +464,8 @@ static void test_fewshot_small(void **state)
     float x[12];
     tu_fill_uniform(x, 12, -1, 1, 4);
     const int32_t y1[4] = {5, 5, 5, 5};
-    const int32_t g[4] = {LF_EPISODE_SUPPORT, LF_EPISODE_SUPPORT, LF_EPISODE_QUERY, LF_EPISODE_QUERY};
+    const int32_t g[4] = {LF_EPISODE_SUPPORT, LF_EPISODE_SUPPORT, LF_EPISODE_QUERY,
+                          LF_EPISODE_QUERY};
     lf_batch one = {.pred = x, .n = 4, .k = 3, .label = y1, .group = g};
     expect_zero("protonet", &one, "one class: CE over one logit");
     expect_zero("proto-triplet", &one, "one class: no negative prototype");
@@ -474,7 +477,8 @@ static void test_specs(void **state)
 {
     (void)state;
     lf_loss *l = make_loss("ms");
-    assert_string_equal(lf_loss_spec(l), "ms:alpha=2,beta=50,lambda=1,distance=cosine,normalize=true");
+    assert_string_equal(lf_loss_spec(l),
+                        "ms:alpha=2,beta=50,lambda=1,distance=cosine,normalize=true");
     assert_string_equal(lf_loss_desc(l)->paper, "ms");
     lf_loss_free(l);
     l = make_loss("icnn");

@@ -61,7 +61,10 @@ typedef struct ref_pair {
 } ref_pair;
 
 /* a before b: nearer, then the smaller index */
-static int ref_before(ref_pair a, ref_pair b) { return a.key > b.key || (a.key == b.key && a.idx < b.idx); }
+static int ref_before(ref_pair a, ref_pair b)
+{
+    return a.key > b.key || (a.key == b.key && a.idx < b.idx);
+}
 
 /* Brute force in double: the k + 1 nearest keys of query q, nearest first, into top. */
 static void brute_knn(const float *q, const float *keys, int64_t nk, int64_t d, int k,
@@ -97,7 +100,8 @@ static void test_knn_blocked(void **state)
 {
     (void)state;
     enum { NK = 5000, NQ = 2000, D = 8, K = 5 };
-    float *keys = malloc((size_t)NK * D * sizeof *keys), *apart = malloc((size_t)NQ * D * sizeof *apart);
+    float *keys = malloc((size_t)NK * D * sizeof *keys);
+    float *apart = malloc((size_t)NQ * D * sizeof *apart);
     tu_fill_uniform(keys, (int64_t)NK * D, -1, 1, 21);
     tu_fill_uniform(apart, (int64_t)NQ * D, -1, 1, 22);
     int64_t *idx = malloc((size_t)NQ * K * sizeof *idx);
@@ -114,7 +118,7 @@ static void test_knn_blocked(void **state)
                 brute_knn(q + i * D, keys, NK, D, K, metrics[m], off >= 0 ? off + i : -1, want);
                 for (int r = 0; r < K; r++) {
                     const int cos = metrics[m] == LF_METRIC_COSINE;
-                    double got = cos ? score[i * K + r] : -(double)score[i * K + r] * score[i * K + r];
+                    const double sc = score[i * K + r], got = cos ? sc : -sc * sc;
                     if (fabs(got - want[r].key) > (cos ? 1e-5 : 1e-4))
                         fail_msg("metric %d offset %lld query %lld rank %d: score %.8g, brute %.8g",
                                  m, (long long)off, (long long)i, r, got, want[r].key);

@@ -88,7 +88,8 @@ static void test_pk(void **state)
             for (int k = 0; k < K; k++) {
                 assert_int_equal(y[rows[p * K + k]], c);
                 /* without replacement unless the class is smaller than K (class 0: 8 rows) */
-                for (int j = 0; j < k && c != 0; j++) assert_true(rows[p * K + j] != rows[p * K + k]);
+                for (int j = 0; j < k && c != 0; j++)
+                    assert_true(rows[p * K + j] != rows[p * K + k]);
             }
         }
     }

@@ -148,7 +148,8 @@ static lf_status bucket_rows(lf_sampler *s, const int32_t *y, const int64_t *row
 lf_status lf_sampler_create(const int32_t *y, int64_t n, const int64_t *rows, int64_t nrows,
                             const int32_t *classes, int nc, uint64_t seed, lf_sampler **out)
 {
-    if (!y || !out || n < 1) return lf_error(LF_EINVAL, "sampler: labels or output missing, or n < 1");
+    if (!y || !out || n < 1)
+        return lf_error(LF_EINVAL, "sampler: labels or output missing, or n < 1");
     if (!rows) nrows = n;
     for (int64_t i = 0; rows && i < nrows; i++)
         if (rows[i] < 0 || rows[i] >= n)
@@ -207,8 +208,8 @@ static void draw_rows(lf_sampler *s, int c, int64_t k)
 lf_status lf_sampler_pk(lf_sampler *s, int p, int k, int64_t *rows)
 {
     if (!s || !rows || p < 1 || k < 1 || p > s->nc)
-        return lf_error(LF_EINVAL, "sampler: P×K batch %d×%d needs 1 <= P <= %d classes and K >= 1",
-                        p, k, s ? s->nc : 0);
+        return lf_error(LF_EINVAL, "sampler: P×K batch %d×%d needs 1 <= P <= %d classes and "
+                        "K >= 1", p, k, s ? s->nc : 0);
     draw_classes(s, p);
     for (int i = 0; i < p; i++) {
         const int c = s->order[i];

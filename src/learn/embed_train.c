@@ -44,8 +44,8 @@ static lf_status check_opts(const lf_embed_opts *o)
     if (o->steps < 1) return lf_error(LF_EINVAL, "embedding training: steps must be >= 1");
     if (o->dim < 1) return lf_error(LF_EINVAL, "embedding training: dim must be >= 1");
     if (o->way > 0 && (o->shot < 1 || o->query < 1))
-        return lf_error(LF_EINVAL, "embedding training: episodes need shot >= 1 and query >= 1, got "
-                        "%d-way %d-shot %d-query", o->way, o->shot, o->query);
+        return lf_error(LF_EINVAL, "embedding training: episodes need shot >= 1 and query >= 1, "
+                        "got %d-way %d-shot %d-query", o->way, o->shot, o->query);
     if (o->way <= 0 && (o->p < 1 || o->k < 2))
         return lf_error(LF_EINVAL, "embedding training: P×K batches need P >= 1 and K >= 2 (a "
                         "positive per anchor), got %d×%d", o->p, o->k);
@@ -128,7 +128,8 @@ static lf_status draw_batch(embed_trainer *tr)
     const lf_embed_opts *o = tr->o;
     lf_status s;
     if (o->way > 0) {
-        s = lf_sampler_episode(tr->sampler, o->way, o->shot, o->query, tr->brows, tr->yb, tr->group);
+        s = lf_sampler_episode(tr->sampler, o->way, o->shot, o->query, tr->brows, tr->yb,
+                               tr->group);
     } else {
         s = lf_sampler_pk(tr->sampler, o->p, o->k, tr->brows);
         for (int64_t i = 0; i < tr->batch; i++) tr->group[i] = LF_EPISODE_SUPPORT;
@@ -189,13 +190,17 @@ static lf_status run(embed_trainer *tr, lf_embed_result *r)
     if (o->progress) lf_progress_begin(&bar, "embedding", o->steps, o->progress == 2);
     lf_status s = LF_OK;
     double t0 = lf_now();
+    int64_t since = 0; /* first step not yet reported to on_step */
     for (int64_t step = 0; step < o->steps && s == LF_OK; step++) {
         s = train_step(tr, step);
         if (s == LF_OK && o->progress)
             lf_progress_update(&bar, step + 1, "loss %.4f", tr->losses[step]);
         const int due = o->every > 0 && ((step + 1) % o->every == 0 || step + 1 == o->steps);
-        if (s == LF_OK && o->on_step && due)
-            s = o->on_step(o->user, tr->model, tr->norm, step + 1, tr->losses[step]);
+        if (s == LF_OK && o->on_step && due) {
+            s = o->on_step(o->user, tr->model, tr->norm, step + 1,
+                           mean_of(tr->losses + since, step + 1 - since));
+            since = step + 1;
+        }
     }
     const int64_t tenth = o->steps / 10 > 0 ? o->steps / 10 : 1;
     *r = (lf_embed_result){.first_loss = mean_of(tr->losses, tenth),

@@ -50,7 +50,10 @@ typedef struct knn_pair {
 } knn_pair;
 
 /* a before b: nearer, then the smaller index. */
-static int nearer(knn_pair a, knn_pair b) { return a.key > b.key || (a.key == b.key && a.idx < b.idx); }
+static int nearer(knn_pair a, knn_pair b)
+{
+    return a.key > b.key || (a.key == b.key && a.idx < b.idx);
+}
 
 static int cmp_pair(const void *a, const void *b)
 {
@@ -379,7 +382,8 @@ double lf_nmi(const int32_t *a, const int32_t *b, int64_t n)
         for (int64_t i = 0; i < ma; i++)
             for (int64_t j = 0; j < mb; j++) {
                 double nij = (double)joint[i * mb + j];
-                if (nij > 0) mi += nij / (double)n * log((double)n * nij / ((double)ca[i] * (double)cb[j]));
+                if (nij > 0)
+                    mi += nij / (double)n * log((double)n * nij / ((double)ca[i] * (double)cb[j]));
             }
         /* scikit-learn: both one cluster is a perfect match; otherwise MI = 0 gives 0. */
         if (ma == 1 && mb == 1) nmi = 1;
@@ -443,7 +447,8 @@ static lf_status count_same(const int32_t *y, int64_t n, int64_t *same, int64_t 
 static lf_status cluster_nmi(const float *emb, const int32_t *y, int64_t n, int64_t d,
                              lf_metric metric, uint64_t seed, double *nmi)
 {
-    int32_t *dense = malloc((size_t)n * sizeof *dense), *assign = malloc((size_t)n * sizeof *assign);
+    int32_t *dense = malloc((size_t)n * sizeof *dense);
+    int32_t *assign = malloc((size_t)n * sizeof *assign);
     float *x = metric == LF_METRIC_COSINE ? malloc((size_t)(n * d) * sizeof *x) : NULL;
     float *norm = x ? malloc((size_t)n * sizeof *norm) : NULL;
     lf_status s = LF_OK;

@@ -148,7 +148,8 @@ void lf_embed_normalize(const float *e, int64_t n, int64_t d, float *x, float *n
     }
 }
 
-void lf_embed_normalize_backward(const float *x, const float *norm, int64_t n, int64_t d, float *dx)
+void lf_embed_normalize_backward(const float *x, const float *norm, int64_t n, int64_t d,
+                                 float *dx)
 {
 #pragma omp parallel for schedule(static) if (n * d > 1 << 16)
     for (int64_t i = 0; i < n; i++) {
@@ -176,8 +177,8 @@ lf_status lf_pairgeom_compute(lf_pairgeom *pg, lf_embed_ws *ws, int distance, in
     if (lf_mul_overflows(n, n, &nn) || lf_mul_overflows(n, d, &nd))
         return lf_error(LF_ENOMEM, "%s: a batch of %lld × %lld is too large", who, (long long)n,
                         (long long)d);
-    /* x (n·d) | norm (n) | m (n·n) | g (n·n) | tmp (n·n) | scratch (2n) */
-    float *w = lf_embed_ws_reserve(ws, (size_t)(nd + 3 * n + 3 * nn), who);
+    /* x (n·d) | norm (n) | m (n·n) | g (n·n) | tmp (n·n) | idx (n·n int32) | scratch (2n) */
+    float *w = lf_embed_ws_reserve(ws, (size_t)(nd + 3 * n + 4 * nn), who);
     if (!w) return LF_ENOMEM;
     *pg = (lf_pairgeom){.distance = distance, .normalize = normalize, .n = n, .d = d,
                         .sign = distance == LF_EMBED_COSINE ? 1.0f : -1.0f};
@@ -186,7 +187,8 @@ lf_status lf_pairgeom_compute(lf_pairgeom *pg, lf_embed_ws *ws, int distance, in
     pg->m = pg->norm + n;
     pg->g = pg->m + nn;
     pg->tmp = pg->g + nn;
-    pg->scratch = pg->tmp + nn;
+    pg->idx = (int32_t *)(void *)(pg->tmp + nn);
+    pg->scratch = pg->tmp + 2 * nn;
     if (normalize) lf_embed_normalize(b->pred, n, d, x, pg->norm);
     pg->x = normalize ? x : b->pred;
     if (distance == LF_EMBED_COSINE) {

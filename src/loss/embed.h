@@ -23,6 +23,10 @@ void lf_embed_ws_release(lf_embed_ws *w);
 /* Loss state for vtables that need only a workspace. */
 lf_status lf_embed_ws_init(const void *cfg, void **state);
 void lf_embed_ws_free(void *state);
+/* The vtable of a pair loss: labels, a workspace, its eval. */
+#define LF_EMBED_PAIR_VT(eval_fn)                                                              \
+    {.needs = LF_NEED_LABEL, .init = lf_embed_ws_init, .free_state = lf_embed_ws_free,         \
+     .eval = eval_fn}
 
 /* ------------------------------------------------------------------ matrices */
 /* out (na × nb) = a b^T, rows of d floats. */
@@ -41,7 +45,8 @@ void lf_embed_sqdist_backward(const float *a, int64_t na, const float *b, int64_
 /* x = e / max(||e||, eps) row by row; norm (n) keeps the clamped norms for the backward. */
 void lf_embed_normalize(const float *e, int64_t n, int64_t d, float *x, float *norm);
 /* d L / d e from dx = d L / d x, in place: (dx - x (x.dx)) / norm, or dx / eps when clamped. */
-void lf_embed_normalize_backward(const float *x, const float *norm, int64_t n, int64_t d, float *dx);
+void lf_embed_normalize_backward(const float *x, const float *norm, int64_t n, int64_t d,
+                                 float *dx);
 
 /* ------------------------------------------------------------------ pair geometry */
 /* distance parameter of the pair losses and miners, as pytorch-metric-learning's
@@ -61,6 +66,7 @@ typedef struct lf_pairgeom {
     float *m;       /* n × n: dot product of x, or Euclidean distance */
     float *g;       /* n × n d loss / d m, zeroed; the loss adds into it */
     float *tmp;     /* n × n scratch for the loss (one row per anchor, so rows run in parallel) */
+    int32_t *idx;   /* n × n scratch indices, likewise */
     float *scratch; /* 2n floats for the squared-distance passes */
 } lf_pairgeom;
 

@@ -115,7 +115,8 @@ static lf_status episode_build(episode *e, fs_state *st, const lf_batch *b, cons
         const int32_t g = b->group[i];
         if (g != LF_EPISODE_SUPPORT && g != LF_EPISODE_QUERY)
             return lf_error(LF_EINVAL, "%s: group %d at row %lld is neither support (%d) nor query "
-                            "(%d)", who, (int)g, (long long)i, LF_EPISODE_SUPPORT, LF_EPISODE_QUERY);
+                            "(%d)", who, (int)g, (long long)i, LF_EPISODE_SUPPORT,
+                            LF_EPISODE_QUERY);
         if (g != LF_EPISODE_SUPPORT) continue;
         int64_t c = class_of(labels, e->nc, b->label[i]);
         if (c < 0) {

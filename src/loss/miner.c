@@ -72,7 +72,8 @@ void lf_miner_free(lf_miner *m)
 lf_status lf_miner_mine(lf_miner *m, const lf_batch *b, uint8_t *pairs, int64_t *n_pos,
                         int64_t *n_neg)
 {
-    if (!m || !b || !pairs) return lf_error(LF_EINVAL, "lf_miner_mine: miner, batch or pairs is NULL");
+    if (!m || !b || !pairs)
+        return lf_error(LF_EINVAL, "lf_miner_mine: miner, batch or pairs is NULL");
     if (!b->pred || !b->label)
         return lf_error(LF_EINVAL, "miner \"%s\" needs batch fields \"pred\" and \"label\"",
                         m->desc->name);

@@ -28,47 +28,61 @@ typedef struct ms_cfg {
     int distance, normalize;
 } ms_cfg;
 
-/* log(1 + sum_j exp(z_j)) over z (-inf = not in the set), stable; z becomes the gradient
- * d/dz_j (0 outside the set). */
-static double log1p_sumexp(float *z, int64_t n)
+/* Shifted exponents below this are taken as it: exp(-80) is ~2e-35 of the sum, and lf_vexp
+ * clamped at its floor (about -87.3) computes in subnormals, ten times slower. */
+#define MS_EXP_FLOOR -80.0f
+
+/* log(1 + sum_{j<c} exp(z_j)), stable; z becomes the gradient d/dz_j. */
+static double log1p_sumexp(float *z, int64_t c)
 {
     float mx = 0.0f; /* the 1 is exp(0) */
-    for (int64_t j = 0; j < n; j++) mx = z[j] > mx ? z[j] : mx;
+    for (int64_t j = 0; j < c; j++) mx = z[j] > mx ? z[j] : mx;
 #pragma omp simd
-    for (int64_t j = 0; j < n; j++) z[j] -= mx;
-    lf_vexp(z, z, n);
+    for (int64_t j = 0; j < c; j++) {
+        const float v = z[j] - mx;
+        z[j] = v > MS_EXP_FLOOR ? v : MS_EXP_FLOOR;
+    }
+    lf_vexp(z, z, c);
     double s = exp(-(double)mx);
 #pragma omp simd reduction(+ : s)
-    for (int64_t j = 0; j < n; j++) s += z[j];
+    for (int64_t j = 0; j < c; j++) s += z[j];
     const float inv = (float)(1 / s);
 #pragma omp simd
-    for (int64_t j = 0; j < n; j++) z[j] *= inv;
+    for (int64_t j = 0; j < c; j++) z[j] *= inv;
     return (double)mx + log(s);
 }
 
-/* One anchor's two terms; adds scale * d/dm into its row g. t: its scratch row. */
-static double ms_anchor(const ms_cfg *c, const lf_pairgeom *pg, const lf_batch *b, int64_t i,
-                        float scale, float *t, float *g)
+/* One side of anchor i: the exponents k * (lam - m_ij) of its positives (neg = 0) or
+ * k * (m_ij - lam) of its negatives, gathered into t (their columns into idx); returns
+ * log(1 + sum exp) and writes gscale * its gradient into the set's entries of g. */
+static double ms_side(const lf_pairgeom *pg, const lf_batch *b, int64_t i, int neg, float k,
+                      float lam, float gscale, float *t, int32_t *idx, float *g)
 {
     const int64_t n = b->n;
     const float *m = pg->m + i * n;
-    const float sg = pg->sign, lam = (float)c->lambda;
-    const float ap = (float)c->alpha * sg, bn = (float)c->beta * sg;
-    for (int64_t j = 0; j < n; j++) t[j] = lf_embed_is_pos(b, i, j) ? ap * (lam - m[j]) : -INFINITY;
-    double v = log1p_sumexp(t, n) / c->alpha;
-    const float gp = -sg * scale;
-    if (g) {
-#pragma omp simd
-        for (int64_t j = 0; j < n; j++) g[j] = gp * t[j];
-    }
-    for (int64_t j = 0; j < n; j++) t[j] = lf_embed_is_neg(b, i, j) ? bn * (m[j] - lam) : -INFINITY;
-    v += log1p_sumexp(t, n) / c->beta;
-    const float gn = sg * scale;
-    if (g) {
-#pragma omp simd
-        for (int64_t j = 0; j < n; j++) g[j] += gn * t[j];
-    }
+    int64_t c = 0;
+    for (int64_t j = 0; j < n; j++)
+        if (neg ? lf_embed_is_neg(b, i, j) : lf_embed_is_pos(b, i, j)) {
+            idx[c] = (int32_t)j;
+            t[c++] = neg ? k * (m[j] - lam) : k * (lam - m[j]);
+        }
+    const double v = log1p_sumexp(t, c);
+    if (g)
+        for (int64_t q = 0; q < c; q++) g[idx[q]] = gscale * t[q];
     return v;
+}
+
+/* One anchor's two terms; writes scale * d/dm into its row g (the sets are disjoint). */
+static double ms_anchor(const ms_cfg *c, const lf_pairgeom *pg, const lf_batch *b, int64_t i,
+                        float scale, float *g)
+{
+    const int64_t n = b->n;
+    const float sg = pg->sign, lam = (float)c->lambda;
+    float *t = pg->tmp + i * n;
+    int32_t *idx = pg->idx + i * n;
+    const double vp = ms_side(pg, b, i, 0, (float)c->alpha * sg, lam, -sg * scale, t, idx, g);
+    const double vn = ms_side(pg, b, i, 1, (float)c->beta * sg, lam, sg * scale, t, idx, g);
+    return vp / c->alpha + vn / c->beta;
 }
 
 static lf_status ms_eval(const void *cfg, void *state, const lf_batch *b, double *value,
@@ -83,18 +97,13 @@ static lf_status ms_eval(const void *cfg, void *state, const lf_batch *b, double
     double total = 0;
 #pragma omp parallel for reduction(+ : total) schedule(static) if (n * n > 1 << 15)
     for (int64_t i = 0; i < n; i++)
-        total += ms_anchor(c, &pg, b, i, scale, pg.tmp + i * n, dpred ? pg.g + i * n : NULL);
+        total += ms_anchor(c, &pg, b, i, scale, dpred ? pg.g + i * n : NULL);
     if (dpred) lf_pairgeom_backward(&pg, dpred);
     *value = total / (double)n;
     return LF_OK;
 }
 
-static const lf_loss_vt ms_vt = {
-    .needs = LF_NEED_LABEL,
-    .init = lf_embed_ws_init,
-    .free_state = lf_embed_ws_free,
-    .eval = ms_eval,
-};
+static const lf_loss_vt ms_vt = LF_EMBED_PAIR_VT(ms_eval);
 
 static const lf_param_desc ms_params[] = {
     {"alpha", LF_PT_FLOAT, 2.0, 0.0, 1e6, LF_OPEN_MIN, NULL,

@@ -95,12 +95,7 @@ static lf_status contrastive_eval(const void *cfg, void *state, const lf_batch *
     return LF_OK;
 }
 
-static const lf_loss_vt contrastive_vt = {
-    .needs = LF_NEED_LABEL,
-    .init = lf_embed_ws_init,
-    .free_state = lf_embed_ws_free,
-    .eval = contrastive_eval,
-};
+static const lf_loss_vt contrastive_vt = LF_EMBED_PAIR_VT(contrastive_eval);
 
 static const lf_param_desc contrastive_params[] = {
     {"margin", LF_PT_FLOAT, 1.0, -1e6, 1e6, 0, NULL,
@@ -200,12 +195,7 @@ static lf_status triplet_eval(const void *cfg, void *state, const lf_batch *b, d
     return LF_OK;
 }
 
-static const lf_loss_vt triplet_vt = {
-    .needs = LF_NEED_LABEL,
-    .init = lf_embed_ws_init,
-    .free_state = lf_embed_ws_free,
-    .eval = triplet_eval,
-};
+static const lf_loss_vt triplet_vt = LF_EMBED_PAIR_VT(triplet_eval);
 
 static const lf_param_desc triplet_params[] = {
     {"margin", LF_PT_FLOAT, 0.05, 0.0, 1e6, 0, NULL,

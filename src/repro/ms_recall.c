@@ -12,8 +12,9 @@
  * settings (MS: the official code's alpha 2, beta 40, lambda 0.5, miner eps 0.1 on cosine, and
  * the lambda = 1 quoted for the paper; contrastive: Euclidean on normalised embeddings, margins
  * 0 / 1; triplet: batch-hard, margin 0.2), with no tuning per loss. The untrained network is the
- * floor. Plot: training loss (divided by its first value)
- * and Recall@1 on 1000 test images against the step (ms_recall_curves.svg, first seed). */
+ * floor, and the test images of the seen classes 0-4 show whether the losses learn at all. Plot:
+ * training loss (mean over each stretch, divided by the first) and Recall@1 on 1000 test images
+ * against the step (ms_recall_curves.svg, first seed). */
 #include "internal.h"
 
 #include <math.h>
@@ -38,16 +39,23 @@ static const msr_loss losses[] = {
     {"MS + miner (official config)", "ms:alpha=2,beta=40,lambda=0.5", "ms-miner:eps=0.1", 0},
     {"MS + miner, λ = 1", "ms:alpha=2,beta=50,lambda=1", "ms-miner:eps=0.1", 0},
     {"contrastive", "contrastive:pos_margin=0,margin=1", NULL, 1},
-    {"triplet, batch-hard", "triplet:margin=0.2,mining=batch-hard", NULL, 1},
+    {"batch-hard triplet", "triplet:margin=0.2,mining=batch-hard", NULL, 1},
 };
 enum { NLOSS = sizeof losses / sizeof losses[0], NMETRIC = 6, MAX_SEEDS = 10, CURVE_PTS = 20 };
 #define CURVE_ROWS 1000
 
-/* The experiment's data: training images of classes 0-4, test images of classes 5-9. */
+/* Test rows of a class set and their labels. */
+typedef struct msr_split {
+    int64_t *rows, n;
+    int32_t *y;
+} msr_split;
+
+/* The experiment's data: training images of classes 0-4; the test images of the unseen classes
+ * 5-9 (the claim) and of the seen classes 0-4 (whether the losses learn at all). */
+enum { UNSEEN, SEEN };
 typedef struct msr_data {
     lf_dataset train, test;
-    int64_t *test_rows, n_test;
-    int32_t *test_y;
+    msr_split split[2];
 } msr_data;
 
 typedef struct msr_curve {
@@ -59,12 +67,13 @@ typedef struct msr_curve {
     float *emb; /* CURVE_ROWS × dim */
 } msr_curve;
 
-/* Retrieval metrics of a model on rows[0..n) of the test set. */
-static lf_status evaluate(lf_model *m, const float *norm, const msr_data *d, int64_t n,
+/* Retrieval metrics of a model on the first n rows of a test split. */
+static lf_status evaluate(lf_model *m, const float *norm, const msr_data *d, int split, int64_t n,
                           int64_t dim, float *emb, uint64_t seed, int nmi, lf_retrieval *r)
 {
-    lf_status s = lf_embed_rows(m, &d->test, d->test_rows, n, norm, 512, emb);
-    if (s == LF_OK) s = lf_retrieval_eval(emb, d->test_y, n, dim, LF_METRIC_COSINE, nmi, seed, r);
+    const msr_split *sp = &d->split[split];
+    lf_status s = lf_embed_rows(m, &d->test, sp->rows, n, norm, 512, emb);
+    if (s == LF_OK) s = lf_retrieval_eval(emb, sp->y, n, dim, LF_METRIC_COSINE, nmi, seed, r);
     return s;
 }
 
@@ -72,9 +81,9 @@ static lf_status on_step(void *user, lf_model *m, const float *norm, int64_t ste
 {
     msr_curve *c = user;
     if (c->n == CURVE_PTS) return LF_OK;
-    const int64_t n = c->data->n_test < CURVE_ROWS ? c->data->n_test : CURVE_ROWS;
+    const int64_t n = c->data->split[UNSEEN].n < CURVE_ROWS ? c->data->split[UNSEEN].n : CURVE_ROWS;
     lf_retrieval r;
-    lf_status s = evaluate(m, norm, c->data, n, c->dim, c->emb, 1, 0, &r);
+    lf_status s = evaluate(m, norm, c->data, UNSEEN, n, c->dim, c->emb, 1, 0, &r);
     if (s != LF_OK) return s;
     if (c->n == 0) c->first_loss = loss;
     c->step[c->n] = (double)step;
@@ -90,9 +99,10 @@ static void metrics_of(const lf_retrieval *r, double *out)
     out[5] = r->nmi;
 }
 
-/* Trains one loss with one seed and scores it on the whole test subset. */
+/* Trains one loss with one seed and scores it on both test splits (metrics[split][...]). */
 static lf_status run_one(const msr_cfg *c, const msr_data *d, int li, uint64_t seed, int quick,
-                         msr_curve *curve, float *emb, double *metrics, double *seconds)
+                         msr_curve *curve, float *emb, double (*metrics)[NMETRIC],
+                         double *seconds)
 {
     static const int32_t train_classes[5] = {0, 1, 2, 3, 4};
     char optim[64];
@@ -113,26 +123,27 @@ static lf_status run_one(const msr_cfg *c, const msr_data *d, int li, uint64_t s
     o.threads = 1;
     if (curve) {
         o.on_step = on_step;
-        o.every = o.steps / (CURVE_PTS - 1) > 0 ? o.steps / (CURVE_PTS - 1) : 1;
+        o.every = o.steps / CURVE_PTS > 0 ? o.steps / CURVE_PTS : 1;
         o.user = curve;
     }
     lf_embed_result res;
     lf_model *m = NULL;
     float *norm = NULL;
     lf_status s = lf_train_embedding(&o, &d->train, &res, &m, &norm);
-    lf_retrieval r;
-    if (s == LF_OK) s = evaluate(m, norm, d, d->n_test, c->dim, emb, seed, 1, &r);
-    if (s == LF_OK) {
-        metrics_of(&r, metrics);
-        *seconds = res.seconds;
+    for (int sp = 0; sp < 2 && s == LF_OK; sp++) {
+        lf_retrieval r;
+        s = evaluate(m, norm, d, sp, d->split[sp].n, c->dim, emb, seed, 1, &r);
+        if (s == LF_OK) metrics_of(&r, metrics[sp]);
     }
+    if (s == LF_OK) *seconds = res.seconds;
     lf_model_free(m);
     free(norm);
     return s;
 }
 
 /* The untrained network (seed 1), standardised as training would. */
-static lf_status floor_metrics(const msr_cfg *c, const msr_data *d, float *emb, double *metrics)
+static lf_status floor_metrics(const msr_cfg *c, const msr_data *d, float *emb,
+                               double (*metrics)[NMETRIC])
 {
     lf_model *m = NULL;
     float mean, std, *norm = malloc((size_t)(2 * d->train.d) * sizeof *norm);
@@ -144,12 +155,26 @@ static lf_status floor_metrics(const msr_cfg *c, const msr_data *d, float *emb, 
             norm[j] = mean;
             norm[d->train.d + j] = std;
         }
-        lf_retrieval r;
-        s = evaluate(m, norm, d, d->n_test, c->dim, emb, 1, 1, &r);
-        if (s == LF_OK) metrics_of(&r, metrics);
+        for (int sp = 0; sp < 2 && s == LF_OK; sp++) {
+            lf_retrieval r;
+            s = evaluate(m, norm, d, sp, d->split[sp].n, c->dim, emb, 1, 1, &r);
+            if (s == LF_OK) metrics_of(&r, metrics[sp]);
+        }
     }
     lf_model_free(m);
     free(norm);
+    return s;
+}
+
+/* Test rows of classes[0..5) (quick: the first 2000) and their labels. */
+static lf_status load_split(const lf_dataset *test, const int32_t *classes, int quick,
+                            msr_split *sp)
+{
+    lf_status s = lf_rows_of_classes(test->y, test->n, classes, 5, &sp->rows, &sp->n);
+    if (s == LF_OK && quick && sp->n > 2000) sp->n = 2000;
+    sp->y = s == LF_OK ? malloc((size_t)sp->n * sizeof *sp->y) : NULL;
+    if (s == LF_OK && !sp->y) s = lf_error(LF_ENOMEM, "ms-recall: out of memory");
+    for (int64_t i = 0; s == LF_OK && i < sp->n; i++) sp->y[i] = test->y[sp->rows[i]];
     return s;
 }
 
@@ -166,11 +191,8 @@ static lf_status load_data(int quick, msr_data *d)
     free(rows);
     lf_dataset_release(&train);
     d->test = test;
-    if (s == LF_OK) s = lf_rows_of_classes(test.y, test.n, test_classes, 5, &d->test_rows, &d->n_test);
-    if (s == LF_OK && quick && d->n_test > 2000) d->n_test = 2000;
-    d->test_y = s == LF_OK ? malloc((size_t)d->n_test * sizeof *d->test_y) : NULL;
-    if (s == LF_OK && !d->test_y) s = lf_error(LF_ENOMEM, "ms-recall: out of memory");
-    for (int64_t i = 0; s == LF_OK && i < d->n_test; i++) d->test_y[i] = test.y[d->test_rows[i]];
+    if (s == LF_OK) s = load_split(&test, test_classes, quick, &d->split[UNSEEN]);
+    if (s == LF_OK) s = load_split(&test, train_classes, quick, &d->split[SEEN]);
     return s;
 }
 
@@ -178,8 +200,10 @@ static void release_data(msr_data *d)
 {
     lf_dataset_release(&d->train);
     lf_dataset_release(&d->test);
-    free(d->test_rows);
-    free(d->test_y);
+    for (int sp = 0; sp < 2; sp++) {
+        free(d->split[sp].rows);
+        free(d->split[sp].y);
+    }
 }
 
 static void mean_sd(const double *x, int n, double *mean, double *sd)
@@ -193,45 +217,75 @@ static void mean_sd(const double *x, int n, double *mean, double *sd)
 }
 
 typedef struct msr_results {
-    double m[NLOSS][MAX_SEEDS][NMETRIC];
+    double m[NLOSS][MAX_SEEDS][2][NMETRIC]; /* [loss][seed][split][metric] */
     double seconds[NLOSS][MAX_SEEDS];
-    double floor[NMETRIC];
+    double floor[2][NMETRIC];
     msr_curve curve[NLOSS];
 } msr_results;
 
-static void report_table(lf_report *rep, const msr_results *r, int seeds)
+/* Mean and sd over seeds of 100 × metric k of loss li on a split. */
+static void stat(const msr_results *r, int seeds, int li, int split, int k, double *mean,
+                 double *sd)
 {
-    lf_report_line(rep, "| loss | R@1 | R@2 | R@4 | R@8 | mAP@R | NMI | train s/run |");
-    lf_report_line(rep, "|---|---|---|---|---|---|---|---|");
+    double x[MAX_SEEDS] = {0};
+    for (int s = 0; s < seeds; s++) x[s] = 100 * r->m[li][s][split][k];
+    mean_sd(x, seeds, mean, sd);
+}
+
+static void report_table(lf_report *rep, const msr_results *r, int seeds, int split)
+{
+    lf_report_line(rep, "| loss | R@1 | R@2 | R@4 | R@8 | mAP@R | NMI |%s",
+                   split == UNSEEN ? " train s/run |" : "");
+    lf_report_line(rep, "|---|---|---|---|---|---|---|%s", split == UNSEEN ? "---|" : "");
     for (int li = 0; li < NLOSS; li++) {
         char row[512];
         int len = snprintf(row, sizeof row, "| %s |", losses[li].label);
         for (int k = 0; k < NMETRIC; k++) {
-            double x[MAX_SEEDS], mean, sd;
-            for (int s = 0; s < seeds; s++) x[s] = 100 * r->m[li][s][k];
-            mean_sd(x, seeds, &mean, &sd);
+            double mean, sd;
+            stat(r, seeds, li, split, k, &mean, &sd);
             len += snprintf(row + len, sizeof row - (size_t)len, " %.1f ± %.1f |", mean, sd);
         }
         double secs, sd;
         mean_sd(r->seconds[li], seeds, &secs, &sd);
-        lf_report_line(rep, "%s %.0f |", row, secs);
+        if (split == UNSEEN) lf_report_line(rep, "%s %.0f |", row, secs);
+        else lf_report_line(rep, "%s", row);
     }
     char row[512];
     int len = snprintf(row, sizeof row, "| untrained network |");
     for (int k = 0; k < NMETRIC; k++)
-        len += snprintf(row + len, sizeof row - (size_t)len, " %.1f |", 100 * r->floor[k]);
-    lf_report_line(rep, "%s – |", row);
+        len += snprintf(row + len, sizeof row - (size_t)len, " %.1f |", 100 * r->floor[split][k]);
+    lf_report_line(rep, "%s%s", row, split == UNSEEN ? " – |" : "");
 }
 
-/* Verdict on R@1: row 0's mean against each baseline's mean, with the seeds' spread. */
+/* R@1 of the first seed at five points of training, from the curves. */
+static void report_curve(lf_report *rep, const msr_results *r)
+{
+    const int n = r->curve[0].n;
+    if (n < 5) return;
+    const int at[5] = {0, (n - 1) / 4, (n - 1) / 2, 3 * (n - 1) / 4, n - 1};
+    char head[256];
+    int len = snprintf(head, sizeof head, "| R@1 on 1000 test images, seed 1, after step |");
+    for (int i = 0; i < 5; i++)
+        len += snprintf(head + len, sizeof head - (size_t)len, " %.0f |", r->curve[0].step[at[i]]);
+    lf_report_line(rep, "%s", head);
+    lf_report_line(rep, "|---|---|---|---|---|---|");
+    for (int li = 0; li < NLOSS; li++) {
+        if (r->curve[li].n < n) continue;
+        char row[256];
+        len = snprintf(row, sizeof row, "| %s |", losses[li].label);
+        for (int i = 0; i < 5; i++)
+            len += snprintf(row + len, sizeof row - (size_t)len, " %.1f |",
+                            100 * r->curve[li].r1[at[i]]);
+        lf_report_line(rep, "%s", row);
+    }
+}
+
+/* Verdict on R@1 of the unseen classes: row 0's mean against each baseline's mean, with the
+ * seeds' spread; then what the untrained network and the seen classes say. */
 static void report_verdict(lf_report *rep, const msr_results *r, int seeds)
 {
     double mean[NLOSS], sd[NLOSS];
-    for (int li = 0; li < NLOSS; li++) {
-        double x[MAX_SEEDS];
-        for (int s = 0; s < seeds; s++) x[s] = 100 * r->m[li][s][0];
-        mean_sd(x, seeds, &mean[li], &sd[li]);
-    }
+    for (int li = 0; li < NLOSS; li++) stat(r, seeds, li, UNSEEN, 0, &mean[li], &sd[li]);
     int best = 1, wins = 0;
     char others[512];
     int len = 0;
@@ -244,16 +298,36 @@ static void report_verdict(lf_report *rep, const msr_results *r, int seeds)
     for (int s = 0; s < seeds; s++) {
         int first = 1;
         for (int li = 0; li < NLOSS; li++)
-            if (losses[li].baseline) first &= r->m[0][s][0] >= r->m[li][s][0];
+            if (losses[li].baseline) first &= r->m[0][s][UNSEEN][0] >= r->m[li][s][UNSEEN][0];
         wins += first;
     }
+    double seen_r1, seen_map, sdv;
+    stat(r, seeds, 0, SEEN, 0, &seen_r1, &sdv);
+    stat(r, seeds, 0, SEEN, 4, &seen_map, &sdv);
+    /* how many trained losses beat the untrained network on the unseen classes */
+    int beat_r1 = 0, beat_map = 0;
+    for (int li = 0; li < NLOSS; li++) {
+        double m1, m4;
+        stat(r, seeds, li, UNSEEN, 0, &m1, &sdv);
+        stat(r, seeds, li, UNSEEN, 4, &m4, &sdv);
+        beat_r1 += m1 > 100 * r->floor[UNSEEN][0];
+        beat_map += m4 > 100 * r->floor[UNSEEN][4];
+    }
     lf_report_line(rep, "**Verdict: %s** — R@1 on the unseen classes: %s %.1f ± %.1f against%s "
-                   "(mean ± sd over %d seed(s); MS first in %d of %d). With λ = 1 MS reaches "
-                   "%.1f ± %.1f: the negative term exp(β(S − 1)) then hardly acts below S ≈ 0.9. "
-                   "The paper's claim is the ordering at R@1; its absolute numbers are for "
-                   "CUB/Cars/SOP with an ImageNet-pretrained BN-Inception and are not comparable.",
-                   best ? "reproduced" : "not reproduced", losses[0].label, mean[0], sd[0], others,
-                   seeds, wins, seeds, mean[1], sd[1]);
+                   "(mean ± sd over %d seed(s); MS first in %d of %d). The untrained network "
+                   "scores R@1 %.1f and mAP@R %.1f there; %d of the %d trained losses beat it at "
+                   "R@1 and %d at mAP@R. On the seen classes 0-4 MS reaches R@1 %.1f and mAP@R "
+                   "%.1f against %.1f and %.1f untrained: the losses learn%s. With λ = 1 MS "
+                   "reaches %.1f ± %.1f: the negative term exp(β(S − 1)) then hardly acts below "
+                   "S ≈ 0.9. The paper's claim is the ordering at R@1; its absolute numbers are "
+                   "for CUB/Cars/SOP with an ImageNet-pretrained BN-Inception and are not "
+                   "comparable.",
+                   best ? "reproduced (the ordering)" : "not reproduced", losses[0].label,
+                   mean[0], sd[0], others, seeds, wins, seeds, 100 * r->floor[UNSEEN][0],
+                   100 * r->floor[UNSEEN][4], beat_r1, NLOSS, beat_map, seen_r1, seen_map,
+                   100 * r->floor[SEEN][0], 100 * r->floor[SEEN][4],
+                   beat_r1 ? "" : ", but from 5 training classes little of it carries over to "
+                                  "new ones", mean[1], sd[1]);
 }
 
 static lf_status write_plot(const msr_results *r, const char *out_dir)
@@ -305,7 +379,8 @@ static lf_status msr_run(const void *cfg, int quick, const char *out_dir)
     static msr_results r;
     memset(&r, 0, sizeof r);
     lf_status s = load_data(quick, &d);
-    float *emb = s == LF_OK ? malloc((size_t)(d.n_test * c->dim) * sizeof *emb) : NULL;
+    const int64_t most = d.split[UNSEEN].n > d.split[SEEN].n ? d.split[UNSEEN].n : d.split[SEEN].n;
+    float *emb = s == LF_OK ? malloc((size_t)(most * c->dim) * sizeof *emb) : NULL;
     if (s == LF_OK && !emb) s = lf_error(LF_ENOMEM, "ms-recall: out of memory");
     if (s == LF_OK) s = run_all(c, &d, quick, seeds, &r, emb);
     lf_report *rep = NULL;
@@ -324,17 +399,25 @@ static lf_status msr_run(const void *cfg, int quick, const char *out_dir)
                        "querying all others by cosine similarity; NMI of k-means (k = 5). "
                        "Numbers in %% as mean ± sd over %d seed(s)%s.", c->model,
                        (long long)c->dim, (long long)d.train.n, (long long)c->p, (long long)c->k,
-                       c->lr, (long long)(quick ? c->steps / 10 : c->steps), (long long)d.n_test,
-                       seeds, quick ? " (--quick: a tenth of the steps, 2000 test images)" : "");
+                       c->lr, (long long)(quick ? c->steps / 10 : c->steps),
+                       (long long)d.split[UNSEEN].n, seeds,
+                       quick ? " (--quick: a tenth of the steps, 2000 test images)" : "");
         lf_report_line(rep, "%s", "");
-        report_table(rep, &r, seeds);
+        report_table(rep, &r, seeds, UNSEEN);
+        lf_report_line(rep, "%s", "");
+        lf_report_line(rep, "The same models on the %lld test images of the training classes 0-4 "
+                       "(seen classes, not the claim):", (long long)d.split[SEEN].n);
+        lf_report_line(rep, "%s", "");
+        report_table(rep, &r, seeds, SEEN);
         lf_report_line(rep, "%s", "");
         report_verdict(rep, &r, seeds);
         lf_report_line(rep, "%s", "");
+        report_curve(rep, &r);
+        lf_report_line(rep, "%s", "");
         for (int li = 0; li < NLOSS; li++)
             lf_report_line(rep, "- %s: `%s`%s%s%s", losses[li].label, losses[li].loss,
-                           losses[li].miner ? " with `" : "", losses[li].miner ? losses[li].miner : "",
-                           losses[li].miner ? "`" : "");
+                           losses[li].miner ? " with `" : "",
+                           losses[li].miner ? losses[li].miner : "", losses[li].miner ? "`" : "");
         lf_report_line(rep, "%s", "");
         lf_report_line(rep, "Curves: ms_recall_curves.svg. One thread (batches of %lld rows gain "
                        "nothing from a second). Wall time %.0f s.", (long long)(c->p * c->k),
