@@ -42,7 +42,9 @@ static inline float vexp1(float x)
     /* Cody-Waite: x = n ln2 + r with ln2 split so n*LN2_HI is exact for |n| <= 2^15. */
     const float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
     const float ROUND = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer, branch-free */
-    float xc = fsel(x < EXP_LO, EXP_LO, x);
+    /* Lanes that flush to 0 compute e^0 instead: computing at EXP_LO would pass through
+     * subnormals, ~10x slower on x86 (seen with masked-out -inf logits). */
+    float xc = fsel(x < EXP_LO, 0.0f, x);
     xc = fsel(xc > EXP_HI, EXP_HI, xc); /* NaN fails both tests and propagates */
     float t = xc * LOG2E + ROUND;
     float fn = t - ROUND;
