@@ -79,7 +79,8 @@ int cmd_list(int argc, char **argv)
     int shown = 0;
     for (int k = 0; k < LF_KIND_COUNT; k++) {
         if (kind && strcmp(kind, lf_kind_name((lf_kind)k))) continue;
-        printf("%ss:\n", lf_kind_name((lf_kind)k));
+        const char *kn = lf_kind_name((lf_kind)k);
+        printf("%s%s:\n", kn, kn[strlen(kn) - 1] == 's' ? "es" : "s");
         shown++;
         for (int i = 0; i < lf_registry_count(); i++)
             if (lf_registry_at(i)->kind == (lf_kind)k) print_desc(lf_registry_at(i));
