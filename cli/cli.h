@@ -40,6 +40,19 @@ int cli_train_ensemble(const lf_train_opts *o, int members, const char *kind, in
 void cli_fill_n_data(lf_train_opts *o, const lf_dataset *train, char *buf, size_t cap);
 /* train --embedding (cli/train_embedding.c): its own options, training and retrieval scores. */
 int cli_train_embedding(int argc, char **argv);
+/* Class lists of --train-classes / --classes (cli/train_embedding.c). */
+enum { CLI_MAX_CLASSES = 1024 };
+/* "0,1,2" into out (at most CLI_MAX_CLASSES); returns the count, or -1 after printing
+ * "lossforge <verb_opt> wants class ids ..." (verb_opt e.g. "train: error: --train-classes"). */
+int cli_parse_classes(const char *verb_opt, const char *text, int32_t *out);
+/* Every label of ds that is not in train[0..ntrain), into out; returns the count. */
+int cli_other_classes(const lf_dataset *ds, const int32_t *train, int ntrain, int32_t *out);
+/* train --episodic (cli/train_episodic.c): episodic meta-training, then few-shot accuracy on the
+ * test split's held-out classes. */
+int cli_train_episodic(int argc, char **argv);
+/* eval --episodic: few-shot accuracy of an embedding model (cli/train_episodic.c). */
+int cli_eval_episodic(lf_model *m, const float *norm, const lf_dataset *ds, const char *episodic,
+                      int64_t episodes, const char *classes, uint64_t seed);
 int cmd_eval(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_papers(int argc, char **argv);

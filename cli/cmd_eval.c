@@ -47,12 +47,21 @@ static int evaluate(lf_model *m, const float *norm, lf_dataset *ds, const char *
 int cmd_eval(int argc, char **argv)
 {
     const char *path = NULL, *data = "fashion-mnist", *split = "test", *attack = NULL;
+    const char *episodic = NULL, *classes = NULL;
+    int episodes = 600;
+    uint64_t seed = 1;
     const cli_opt opts[] = {
         {"model-file", OPT_STR, &path, "model written by lossforge train (model.safetensors)"},
         {"data", OPT_STR, &data, "dataset spec (default fashion-mnist)"},
         {"split", OPT_STR, &split, "test or train (default test)"},
         {"attack", OPT_STR, &attack,
          "also PGD accuracy: pgd:eps=0.1,steps=10,step_size=0,norm=linf|l2 (raw pixel units)"},
+        {"episodic", OPT_STR, &episodic, "NwayKshot[:q=Q]: few-shot accuracy of an embedding "
+                                         "model (nearest prototype) with its 95% CI instead"},
+        {"episodes", OPT_INT, &episodes, "--episodic: episodes (default 600)"},
+        {"classes", OPT_STR, &classes, "--episodic: draw episodes from these classes, e.g. "
+                                       "5,6,7,8,9 (default all)"},
+        {"seed", OPT_U64, &seed, "--episodic: seed of the episodes (default 1)"},
     };
     int rc = cli_parse("eval", "Evaluate a saved model: accuracy and confusion matrix.", argc, argv,
                        opts, (int)(sizeof opts / sizeof opts[0]));
@@ -74,6 +83,9 @@ int cmd_eval(int argc, char **argv)
     if (lf_dataset_load(data, &train, &test) != LF_OK) rc = cli_fail_status();
     else if (!strcmp(split, "test") && test.n == 0)
         rc = cli_fail("dataset \"%s\" has no test split; use --split train", data);
+    else if (episodic)
+        rc = cli_eval_episodic(m, norm, !strcmp(split, "test") ? &test : &train, episodic,
+                               episodes, classes, seed);
     else
         rc = evaluate(m, norm, !strcmp(split, "test") ? &test : &train, path, attack ? &atk : NULL);
     lf_dataset_release(&train);

@@ -18,9 +18,13 @@ static lf_status add_label_noise(const char *spec, uint64_t seed, lf_dataset *tr
 
 int cmd_train(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--embedding")) return cli_train_embedding(argc, argv);
+        if (!strcmp(argv[i], "--episodic") || !strncmp(argv[i], "--episodic=", 11))
+            return cli_train_episodic(argc, argv);
+    }
     int embedding = 0; /* listed for --help; the flag itself is dispatched above */
+    const char *episodic = NULL; /* likewise */
     lf_train_opts o;
     lf_train_opts_default(&o);
     o.data = "fashion-mnist";
@@ -61,6 +65,9 @@ int cmd_train(int argc, char **argv)
         {"quiet", OPT_FLAG, &quiet, "no progress output"},
         {"embedding", OPT_FLAG, &embedding, "train an embedding model with an embedding loss on "
                                             "P×K batches instead (lossforge train --embedding --help)"},
+        {"episodic", OPT_STR, &episodic, "NwayKshot[:q=Q]: meta-train an embedding model on "
+                                         "few-shot episodes instead (lossforge train --episodic "
+                                         "5way1shot --help)"},
     };
     const lf_train_opts def = o;
     int rc = cli_parse("train", "Train a model; writes metrics.jsonl, model.safetensors, curves.svg "

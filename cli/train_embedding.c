@@ -8,10 +8,9 @@
 
 #include "cli.h"
 
-enum { MAX_CLASSES = 1024 };
+enum { MAX_CLASSES = CLI_MAX_CLASSES };
 
-/* "0,1,2" into out (at most MAX_CLASSES); returns the count, or -1 (message printed). */
-static int parse_classes(const char *text, int32_t *out)
+int cli_parse_classes(const char *verb_opt, const char *text, int32_t *out)
 {
     int n = 0;
     const char *p = text;
@@ -19,8 +18,8 @@ static int parse_classes(const char *text, int32_t *out)
         char *end;
         long v = strtol(p, &end, 10);
         if (end == p || v < 0 || v > INT32_MAX || n == MAX_CLASSES || (*end && *end != ',')) {
-            fprintf(stderr, "lossforge train: error: --train-classes wants class ids like 0,1,2; "
-                    "got \"%s\"\n", text);
+            fprintf(stderr, "lossforge %s wants class ids like 0,1,2; got \"%s\"\n", verb_opt,
+                    text);
             return -1;
         }
         out[n++] = (int32_t)v;
@@ -29,8 +28,7 @@ static int parse_classes(const char *text, int32_t *out)
     }
 }
 
-/* The test classes: every label of the test split that is not a training class. */
-static int other_classes(const lf_dataset *test, const int32_t *train, int ntrain, int32_t *out)
+int cli_other_classes(const lf_dataset *test, const int32_t *train, int ntrain, int32_t *out)
 {
     int n = 0;
     for (int32_t c = 0; c < test->n_classes && n < MAX_CLASSES; c++) {
@@ -68,7 +66,7 @@ static int run(lf_embed_opts *o, const char *data, const char *classes_text)
     lf_dataset train = {0}, test = {0};
     int32_t train_cls[MAX_CLASSES], test_cls[MAX_CLASSES];
     int ntrain = 0;
-    if (classes_text && (ntrain = parse_classes(classes_text, train_cls)) < 0) return CLI_USAGE;
+    if (classes_text && (ntrain = cli_parse_classes("train: error: --train-classes", classes_text, train_cls)) < 0) return CLI_USAGE;
     if (lf_dataset_load(data, &train, &test) != LF_OK) return cli_fail_status();
     int rc = CLI_OK;
     if (test.n == 0 || !test.y) {
@@ -77,7 +75,7 @@ static int run(lf_embed_opts *o, const char *data, const char *classes_text)
     } else {
         o->classes = ntrain ? train_cls : NULL;
         o->n_classes = ntrain;
-        const int ntest = ntrain ? other_classes(&test, train_cls, ntrain, test_cls) : 0;
+        const int ntest = ntrain ? cli_other_classes(&test, train_cls, ntrain, test_cls) : 0;
         lf_embed_result er;
         lf_retrieval r;
         lf_model *m = NULL;

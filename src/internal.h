@@ -76,6 +76,8 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(repro_lion_box) \
     X(repro_lion_vs_adamw) \
     X(repro_ms_recall) \
+    X(repro_fewshot) \
+    X(repro_dcc) \
     X(repro_compsum_adv) \
     X(repro_compsum_noise) \
     /* end of list */
