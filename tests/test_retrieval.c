@@ -151,7 +151,7 @@ static void test_knn_errors(void **state)
     TU_ERR(lf_knn(NULL, 4, x, 4, 3, 1, LF_METRIC_EUCLIDEAN, -1, idx, NULL), LF_EINVAL, "NULL");
     /* a duplicate of the query still counts as a neighbour: only its own index is skipped */
     float dup[6] = {1, 2, 1, 2, -3, 1};
-    float sc[2];
+    float sc[6]; /* 3 queries x k = 2 */
     TU_OK(lf_knn(dup, 3, dup, 3, 2, 2, LF_METRIC_EUCLIDEAN, 0, idx, sc));
     assert_int_equal(idx[0], 1);
     assert_true(sc[0] == 0);

@@ -23,9 +23,9 @@ lf_status lf_calibration(const double *prob, const int32_t *y, int64_t n, int64_
         return lf_error(LF_EINVAL, "calibration: need probabilities, labels, n >= 1, k >= 1 and "
                         "bins >= 1 (got n = %lld, k = %lld, bins = %d)", (long long)n,
                         (long long)k, bins);
-    double *acc_b = calloc((size_t)bins * 3, sizeof *acc_b), *conf_b = acc_b + bins,
-           *cnt_b = acc_b + 2 * bins;
+    double *acc_b = calloc((size_t)bins * 3, sizeof *acc_b);
     if (!acc_b) return lf_error(LF_ENOMEM, "calibration: out of memory");
+    double *conf_b = acc_b + bins, *cnt_b = acc_b + 2 * (size_t)bins;
     double hits = 0, nll = 0;
     for (int64_t i = 0; i < n; i++) {
         const double *p = prob + i * k;

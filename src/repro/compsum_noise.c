@@ -296,7 +296,7 @@ static lf_status write_plot(const cn_run *r, const char *dir)
     for (int ni = 0; ni < r->nnoise; ni++) {
         const int nz = r->noises[ni];
         if (strncmp(noise_specs[nz], "sym:", 4)) continue;
-        x[nsym] = 100 * atof(noise_specs[nz] + 4);
+        x[nsym] = 100 * strtod(noise_specs[nz] + 4, NULL); /* our own "sym:R" table */
         for (int li = 0; li < NLOSS; li++) y[li][nsym] = 100 * mean_acc(r, li, nz);
         nsym++;
     }

@@ -324,7 +324,7 @@ static lf_status plot_curves(const box_cfg *cfg, box_trace *tr, const char *dir)
     /* the guaranteed contraction (1 - lr lambda)^t from the first tracked distance */
     double *ref = malloc((size_t)T * sizeof *ref);
     if (!ref) {
-        fclose(s);
+        (void)fclose(s); /* failing already: the plot is dropped */
         free(buf);
         return lf_error(LF_ENOMEM, "lion-box: out of memory for the plot");
     }
@@ -403,7 +403,7 @@ static lf_status plot_phase(const box_cfg *cfg, const char *dir)
     free(path);
     free(xs);
     if (st != LF_OK) {
-        fclose(s);
+        (void)fclose(s); /* failing already: the plot is dropped */
         free(buf);
         return st;
     }
