@@ -4,8 +4,9 @@ JOBS  ?= $(shell nproc)
 
 .PHONY: all test bench deps deps-dev deps-check fuzz lint clean train
 
+# LF_WERROR=ON in the environment (as .ci/run sets it) makes warnings errors.
 all:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(if $(LF_WERROR),-DLF_WERROR=$(LF_WERROR))
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: all
