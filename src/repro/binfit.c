@@ -1,7 +1,8 @@
 /* One-output (binary score) training for the binary-loss experiments: minibatches through the
  * public pieces (lf_model_forward, lf_op_loss, lf_backward, lf_optim_step), test scores and
- * their accuracy, F1, balanced accuracy and AUC. lf_train builds models with one output per
- * class; these experiments need the single score their losses are defined on. */
+ * their accuracy, F1, balanced accuracy and AUC. Unlike lf_train it takes row subsets of one
+ * dataset (cross-validation folds, no copies), scores F1 / AUC after every epoch, and runs the
+ * AnyLoss paper's MSE baseline on sigmoid(score). */
 #include "binfit.h"
 
 #include <math.h>
