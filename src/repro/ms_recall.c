@@ -376,13 +376,12 @@ static lf_status msr_run(const void *cfg, int quick, const char *out_dir)
     const int seeds = quick ? 1 : (int)c->seeds;
     double t0 = lf_now();
     msr_data d = {0};
-    static msr_results r;
-    memset(&r, 0, sizeof r);
-    lf_status s = load_data(quick, &d);
+    msr_results *r = calloc(1, sizeof *r); /* large: the heap, not the stack or a static */
+    lf_status s = r ? load_data(quick, &d) : lf_error(LF_ENOMEM, "ms-recall: out of memory");
     const int64_t most = d.split[UNSEEN].n > d.split[SEEN].n ? d.split[UNSEEN].n : d.split[SEEN].n;
     float *emb = s == LF_OK ? malloc((size_t)(most * c->dim) * sizeof *emb) : NULL;
     if (s == LF_OK && !emb) s = lf_error(LF_ENOMEM, "ms-recall: out of memory");
-    if (s == LF_OK) s = run_all(c, &d, quick, seeds, &r, emb);
+    if (s == LF_OK) s = run_all(c, &d, quick, seeds, r, emb);
     lf_report *rep = NULL;
     if (s == LF_OK) s = lf_report_open(out_dir, "ms-recall: multi-similarity loss vs contrastive "
                                        "and triplet on unseen Fashion-MNIST classes", &rep);
@@ -403,16 +402,16 @@ static lf_status msr_run(const void *cfg, int quick, const char *out_dir)
                        (long long)d.split[UNSEEN].n, seeds,
                        quick ? " (--quick: a tenth of the steps, 2000 test images)" : "");
         lf_report_line(rep, "%s", "");
-        report_table(rep, &r, seeds, UNSEEN);
+        report_table(rep, r, seeds, UNSEEN);
         lf_report_line(rep, "%s", "");
         lf_report_line(rep, "The same models on the %lld test images of the training classes 0-4 "
                        "(seen classes, not the claim):", (long long)d.split[SEEN].n);
         lf_report_line(rep, "%s", "");
-        report_table(rep, &r, seeds, SEEN);
+        report_table(rep, r, seeds, SEEN);
         lf_report_line(rep, "%s", "");
-        report_verdict(rep, &r, seeds);
+        report_verdict(rep, r, seeds);
         lf_report_line(rep, "%s", "");
-        report_curve(rep, &r);
+        report_curve(rep, r);
         lf_report_line(rep, "%s", "");
         for (int li = 0; li < NLOSS; li++)
             lf_report_line(rep, "- %s: `%s`%s%s%s", losses[li].label, losses[li].loss,
@@ -422,10 +421,11 @@ static lf_status msr_run(const void *cfg, int quick, const char *out_dir)
         lf_report_line(rep, "Curves: ms_recall_curves.svg. One thread (batches of %lld rows gain "
                        "nothing from a second). Wall time %.0f s.", (long long)(c->p * c->k),
                        lf_now() - t0);
-        s = write_plot(&r, out_dir);
+        s = write_plot(r, out_dir);
     }
     if (rep) s = lf_report_close(rep, s);
     free(emb);
+    free(r);
     release_data(&d);
     return s;
 }
