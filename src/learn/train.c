@@ -398,9 +398,10 @@ static lf_status write_result(trainer *tr, const lf_train_result *r)
     fputs(",\"schedule\":", f);
     lf_json_string(f, lf_schedule_spec(tr->sched));
     fprintf(f, ",\"epochs\":%d,\"batch\":%lld,\"seed\":%llu,\"threads\":%d,\"val_split\":%.17g,"
-               "\"test_acc\":%.9g,\"test_loss\":%.9g,\"seconds\":%.6g}\n",
+               "\"test_acc\":%.9g,\"test_loss\":%.9g,\"skipped_batches\":%lld,\"seconds\":%.6g}\n",
             r->epochs_done, (long long)tr->o->batch, (unsigned long long)tr->o->seed,
-            lf_get_threads(), tr->o->val_split, r->test_acc, r->test_loss, r->seconds);
+            lf_get_threads(), tr->o->val_split, r->test_acc, r->test_loss,
+            (long long)r->skipped_batches, r->seconds);
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
     bad |= fclose(f) != 0;
     return bad ? lf_error(LF_EIO, "%s: write failed: %s", path, strerror(errno)) : LF_OK;
