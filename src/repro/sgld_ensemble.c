@@ -36,17 +36,13 @@ typedef struct width_result {
     double seconds;
 } width_result;
 
-/* Random rows of src (without replacement), seeded. */
+/* m random rows of src, seeded: the training part of a split that holds out the rest. */
 static lf_status random_subset(const lf_dataset *src, int64_t m, uint64_t seed, lf_dataset *dst)
 {
-    if (m > src->n) m = src->n;
-    int64_t *perm = malloc((size_t)src->n * sizeof *perm);
-    if (!perm) return lf_error(LF_ENOMEM, "sgld-ensemble: out of memory");
-    lf_rng r;
-    lf_rng_seed(&r, seed);
-    lf_rng_permutation(&r, perm, src->n);
-    lf_status s = lf_dataset_subset(src, perm, m, dst);
-    free(perm);
+    lf_dataset rest;
+    const double frac = m >= src->n ? 0 : (double)(src->n - m) / (double)src->n;
+    lf_status s = lf_dataset_split(src, frac, seed, dst, &rest);
+    if (s == LF_OK) lf_dataset_release(&rest);
     return s;
 }
 
