@@ -1,5 +1,6 @@
 /* lossforge loss: any registered loss on .npy inputs, so a script can check values and
  * gradients against another implementation. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,19 @@ typedef struct inputs {
     lf_npy pred, label, target, weight, group;
 } inputs;
 
+/* A value that cannot be `want`: NaN/Inf for floats, a non-integer or one outside int32 for
+ * ids. Errors name the file, the row and the column. */
+static lf_status check_value(const char *path, const lf_npy *a, int64_t i, double v, lf_dtype want)
+{
+    int ok = want == LF_F32 ? isfinite(v)
+                            : v >= INT32_MIN && v <= INT32_MAX && v == (double)(int64_t)v;
+    if (ok) return LF_OK;
+    int64_t cols = a->ndim > 1 && a->shape[0] > 0 ? a->count / a->shape[0] : 1;
+    return lf_error(LF_ENUMERIC, "%s: row %lld, column %lld: %g is not %s", path,
+                    (long long)(i / cols), (long long)(i % cols), v,
+                    want == LF_F32 ? "a finite number" : "an int32 id");
+}
+
 /* Reads an optional .npy converted to `want` in place; n rows must match. */
 static lf_status load(const char *path, const char *what, lf_dtype want, int64_t rows, lf_npy *a)
 {
@@ -19,7 +33,6 @@ static lf_status load(const char *path, const char *what, lf_dtype want, int64_t
     if (rows >= 0 && (a->ndim < 1 || a->shape[0] != rows))
         return lf_error(LF_EINVAL, "%s (%s): %lld rows, pred has %lld", path, what,
                         (long long)(a->ndim ? a->shape[0] : 0), (long long)rows);
-    if (a->dtype == want) return LF_OK;
     size_t es = lf_dtype_size(want);
     unsigned char *out = malloc((size_t)(a->count ? a->count : 1) * es);
     if (!out) return lf_error(LF_ENOMEM, "%s: out of memory", path);
@@ -31,6 +44,11 @@ static lf_status load(const char *path, const char *what, lf_dtype want, int64_t
         case LF_I32: v = ((int32_t *)a->data)[i]; break;
         case LF_I64: v = (double)((int64_t *)a->data)[i]; break;
         default: v = ((uint8_t *)a->data)[i];
+        }
+        lf_status st = check_value(path, a, i, v, want);
+        if (st != LF_OK) {
+            free(out);
+            return st;
         }
         if (want == LF_F32) ((float *)out)[i] = (float)v;
         else ((int32_t *)out)[i] = (int32_t)v;

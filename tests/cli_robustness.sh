@@ -69,6 +69,11 @@ np.save("nan_x.npy", x)
 np.save("y.npy", np.array([0, 1, 0, 1], np.int32))
 np.save("neg_y.npy", np.array([0, -3, 0, 1], np.int64))
 np.save("ok_x.npy", np.ones((4, 3), np.float32))
+p = np.zeros((3, 4), np.float32); p[1, 2] = np.inf
+np.save("inf_pred.npy", p)
+np.save("pred.npy", np.zeros((3, 4), np.float32))
+np.save("y3.npy", np.array([0, 1, 2], np.int32))
+np.save("frac_y.npy", np.array([0, 1.5, 2]))
 def idx(path, magic, dims, body):
     open(path, "wb").write(struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in dims) + body)
 import os
@@ -138,6 +143,8 @@ case_ "NPY" "header length past the end" 1 "header length 60000" -- "$LF" $T1 --
 case_ "NPY" "unsupported dtype (<f2)" 1 "unsupported dtype" -- "$LF" $T1 --data "npy:x=f16.npy,y=y.npy"
 case_ "NPY" "NaN feature" 1 "row 2, column 1" -- "$LF" $T1 --data "npy:x=nan_x.npy,y=y.npy"
 case_ "NPY" "negative label" 1 "row 1: label -3" -- "$LF" $T1 --data "npy:x=ok_x.npy,y=neg_y.npy"
+case_ "NPY (loss verb)" "Inf prediction" 1 "row 1, column 2" -- "$LF" loss --loss ce --pred inf_pred.npy --label y3.npy
+case_ "NPY (loss verb)" "label 1.5" 1 "not an int32 id" -- "$LF" loss --loss ce --pred pred.npy --label frac_y.npy
 case_ "IDX" "bad magic" 1 "bad IDX magic" -- "$LF" $T1 --data "fashion-mnist:dir=fm_magic"
 case_ "IDX" "header claims 2^31 images" 1 "2147483648" -- "$LF" $T1 --data "fashion-mnist:dir=fm_huge"
 case_ "IDX" "dimensions overflow" 1 "overflows" -- "$LF" $T1 --data "fashion-mnist:dir=fm_over"
