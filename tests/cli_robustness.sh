@@ -52,6 +52,7 @@ printf '1 3:0.5 2:1\n' >order.svm
 printf '1 1:0.5 9:1\n' >index.svm
 printf '1 1:inf\n' >inf.svm
 printf '1 1:0.5 99999999999:1\n' >huge_index.svm
+printf '0 385054554:0.02\n' >wide.svm
 head -c 100 /dev/zero | tr '\0' 'x' >junk.npy
 /usr/bin/python3 - <<'PY' || exit 1
 import struct, gzip, numpy as np
@@ -135,6 +136,7 @@ case_ "LIBSVM" "bad token" 1 "token.svm:2" -- "$LF" $T1 --data "libsvm:train=tok
 case_ "LIBSVM" "indices not ascending" 1 "ascending" -- "$LF" $T1 --data "libsvm:train=order.svm"
 case_ "LIBSVM" "index beyond features=" 1 "exceeds features=4" -- "$LF" $T1 --data "libsvm:train=index.svm,features=4"
 case_ "LIBSVM" "index beyond 2^31-1" 1 "huge_index.svm:1" -- "$LF" $T1 --data "libsvm:train=huge_index.svm"
+case_ "LIBSVM" "feature 385054554 in a 17-byte file" 1 "give the width with features=" -- "$LF" $T1 --data "libsvm:train=wide.svm"
 case_ "LIBSVM" "Inf value" 1 "non-finite" -- "$LF" $T1 --data "libsvm:train=inf.svm"
 case_ "NPY" "not an npy file" 1 "bad magic" -- "$LF" $T1 --data "npy:x=junk.npy,y=y.npy"
 case_ "NPY" "shape product overflows" 1 "overflows" -- "$LF" $T1 --data "npy:x=overflow.npy,y=y.npy"

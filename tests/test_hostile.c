@@ -63,6 +63,20 @@ static void csv_cells_beyond_file(void **state)
     if (!strstr(lf_last_error(), "wide.csv")) fail_msg("message lacks the file: %s", lf_last_error());
 }
 
+/* Found by fuzz_libsvm: one row naming feature 385054554 asked for a 1.5 GB dense row. */
+static void libsvm_dense_beyond_file(void **state)
+{
+    (void)state;
+    const char *path = tu_write_tmp("wide.svm", "0 385054554:0.02\n", 17);
+    lf_dataset ds;
+    TU_ERR(lf_read_libsvm(path, 0, &ds), LF_EFORMAT, "features=385054554");
+    /* Up to 2^24 cells stay allowed whatever the file's size. */
+    path = tu_write_tmp("wide_ok.svm", "0 16000000:1\n", 13);
+    TU_OK(lf_read_libsvm(path, 0, &ds));
+    assert_int_equal(ds.d, 16000000);
+    lf_dataset_release(&ds);
+}
+
 static void params_total_overflow(void **state)
 {
     (void)state;
@@ -81,6 +95,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(model_file_sizes),
         cmocka_unit_test(csv_cells_beyond_file),
+        cmocka_unit_test(libsvm_dense_beyond_file),
         cmocka_unit_test(params_total_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,11 @@
 
 #define SHOW 40
 #define MAX_INDEX INT32_MAX
+/* Without features=, the dense table may hold at most this many cells per byte of the file (and
+ * always 2^24): a 20-byte file naming feature 10^9 must not become a 4 GB allocation. A real
+ * sparse file past it (density below ~1/512) states its width with features=. */
+#define AUTO_CELLS_PER_BYTE 64
+#define AUTO_CELLS_MIN ((int64_t)1 << 24)
 
 typedef struct svm_ctx {
     const char *path;
@@ -118,8 +123,15 @@ static lf_status parse(svm_ctx *c, const char *text, size_t len, lf_dataset *out
     if (s != LF_OK) return s;
     if (n == 0) return lf_error(LF_EFORMAT, "%s: no data rows", c->path);
     lf_dataset ds;
-    int64_t d = c->features ? c->features : c->max_index;
-    s = lf_ds_alloc(&ds, n, d > 0 ? d : 1, 0, c->path);
+    int64_t d = c->features ? c->features : c->max_index, cells;
+    if (d < 1) d = 1;
+    if (!c->features && (lf_mul_overflows(n, d, &cells) ||
+                         (cells > AUTO_CELLS_MIN && (uint64_t)cells / AUTO_CELLS_PER_BYTE > len)))
+        return lf_error(LF_EFORMAT, "%s: %lld rows x %lld columns (the largest feature index) is a "
+                        "dense table far larger than the %zu-byte file; if that is meant, give "
+                        "the width with features=%lld", c->path, (long long)n, (long long)d, len,
+                        (long long)d);
+    s = lf_ds_alloc(&ds, n, d, 0, c->path);
     if (s != LF_OK) return s;
     int64_t *r = malloc((size_t)n * sizeof *r);
     s = r ? pass(c, text, len, &ds, r, &n)
