@@ -242,7 +242,8 @@ static void nonfinite_stop_and_skip(void **state)
     TU_OK(lf_checkpoint_read_info(ckpt, &ci));
     char want[64];
     snprintf(want, sizeof want, "at step %lld ", (long long)ci.step + 1);
-    if (!strstr(msg, want)) fail_msg("checkpoint at step %lld, message: %s", (long long)ci.step, msg);
+    if (!strstr(msg, want))
+        fail_msg("checkpoint at step %lld, message: %s", (long long)ci.step, msg);
     o.on_nan = LF_ON_NAN_SKIP;
     o.checkpoint_every = 0;
     lf_train_result r;

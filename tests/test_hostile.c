@@ -60,7 +60,8 @@ static void csv_cells_beyond_file(void **state)
     lf_dataset ds;
     lf_csv_opts o = {0, -2, ','};
     TU_ERR(lf_read_csv(path, &o, &ds), LF_EFORMAT, "cannot fit");
-    if (!strstr(lf_last_error(), "wide.csv")) fail_msg("message lacks the file: %s", lf_last_error());
+    if (!strstr(lf_last_error(), "wide.csv"))
+        fail_msg("message lacks the file: %s", lf_last_error());
 }
 
 /* Found by fuzz_libsvm: one row naming feature 385054554 asked for a 1.5 GB dense row. */

@@ -101,7 +101,8 @@ static void concurrent_equals_sequential(void **state)
     for (int k = 0; k < 2; k++) {
         same_run(&seq[k], &par[k]);
         const char *own = k == 0 ? "nosuchmodel-a" : "nosuchmodel-l";
-        if (!strstr(par[k].error, own)) fail_msg("thread %d sees another's error: %s", k, par[k].error);
+        if (!strstr(par[k].error, own))
+            fail_msg("thread %d sees another's error: %s", k, par[k].error);
         lf_model_free(seq[k].m);
         lf_model_free(par[k].m);
     }

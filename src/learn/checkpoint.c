@@ -4,18 +4,19 @@
  * run's), so `lossforge eval --model-file` reads it.
  *
  * Tensors: the model's parameters, norm.mean/norm.std, "optim.<name>" per optimizer state
- * buffer (stored in its own dtype), "loss.<name>" per loss state buffer, "train.pos" (I64, the POS_* fields), "train.sums" (F64),
- * "train.rng" (the trainer's xoshiro state before the epoch's permutation, 4 x 64 bits as I64)
- * and "train.hist" (F64 [epochs done, HIST_COLS]: the finished epochs' stats, so metrics.jsonl
- * and the curves continue). Metadata: the canonical spec strings and the options as text, and
- * "meta_crc32" over them (the data section's "crc32" does not cover the header). */
+ * buffer (stored in its own dtype), "loss.<name>" per loss state buffer, "train.pos" (I64, the
+ * POS_* fields), "train.sums" (F64), "train.rng" (the trainer's xoshiro state before the
+ * epoch's permutation, 4 x 64 bits as I64) and "train.hist" (F64 [epochs done, HIST_COLS]: the
+ * finished epochs' stats, so metrics.jsonl and the curves continue). Metadata: the canonical
+ * spec strings and the options as text, and "meta_crc32" over them (the data section's "crc32"
+ * does not cover the header). */
 #include "learn.h"
 
 #include <errno.h>
 #include <float.h>
-#include <stddef.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -34,9 +35,7 @@ static const size_t HIST_FIELDS[] = {
     offsetof(lf_epoch_stats, samples_per_s)};
 #define HIST_COLS (1 + (int)(sizeof HIST_FIELDS / sizeof HIST_FIELDS[0]))
 
-/* The run's options as metadata text. `must_match`: a resumed run must agree on the value, or
- * it would not continue the same computation (threads and checkpoint_every may change; the
- * data spec may name a moved file, which the data CRC still checks). */
+/* An option's value as metadata text. */
 typedef struct opt_text {
     char val[NUM_TEXT];
     const char *str; /* the value when it is a string (spec), else val */
@@ -45,6 +44,9 @@ typedef struct opt_text {
 enum { OPT_MODEL, OPT_LOSS, OPT_OPTIM, OPT_SCHEDULE, OPT_DATA, OPT_EPOCHS, OPT_BATCH, OPT_SEED,
        OPT_VAL_SPLIT, OPT_CLIP_NORM, OPT_ON_NAN, OPT_DECAY_BIAS, OPT_THREADS, OPT_EVERY, OPT_N };
 
+/* The options a checkpoint records. must_match: a resumed run must agree on the value, or it
+ * would not continue the same computation (threads and checkpoint_every may change; the data
+ * spec may name a moved file, which the data CRC still checks). */
 static const struct {
     const char *key;
     int must_match;
@@ -355,7 +357,8 @@ static lf_status parse_info(const char *path, const char *const *v, lf_checkpoin
     char *end;
     lf_status s = LF_OK;
     double x[6];
-    const int num[6] = {OPT_EPOCHS, OPT_BATCH, OPT_THREADS, OPT_EVERY, OPT_CLIP_NORM, OPT_DECAY_BIAS};
+    const int num[6] = {OPT_EPOCHS,    OPT_BATCH,     OPT_THREADS,
+                        OPT_EVERY,     OPT_CLIP_NORM, OPT_DECAY_BIAS};
     const double hi[6] = {INT32_MAX, INT32_MAX, 4096, 9e18, DBL_MAX, 1};
     for (int i = 0; s == LF_OK && i < 6; i++)
         s = parse_num(path, OPTS[num[i]].key, v[num[i]], 0, hi[i], &x[i]);
@@ -379,7 +382,8 @@ static lf_status parse_info(const char *path, const char *const *v, lf_checkpoin
     char *const dst[5] = {ci->model, ci->loss, ci->optim, ci->schedule, ci->data};
     const size_t cap[5] = {sizeof ci->model, sizeof ci->loss, sizeof ci->optim,
                            sizeof ci->schedule, sizeof ci->data};
-    for (int i = 0; s == LF_OK && i < 5; i++) s = copy_text(path, OPTS[i].key, v[i], dst[i], cap[i]);
+    for (int i = 0; s == LF_OK && i < 5; i++)
+        s = copy_text(path, OPTS[i].key, v[i], dst[i], cap[i]);
     return s;
 }
 

@@ -179,13 +179,15 @@ static void nonfinite_what(trainer *tr, double v, const lf_tensor *x, const lf_t
                  p->t[i].name, (long long)at);
         return;
     }
-    int64_t at = lf_first_nonfinite(x->data, x->size);
-    if (!grad && at < 0) at = lf_first_nonfinite(logits->data, logits->size);
-    if (!grad && at >= 0)
-        snprintf(what, cap, "%s (element %lld)",
-                 lf_first_nonfinite(x->data, x->size) >= 0 ? "the input batch" : "the model output",
-                 (long long)at);
-    else snprintf(what, cap, "the loss");
+    const lf_tensor *t[2] = {x, logits};
+    const char *names[2] = {"the input batch", "the model output"};
+    for (int i = 0; !grad && i < 2; i++) {
+        int64_t at = lf_first_nonfinite(t[i]->data, t[i]->size);
+        if (at < 0) continue;
+        snprintf(what, cap, "%s (element %lld)", names[i], (long long)at);
+        return;
+    }
+    snprintf(what, cap, "the loss");
 }
 
 /* A non-finite loss or gradient: LF_ENUMERIC naming the step, batch and tensor (the update is

@@ -17,7 +17,8 @@ static const lf_dataset *tiny(void)
     if (ds.n) return &ds;
     for (int i = 0; i < ROWS; i++) {
         y[i] = i % 2;
-        for (int j = 0; j < FEATURES; j++) x[i * FEATURES + j] = (float)((i * 7 + j * 3) % 11) + y[i];
+        for (int j = 0; j < FEATURES; j++)
+            x[i * FEATURES + j] = (float)((i * 7 + j * 3) % 11) + (float)y[i];
     }
     ds = (lf_dataset){.n = ROWS, .d = FEATURES, .ndim = 1, .shape = {FEATURES}, .x = x, .y = y,
                       .n_classes = 2, .name = "tiny"};
