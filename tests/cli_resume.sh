@@ -10,17 +10,7 @@ MIN_KILLS=${2:-50}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-/usr/bin/python3 - "$T" <<'PY' || exit 1
-import sys, numpy as np
-rng = np.random.default_rng(0)
-n, d = 400, 6
-x = rng.normal(size=(n, d))
-y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int) + (x[:, 2] > 1)
-with open(sys.argv[1] + "/blobs.csv", "w") as f:
-    f.write(",".join(f"f{i}" for i in range(d)) + ",label\n")
-    for row, label in zip(x, y):
-        f.write(",".join(f"{v:.6f}" for v in row) + f",{label}\n")
-PY
+/usr/bin/python3 "$(dirname "$0")/blobs.py" "$T/blobs.csv" 400 6 || exit 1
 DATA="csv:train=$T/blobs.csv,header=1"
 # Dropout and a cosine schedule make the result depend on the step count and the data order.
 ARGS=(--data "$DATA" --model mlp:32,32,dropout=0.1 --optim adamw:lr=1e-2 --schedule cosine

@@ -6,17 +6,7 @@ LF=$1
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-/usr/bin/python3 - "$T" <<'PY'
-import sys, numpy as np
-rng = np.random.default_rng(0)
-n, d = 300, 5
-x = rng.normal(size=(n, d))
-y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int) + (x[:, 2] > 1)
-with open(sys.argv[1] + "/blobs.csv", "w") as f:
-    f.write(",".join(f"f{i}" for i in range(d)) + ",label\n")
-    for row, label in zip(x, y):
-        f.write(",".join(f"{v:.6f}" for v in row) + f",{label}\n")
-PY
+/usr/bin/python3 "$(dirname "$0")/blobs.py" "$T/blobs.csv" 300 5
 DATA="csv:train=$T/blobs.csv,header=1"
 run() { "$LF" train --data "$DATA" --model mlp:16 --optim "$1" --epochs 3 --batch 32 --seed 7 --threads 2 --val-split 0.2 --quiet --out "$2"; }
 run adamw:lr=1e-2 "$T/a" >/dev/null

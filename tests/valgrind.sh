@@ -10,18 +10,10 @@ SUPP="$(cd "$(dirname "$0")" && pwd)/valgrind.supp"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
-/usr/bin/python3 - <<'PY'
-import numpy as np
-rng = np.random.default_rng(0)
-x = rng.normal(size=(300, 6)).astype(np.float32)
-y = ((x[:, 0] + x[:, 1] > 0).astype(int) + (x[:, 2] > 1)).astype(np.int32)
-with open("blobs.csv", "w") as f:
-    f.write("a,b,c,d,e,f,label\n")
-    for row, label in zip(x, y):
-        f.write(",".join(f"{v:.5f}" for v in row) + f",{label}\n")
-np.save("pred.npy", x[:, :3].copy())
-np.save("label.npy", y)
-PY
+/usr/bin/python3 "$(dirname "$SUPP")/blobs.py" blobs.csv 300 6
+/usr/bin/python3 -c 'import numpy as np
+np.save("pred.npy", np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32))
+np.save("label.npy", (np.arange(50) % 3).astype(np.int32))'
 VG=(valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite,indirect,possible
     --errors-for-leak-kinds=definite,indirect,possible --suppressions="$SUPP")
 DATA="csv:train=blobs.csv,header=1"
