@@ -864,7 +864,8 @@ lf_status lf_model_load(const char *path, lf_model **out, float **norm_mean_std)
  * continues the run, and with the same data and thread count ends bit-identical to a run never
  * interrupted; a checkpoint of another run, other options or other data is refused. */
 typedef struct lf_checkpoint_info {
-    char model[1024], loss[1024], optim[1024], schedule[1024]; /* canonical specs */
+    char model[1024], loss[1024], optim[1024], schedule[1024]; /* specs as the run was given
+                               * them (the checkpoint also checks their canonical forms) */
     char data[4096];          /* dataset spec as given to the run ("" when none was) */
     int epochs;
     int64_t batch;

@@ -2,7 +2,8 @@
 # Crash safety: SIGKILL a training run at random moments, many times over, resuming each time
 # from its last checkpoint. Checks that (a) the last checkpoint always loads (as a model file,
 # and as the run's state on --resume) and (b) every resumed run ends with a model file
-# byte-identical to an uninterrupted run's, with the same per-epoch metrics (timings aside).
+# byte-identical to an uninterrupted run's, with the same per-epoch metrics (timings aside) and
+# the same curves.svg.
 # Usage: cli_resume.sh /path/to/lossforge [min_kills]
 set -u
 LF=$1
@@ -60,6 +61,8 @@ while [ $kills -lt "$MIN_KILLS" ]; do
         fail "run $runs: model differs from the uninterrupted run"
     [ "$(strip "$T/ref/metrics.jsonl")" = "$(strip "$D/metrics.jsonl")" ] ||
         fail "run $runs: metrics.jsonl differs from the uninterrupted run"
+    cmp -s "$T/ref/curves.svg" "$D/curves.svg" ||
+        fail "run $runs: curves.svg differs from the uninterrupted run"
     # Temp files left by kills that landed inside a checkpoint or model write.
     torn=$((torn + $(find "$D" -name '*.tmp.*' | wc -l)))
     rm -rf "$D"

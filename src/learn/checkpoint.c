@@ -42,18 +42,22 @@ typedef struct opt_text {
 } opt_text;
 
 enum { OPT_MODEL, OPT_LOSS, OPT_OPTIM, OPT_SCHEDULE, OPT_DATA, OPT_EPOCHS, OPT_BATCH, OPT_SEED,
-       OPT_VAL_SPLIT, OPT_CLIP_NORM, OPT_ON_NAN, OPT_DECAY_BIAS, OPT_THREADS, OPT_EVERY, OPT_N };
+       OPT_VAL_SPLIT, OPT_CLIP_NORM, OPT_ON_NAN, OPT_DECAY_BIAS, OPT_THREADS, OPT_EVERY,
+       OPT_GIVEN, OPT_N = OPT_GIVEN + 4 };
 
 /* The options a checkpoint records. must_match: a resumed run must agree on the value, or it
  * would not continue the same computation (threads and checkpoint_every may change; the data
- * spec may name a moved file, which the data CRC still checks). */
+ * spec may name a moved file, which the data CRC still checks). The four specs are recorded
+ * canonical (compared) and as given (what --resume passes on, so outputs that quote them, such
+ * as the curves' title, stay the same). */
 static const struct {
     const char *key;
     int must_match;
 } OPTS[OPT_N] = {{"model", 1},     {"loss", 1},      {"optim", 1},  {"schedule", 1},
                  {"data", 0},      {"epochs", 1},    {"batch", 1},  {"seed", 1},
                  {"val_split", 1}, {"clip_norm", 1}, {"on_nan", 1}, {"decay_bias", 1},
-                 {"threads", 0},   {"checkpoint_every", 0}};
+                 {"threads", 0},   {"checkpoint_every", 0},
+                 {"model_spec", 0}, {"loss_spec", 0}, {"optim_spec", 0}, {"schedule_spec", 0}};
 
 static const char *const on_nan_names[] = {"stop", "skip-batch"};
 
@@ -69,6 +73,8 @@ static void opt_texts(const lf_ckpt_run *run, opt_text *t)
     t[OPT_OPTIM].str = lf_optim_spec(run->optim);
     t[OPT_SCHEDULE].str = lf_schedule_spec(run->sched);
     t[OPT_DATA].str = o->data ? o->data : "";
+    const char *given[4] = {o->model, o->loss, o->optim, o->schedule ? o->schedule : "constant"};
+    for (int i = 0; i < 4; i++) t[OPT_GIVEN + i].str = given[i] ? given[i] : "";
     t[OPT_ON_NAN].str = on_nan_names[o->on_nan == LF_ON_NAN_SKIP];
     snprintf(t[OPT_EPOCHS].val, NUM_TEXT, "%d", o->epochs);
     snprintf(t[OPT_BATCH].val, NUM_TEXT, "%lld", (long long)o->batch);
@@ -382,8 +388,9 @@ static lf_status parse_info(const char *path, const char *const *v, lf_checkpoin
     char *const dst[5] = {ci->model, ci->loss, ci->optim, ci->schedule, ci->data};
     const size_t cap[5] = {sizeof ci->model, sizeof ci->loss, sizeof ci->optim,
                            sizeof ci->schedule, sizeof ci->data};
+    const int from[5] = {OPT_GIVEN, OPT_GIVEN + 1, OPT_GIVEN + 2, OPT_GIVEN + 3, OPT_DATA};
     for (int i = 0; s == LF_OK && i < 5; i++)
-        s = copy_text(path, OPTS[i].key, v[i], dst[i], cap[i]);
+        s = copy_text(path, OPTS[from[i]].key, v[from[i]], dst[i], cap[i]);
     return s;
 }
 
