@@ -69,6 +69,7 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(data_wine) \
     X(data_iris) \
     X(data_digits) \
+    X(repro_compsum_noise) \
     X(repro_anyloss_imbalance) \
     X(repro_ensloss) \
     X(repro_sgld_ensemble) \
@@ -79,7 +80,6 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(repro_fewshot) \
     X(repro_dcc) \
     X(repro_compsum_adv) \
-    X(repro_compsum_noise) \
     /* end of list */
 
 #define LF_DECLARE_DESC(id) extern const lf_desc lf_desc_##id;
@@ -269,6 +269,8 @@ void lf_gather_rows(const lf_dataset *ds, const int64_t *idx, int64_t m, const f
 /* Rescales g (n floats) in place to global L2 norm max_norm when its norm (double accumulation)
  * exceeds it; returns the norm before clipping. */
 double lf_clip_grad_norm(float *g, int64_t n, double max_norm);
+/* Writes `,"key":v` to f, with null for a non-finite v. */
+void lf_json_number(FILE *f, const char *key, double v);
 /* Writes s as a JSON string literal (with quotes) to f. */
 void lf_json_string(FILE *f, const char *s);
 

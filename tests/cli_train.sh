@@ -15,6 +15,7 @@ for f in metrics.jsonl model.safetensors curves.svg result.json; do test -s "$T/
 test "$(wc -l <"$T/a/metrics.jsonl")" -eq 3
 cmp "$T/a/model.safetensors" "$T/b/model.safetensors"
 grep -q '<svg' "$T/a/curves.svg"
+/usr/bin/python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1])]; json.load(open(sys.argv[2]))' "$T/a/metrics.jsonl" "$T/a/result.json"
 "$LF" eval --model-file "$T/a/model.safetensors" --data "$DATA" --split train | grep -q 'accuracy:'
 run lion:lr=1e-3 "$T/c" >/dev/null
 run sgd:lr=0.05,momentum=0.9,nesterov=1 "$T/d" >/dev/null

@@ -1,6 +1,7 @@
 /* Evaluation: accuracy, mean loss and confusion matrix of a model on a dataset. */
 #include "internal.h"
 
+#include <math.h>
 #include <string.h>
 
 static int64_t row_argmax(const float *r, int64_t k)
@@ -42,6 +43,12 @@ void lf_json_string(FILE *f, const char *s)
         else fputc(c, f);
     }
     fputc('"', f);
+}
+
+void lf_json_number(FILE *f, const char *key, double v)
+{
+    if (isfinite(v)) fprintf(f, ",\"%s\":%.9g", key, v);
+    else fprintf(f, ",\"%s\":null", key); /* JSON has no NaN or Inf */
 }
 
 static void count_confusion(const float *logits, int64_t n, int64_t k, const int32_t *y,

@@ -249,12 +249,14 @@ static lf_status train_step(trainer *tr, int64_t off, int64_t nb)
 static lf_status write_epoch(trainer *tr, const lf_epoch_stats *e)
 {
     if (!tr->metrics) return LF_OK;
-    int bad = fprintf(tr->metrics,
-            "{\"epoch\":%d,\"train_loss\":%.9g,\"train_acc\":%.9g,\"val_loss\":%.9g,"
-            "\"val_acc\":%.9g,\"test_loss\":%.9g,\"test_acc\":%.9g,\"lr\":%.9g,"
-            "\"seconds\":%.6g,\"samples_per_s\":%.6g}\n",
-            e->epoch, e->train_loss, e->train_acc, e->val_loss, e->val_acc, e->test_loss,
-            e->test_acc, e->lr, e->seconds, e->samples_per_s) < 0;
+    FILE *f = tr->metrics;
+    int bad = fprintf(f, "{\"epoch\":%d", e->epoch) < 0;
+    const char *keys[] = {"train_loss", "train_acc", "val_loss", "val_acc", "test_loss",
+                          "test_acc",   "lr",        "seconds",  "samples_per_s"};
+    const double v[] = {e->train_loss, e->train_acc, e->val_loss, e->val_acc, e->test_loss,
+                        e->test_acc,   e->lr,        e->seconds,  e->samples_per_s};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) lf_json_number(f, keys[i], v[i]);
+    bad |= fputs("}\n", f) < 0;
     bad |= fflush(tr->metrics) != 0 || fsync(fileno(tr->metrics)) != 0;
     return bad ? lf_error(LF_EIO, "%s/metrics.jsonl: write failed: %s", tr->o->out_dir,
                           strerror(errno))
@@ -400,10 +402,13 @@ static lf_status write_result(trainer *tr, const lf_train_result *r)
     fputs(",\"schedule\":", f);
     lf_json_string(f, lf_schedule_spec(tr->sched));
     fprintf(f, ",\"epochs\":%d,\"batch\":%lld,\"seed\":%llu,\"threads\":%d,\"val_split\":%.17g,"
-               "\"test_acc\":%.9g,\"test_loss\":%.9g,\"skipped_batches\":%lld,\"seconds\":%.6g}\n",
+               "\"skipped_batches\":%lld",
             r->epochs_done, (long long)tr->o->batch, (unsigned long long)tr->o->seed,
-            lf_get_threads(), tr->o->val_split, r->test_acc, r->test_loss,
-            (long long)r->skipped_batches, r->seconds);
+            lf_get_threads(), tr->o->val_split, (long long)r->skipped_batches);
+    lf_json_number(f, "test_acc", r->test_acc);
+    lf_json_number(f, "test_loss", r->test_loss);
+    lf_json_number(f, "seconds", r->seconds);
+    fputs("}\n", f);
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
     bad |= fclose(f) != 0;
     return bad ? lf_error(LF_EIO, "%s: write failed: %s", path, strerror(errno)) : LF_OK;
