@@ -136,8 +136,7 @@ lf_status lf_image_grid_svg(const char *path, const char *title, const float *x,
     }
     quantise(&g, x, h, w, lo, hi);
     write_svg(f, &g, title ? title : "", labels);
-    const int bad = ferror(f);
-    fclose(f);
+    const int bad = ferror(f) | (fclose(f) != 0);
     lf_status s = bad ? lf_error(LF_ENOMEM, "image grid %s: out of memory", path)
                       : lf_write_atomic(path, buf, len);
     free(buf);

@@ -5,21 +5,46 @@
 #include "internal.h"
 #include "loss/embed.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #define DEFAULT_QUERIES 15
 
+/* A decimal integer in [1, INT_MAX] at *p (digits only), advancing *p; -1 when there is none. */
+static int take_int(const char **p)
+{
+    if (!isdigit((unsigned char)**p)) return -1;
+    char *end;
+    errno = 0;
+    const long v = strtol(*p, &end, 10);
+    if (errno || v < 1 || v > INT_MAX) return -1;
+    *p = end;
+    return (int)v;
+}
+
+/* Skips the literal w at *p; 0 when it is not there. */
+static int take_word(const char **p, const char *w)
+{
+    const size_t n = strlen(w);
+    if (strncmp(*p, w, n)) return 0;
+    *p += n;
+    return 1;
+}
+
 lf_status lf_episodic_parse(const char *spec, int *way, int *shot, int *query)
 {
     if (!spec || !way || !shot || !query)
         return lf_error(LF_EINVAL, "episodic spec: NULL argument");
-    int w = 0, k = 0, q = DEFAULT_QUERIES, used = 0, used_q = 0;
-    const int ok = sscanf(spec, "%dway%dshot%n", &w, &k, &used) == 2 && used > 0;
-    const char *rest = ok ? spec + used : spec;
-    const int tail_ok = !*rest || (sscanf(rest, ":q=%d%n", &q, &used_q) == 1 && !rest[used_q]);
-    if (!ok || !tail_ok || w < 2 || k < 1 || q < 1)
+    const char *p = spec;
+    int q = DEFAULT_QUERIES;
+    const int w = take_int(&p), ok = take_word(&p, "way"), k = take_int(&p);
+    int good = ok && take_word(&p, "shot") && w >= 2 && k >= 1;
+    if (good && *p) good = take_word(&p, ":q=") && (q = take_int(&p)) >= 1 && !*p;
+    if (!good)
         return lf_error(LF_EINVAL, "episodic spec \"%s\": want NwayKshot[:q=Q] with N >= 2, K >= 1, "
                         "Q >= 1, e.g. 5way1shot or 5way5shot:q=15", spec);
     *way = w;

@@ -86,7 +86,7 @@ static lf_status on_outer(void *user, int done, const lf_dataset *syn)
     const double t0 = lf_now();
     double acc;
     lf_status s = lf_condense_evaluate(syn, &t->run->test, t->run->eval[0], EVAL_OPTIM,
-                                       t->run->epochs / 3 + 1, 1, 1, NULL, &acc, NULL);
+                                       (int)(t->run->epochs / 3 + 1), 1, 1, NULL, &acc, NULL);
     if (s == LF_OK && t->n < MAX_PTS) {
         t->x[t->n] = done;
         t->acc[t->n++] = 100 * acc;
