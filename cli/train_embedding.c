@@ -1,6 +1,7 @@
 /* lossforge train --embedding: an embedding model trained with an embedding loss on P×K batches
  * of a class subset, then scored by retrieval (Recall@K, mAP@R, NMI) on the test split's rows of
  * the other classes. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,11 +138,15 @@ int cli_train_embedding(int argc, char **argv)
                                 "it by retrieval on the test split.",
                        argc, argv, opts, (int)(sizeof opts / sizeof opts[0]));
     if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
-    char tail;
-    if (sscanf(pk, "%dx%d%c", &o.p, &o.k, &tail) != 2) {
+    char *x, *end = NULL;
+    long p = strtol(pk, &x, 10), k = *x == 'x' ? strtol(x + 1, &end, 10) : 0;
+    if (x == pk || *x != 'x' || !end || end == x + 1 || *end || p < INT_MIN || p > INT_MAX ||
+        k < INT_MIN || k > INT_MAX) {
         fprintf(stderr, "lossforge train: error: --pk wants PxK, e.g. 8x4; got \"%s\"\n", pk);
         return CLI_USAGE;
     }
+    o.p = (int)p;
+    o.k = (int)k;
     o.dim = dim;
     o.steps = steps;
     o.progress = quiet ? 0 : isatty(2) ? 2 : 1;
