@@ -822,15 +822,19 @@ static void torch_mlp_json(const cJSON *j, void *ud)
     json_blas(j, t->blas, 1024);
 }
 
-static mlp_side mlp_torch(const config *c, int threads, child *ch, char blas[1024], int *missing)
+/* PyTorch with `threads` intra-op (OpenMP) threads and `blas` OpenBLAS threads. */
+static mlp_side mlp_torch(const config *c, int threads, int blas, child *ch, char info[1024],
+                          int *missing)
 {
-    char script[PATH_MAX + 32], th[16], ep[16];
+    char script[PATH_MAX + 32], th[16], bt[16], ep[16];
     mlp_side s = {0};
     snprintf(script, sizeof script, "%s/torch_mlp.py", c->bench_dir);
     snprintf(th, sizeof th, "%d", threads);
+    snprintf(bt, sizeof bt, "%d", blas);
     snprintf(ep, sizeof ep, "%d", c->epochs);
-    char *argv[] = {(char *)c->python, script, "--threads", th, "--epochs", ep, NULL};
-    torch_mlp_line t = {&s, blas, 0};
+    char *argv[] = {(char *)c->python, script, "--threads", th, "--blas-threads", bt,
+                    "--epochs", ep, NULL};
+    torch_mlp_line t = {&s, info, 0};
     s.ok = access(c->python, X_OK) == 0 && run_child(argv, ch);
     each_json_line(ch->out, torch_mlp_json, &t);
     *missing = t.missing || access(c->python, X_OK) != 0;
@@ -847,17 +851,29 @@ static void print_mlp_side(mlp_side s)
     else printf(" %10s %8s %8s %7s", "-", "-", "-", "-");
 }
 
+static void print_mlp_row(const char *label, mlp_side lf, mlp_side pt)
+{
+    printf("%5s |", label);
+    print_mlp_side(lf);
+    printf(" |");
+    print_mlp_side(pt);
+    if (lf.ok && pt.ok) printf(" | %8.2fx\n", lf.samples_per_s / pt.samples_per_s);
+    else printf(" | %9s\n", "-");
+}
+
 static void print_mlp_header(const config *c)
 {
-    printf("lf_bench --mlp --threads ... --epochs %d\n", c->epochs);
+    printf("lf_bench --mlp --epochs %d\n", c->epochs);
     print_machine();
     printf("\nMLP 784-256-256-10 ReLU on Fashion-MNIST (60000 train rows), AdamW lr 1e-3, batch 128, "
            "%d epoch(s);\nsamples/s = training steps of the last epoch; peak RSS and wall time of "
            "the whole process (wait4)\n  lossforge: %s/lossforge train --data fashion-mnist --model "
            "mlp:256,256 --loss ce --optim adamw:lr=1e-3 --epochs %d --batch 128 --threads T --quiet\n"
-           "  pytorch:   %s %s/torch_mlp.py --threads T --epochs %d\n\n",
+           "  pytorch:   %s %s/torch_mlp.py --threads T --blas-threads T --epochs %d\n"
+           "row 1+T: PyTorch with 1 intra-op thread and T OpenBLAS threads (its two pools do not "
+           "share cores); lossforge repeats its T-thread run\n\n",
            c->epochs, c->exe_dir, c->epochs, c->python, c->bench_dir, c->epochs);
-    printf("%4s | %10s %8s %8s %7s | %10s %8s %8s %7s | %9s\n", "thr", "lf samp/s", "RSS MiB",
+    printf("%5s | %10s %8s %8s %7s | %10s %8s %8s %7s | %9s\n", "thr", "lf samp/s", "RSS MiB",
            "test acc", "wall s", "pt samp/s", "RSS MiB", "test acc", "wall s", "speedup");
 }
 
@@ -866,23 +882,25 @@ static int run_mlp(const config *c)
     static child ch;
     char blas[1024] = "";
     int missing = 0, fails = 0;
-    mlp_side lf[MAX_LIST], pt[MAX_LIST];
+    mlp_side lf[MAX_LIST], pt[MAX_LIST], split[MAX_LIST];
     noise n0 = noise_begin();
     for (int j = 0; j < c->threads.n; j++) {
-        fprintf(stderr, "lf_bench: MLP training, %lld thread(s) ...\n", (long long)c->threads.v[j]);
-        lf[j] = mlp_lossforge(c, (int)c->threads.v[j], &ch);
+        int t = (int)c->threads.v[j];
+        fprintf(stderr, "lf_bench: MLP training, %d thread(s) ...\n", t);
+        lf[j] = mlp_lossforge(c, t, &ch);
         if (!lf[j].ok) fprintf(stderr, "lf_bench: lossforge train failed\n");
         fails += !lf[j].ok;
-        pt[j] = c->torch ? mlp_torch(c, (int)c->threads.v[j], &ch, blas, &missing) : (mlp_side){0};
+        pt[j] = split[j] = (mlp_side){0};
+        if (c->torch) pt[j] = mlp_torch(c, t, t, &ch, blas, &missing);
+        if (c->torch && t > 1) split[j] = mlp_torch(c, 1, t, &ch, blas, &missing);
     }
     print_mlp_header(c);
     for (int j = 0; j < c->threads.n; j++) {
-        printf("%4lld |", (long long)c->threads.v[j]);
-        print_mlp_side(lf[j]);
-        printf(" |");
-        print_mlp_side(pt[j]);
-        if (lf[j].ok && pt[j].ok) printf(" | %8.2fx\n", lf[j].samples_per_s / pt[j].samples_per_s);
-        else printf(" | %9s\n", "-");
+        char label[24];
+        snprintf(label, sizeof label, "%lld", (long long)c->threads.v[j]);
+        print_mlp_row(label, lf[j], pt[j]);
+        snprintf(label, sizeof label, "1+%lld", (long long)c->threads.v[j]);
+        if (c->threads.v[j] > 1 && c->torch) print_mlp_row(label, lf[j], split[j]);
     }
     if (!c->torch) printf("torch: skipped (--no-torch)\n");
     else if (missing) printf("torch: not installed (make deps-dev)\n");

@@ -84,10 +84,14 @@ def main():
     ap.add_argument("--hidden", default="256,256")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--blas-threads", type=int, default=0,
+                    help="OpenBLAS threads (default: --threads)")
     args = ap.parse_args()
     # Debian's torch reaches OpenBLAS (pthreads) through libblas.so.3, which keeps its own pool
-    # sized to all cores unless told otherwise; set it before torch loads it.
-    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    # sized to all cores unless told otherwise; set it before torch loads it. Its pool and
+    # torch's OpenMP pool do not share cores, hence --blas-threads to try the split.
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    os.environ["OPENBLAS_NUM_THREADS"] = str(args.blas_threads or args.threads)
     try:
         import torch
     except ImportError:
@@ -105,7 +109,8 @@ def main():
     opt = make_optim(torch, model, args.lr)
     for _ in range(args.epochs):
         sps = train_epoch(torch, model, opt, xtr, ytr, args.batch)
-    print(json.dumps({"kind": "mlp", "threads": args.threads, "samples_per_s": sps,
+    print(json.dumps({"kind": "mlp", "threads": args.threads,
+                      "blas_threads": args.blas_threads or args.threads, "samples_per_s": sps,
                       "test_acc": accuracy(torch, model, xte, yte),
                       "self_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       "torch": torch.__version__, **blas_info(torch)}), flush=True)
