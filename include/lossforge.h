@@ -530,14 +530,22 @@ const char *lf_st_meta(const lf_st *s, const char *key);        /* NULL if absen
 /* Atomic whole-file write: tmp file in the same directory, fsync, rename, fsync dir. */
 lf_status lf_write_atomic(const char *path, const void *data, size_t n);
 
-/* Curves plot: up to 6 series over a shared x axis, two panels (loss, accuracy). */
+/* Curves plot: up to 6 series over a shared x axis, in one or two panels side by side. */
 typedef struct lf_series {
     const char *label;
     const double *y;
-    int panel;          /* 0 = left (loss), 1 = right (accuracy) */
+    int panel;          /* 0 = left, 1 = right */
     int color;          /* 1..6 picks a palette colour (same split, same colour); 0 = by order */
 } lf_series;
-lf_status lf_plot_svg(const char *path, const char *title, const double *x, int npts,
+/* What the figure says: every text the caller knows better than the plotter. */
+typedef struct lf_plot {
+    const char *title;     /* wrapped to the figure's width */
+    const char *xlabel;    /* "epoch", "step", "T", ... */
+    const char *panel[2];  /* panel titles ("loss", "regret", "recall@1", ...) */
+    const char *ylabel[2]; /* y axis label with its unit ("accuracy (%)"); NULL: none */
+    int logy[2];           /* 1: log10 y axis for that panel */
+} lf_plot;
+lf_status lf_plot_svg(const char *path, const lf_plot *p, const double *x, int npts,
                       const lf_series *s, int nseries);
 
 /* Progress bar: a redrawn line on a TTY, plain periodic lines otherwise. */

@@ -5,6 +5,7 @@
 #include "lossforge.h"
 
 #include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -288,6 +289,22 @@ void lf_report_line(lf_report *r, const char *fmt, ...)
 lf_status lf_report_close(lf_report *r, lf_status s);
 /* Creates a directory and its parents (mkdir -p); errors name `what`. */
 lf_status lf_mkdirs(const char *dir, const char *what);
+
+/* ------------------------------------------------------------------ text buffers */
+/* Growable text (src/io/sbuf.c): appends after a failed allocation are dropped and set oom,
+ * so writers check once at the end. p is NUL-terminated once anything was written. */
+typedef struct lf_sbuf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} lf_sbuf;
+void lf_sbuf_printf(lf_sbuf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void lf_sbuf_vprintf(lf_sbuf *b, const char *fmt, va_list ap);
+void lf_sbuf_free(lf_sbuf *b);
 
 /* ------------------------------------------------------------------ files */
 /* Whole-file read (gzip-transparent when gz != 0). *n is the byte count; caller frees. */

@@ -317,7 +317,7 @@ static void plot_curves(void **state)
     lf_series s[4] = {{"train loss", tl, 0, 0}, {"val <loss> & co", vl, 0, 0}, {"train acc", ta, 1, 0},
                       {"val acc", va, 1, 0}};
     const char *path = tmp_path("curves.svg");
-    TU_OK(lf_plot_svg(path, "mlp \"x\" on fashion-mnist", x, 6, s, 4));
+    TU_OK(lf_plot_svg(path, &(lf_plot){"mlp \"x\" on fashion-mnist", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 6, s, 4));
     size_t n;
     char *svg = slurp(path, &n);
     assert_svg_well_formed(svg);
@@ -341,7 +341,7 @@ static void plot_single_point(void **state)
     double x[1] = {1}, l[1] = {0.7}, a[1] = {0.5};
     lf_series s[2] = {{"loss", l, 0, 0}, {"acc", a, 1, 0}};
     const char *path = tmp_path("one.svg");
-    TU_OK(lf_plot_svg(path, "one epoch", x, 1, s, 2));
+    TU_OK(lf_plot_svg(path, &(lf_plot){"one epoch", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 1, s, 2));
     size_t n;
     char *svg = slurp(path, &n);
     assert_svg_well_formed(svg);
@@ -351,7 +351,7 @@ static void plot_single_point(void **state)
     assert_null(strstr(svg, "inf"));
     free(svg);
 
-    TU_OK(lf_plot_svg(path, "empty", x, 1, s, 0)); /* no series: two "no data" panels */
+    TU_OK(lf_plot_svg(path, &(lf_plot){"empty", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 1, s, 0)); /* no series: two "no data" panels */
     svg = slurp(path, &n);
     assert_svg_well_formed(svg);
     assert_int_equal(count_of(svg, "no data"), 2);
@@ -364,12 +364,12 @@ static void plot_rejects(void **state)
     double x[2] = {0, NAN}, y[2] = {1, 2};
     lf_series s[7] = {{"a", y, 0, 0}, {"b", y, 0, 0}, {"c", y, 1, 0}, {"d", y, 1, 0}, {"e", y, 1, 0}, {"f", y, 1, 0}, {"g", y, 1, 0}};
     const char *path = tmp_path("bad.svg");
-    TU_ERR(lf_plot_svg(path, "t", x, 2, s, 1), LF_EINVAL, "x[1] = nan");
+    TU_ERR(lf_plot_svg(path, &(lf_plot){"t", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 2, s, 1), LF_EINVAL, "x[1] = nan");
     x[1] = 1;
-    TU_ERR(lf_plot_svg(path, "t", x, 2, s, 7), LF_EINVAL, "got 7");
-    TU_ERR(lf_plot_svg(path, "t", x, 0, s, 1), LF_EINVAL, "npts >= 1");
+    TU_ERR(lf_plot_svg(path, &(lf_plot){"t", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 2, s, 7), LF_EINVAL, "got 7");
+    TU_ERR(lf_plot_svg(path, &(lf_plot){"t", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 0, s, 1), LF_EINVAL, "npts >= 1");
     s[1].panel = 2;
-    TU_ERR(lf_plot_svg(path, "t", x, 2, s, 2), LF_EINVAL, "series 1 (\"b\")");
+    TU_ERR(lf_plot_svg(path, &(lf_plot){"t", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 2, s, 2), LF_EINVAL, "series 1 (\"b\")");
     assert_int_equal(access(path, F_OK), -1);
 }
 

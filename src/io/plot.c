@@ -17,49 +17,17 @@
 #define MAX_MARKED 60 /* beyond this many points, markers only clutter the line */
 
 static const char *const plot_colors[MAX_SERIES] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
-static const char *const panel_names[2] = {"loss", "accuracy"};
-
-/* ------------------------------------------------------------------ growable text */
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    if (b->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) { b->oom = 1; return; }
-        if (b->p && b->n + (size_t)k < b->cap) {
-            b->n += (size_t)k;
-            return;
-        }
-        size_t cap = (b->cap ? b->cap * 2 : 4096) + (size_t)k;
-        char *p = realloc(b->p, cap);
-        if (!p) { b->oom = 1; return; }
-        b->p = p;
-        b->cap = cap;
-    }
-}
 
 /* Text content with &, <, >, " escaped. */
-static void sb_text(sbuf *b, const char *s)
+static void sb_text(lf_sbuf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '&': sb_printf(b, "&amp;"); break;
-        case '<': sb_printf(b, "&lt;"); break;
-        case '>': sb_printf(b, "&gt;"); break;
-        case '"': sb_printf(b, "&quot;"); break;
-        default: sb_printf(b, "%c", *s);
+        case '&': lf_sbuf_printf(b, "&amp;"); break;
+        case '<': lf_sbuf_printf(b, "&lt;"); break;
+        case '>': lf_sbuf_printf(b, "&gt;"); break;
+        case '"': lf_sbuf_printf(b, "&quot;"); break;
+        default: lf_sbuf_printf(b, "%c", *s);
         }
     }
 }
@@ -114,35 +82,36 @@ static double py(const frame *f, double y)
 
 static int ticks(const axis *a) { return (int)floor((a->hi - a->lo) / a->step + 0.5) + 1; }
 
-static void draw_axes(sbuf *b, const frame *f)
+static void draw_axes(lf_sbuf *b, const frame *f)
 {
     char lab[64];
     for (int i = 0; i < ticks(&f->ay); i++) {
         double v = f->ay.lo + i * f->ay.step, y = py(f, v);
         tick_label(lab, sizeof lab, &f->ay, v);
-        sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n",
+        lf_sbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n",
                   f->x0, y, f->x0 + f->w, y);
-        sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>\n",
+        lf_sbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>\n",
                   f->x0 - 5, y, f->x0, y);
-        sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", f->x0 - 8,
+        lf_sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", f->x0 - 8,
                   y + 4, lab);
     }
     for (int i = 0; i < ticks(&f->ax); i++) {
         double v = f->ax.lo + i * f->ax.step, x = px(f, v), yb = f->y0 + f->h;
         tick_label(lab, sizeof lab, &f->ax, v);
-        sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n",
+        lf_sbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n",
                   x, f->y0, x, yb);
-        sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>\n",
+        lf_sbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>\n",
                   x, yb, x, yb + 5);
-        sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x,
+        lf_sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x,
                   yb + 20, lab);
     }
-    sb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"axis\" "
+    lf_sbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"axis\" "
               "fill=\"none\"/>\n", f->x0, f->y0, f->w, f->h);
 }
 
 /* ------------------------------------------------------------------ series */
 typedef struct plot {
+    const lf_plot *o;
     const double *x;
     int npts;
     const lf_series *s;
@@ -182,7 +151,7 @@ static const char *series_color(const plot *p, int si)
 }
 
 /* One polyline per run of finite values (NaN breaks the line), markers on the points. */
-static void draw_series(sbuf *b, const frame *f, const plot *p, int si)
+static void draw_series(lf_sbuf *b, const frame *f, const plot *p, int si)
 {
     const double *y = p->s[si].y;
     const char *col = series_color(p, si);
@@ -190,13 +159,13 @@ static void draw_series(sbuf *b, const frame *f, const plot *p, int si)
         if (!isfinite(y[i])) { i++; continue; }
         int j = i;
         while (j < p->npts && isfinite(y[j])) j++;
-        sb_printf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col);
+        lf_sbuf_printf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col);
         for (int k = i; k < j; k++)
-            sb_printf(b, "%s%.1f,%.1f", k > i ? " " : "", px(f, p->x[k]), py(f, y[k]));
-        sb_printf(b, "\"/>\n");
+            lf_sbuf_printf(b, "%s%.1f,%.1f", k > i ? " " : "", px(f, p->x[k]), py(f, y[k]));
+        lf_sbuf_printf(b, "\"/>\n");
         for (int k = i; k < j; k++)
             if (p->npts <= MAX_MARKED || j - i == 1)
-                sb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n",
+                lf_sbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n",
                           px(f, p->x[k]), py(f, y[k]), col);
         i = j;
     }
@@ -204,7 +173,7 @@ static void draw_series(sbuf *b, const frame *f, const plot *p, int si)
 
 /* The legend goes to the top-right corner, or the bottom-right when the curves end high
  * there (accuracy rises, loss falls). */
-static void draw_legend(sbuf *b, const frame *f, const plot *p, int panel)
+static void draw_legend(lf_sbuf *b, const frame *f, const plot *p, int panel)
 {
     int n = 0;
     double end_sum = 0, longest = 0;
@@ -219,34 +188,34 @@ static void draw_legend(sbuf *b, const frame *f, const plot *p, int panel)
     double w = 44 + 7.2 * longest, h = 8 + 20.0 * n;
     double x = f->x0 + f->w - w - 8;
     double y = end_sum / n < f->y0 + f->h * 0.45 ? f->y0 + f->h - h - 8 : f->y0 + 8;
-    sb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"legend\"/>\n",
+    lf_sbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"legend\"/>\n",
               x, y, w, h);
     int row = 0;
     for (int si = 0; si < p->nseries; si++) {
         if (p->s[si].panel != panel || !has_data(p, si)) continue;
         double ly = y + 14 + 20.0 * row++;
-        sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+        lf_sbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                   "stroke-width=\"2\"/>\n", x + 8, ly, x + 32, ly, series_color(p, si));
-        sb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n", x + 20, ly,
+        lf_sbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n", x + 20, ly,
                   series_color(p, si));
-        sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 38, ly + 4);
+        lf_sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 38, ly + 4);
         sb_text(b, p->s[si].label);
-        sb_printf(b, "</text>\n");
+        lf_sbuf_printf(b, "</text>\n");
     }
 }
 
-static void draw_panel(sbuf *b, const plot *p, int panel, const axis *ax)
+static void draw_panel(lf_sbuf *b, const plot *p, int panel, const axis *ax)
 {
     frame f = {panel * PANEL_W + MARGIN_L, MARGIN_T, PANEL_W - MARGIN_L - MARGIN_R,
                PLOT_H - MARGIN_T - MARGIN_B, *ax, nice_axis(0, 1, 0)};
     double lo, hi;
     int any = panel_range(p, panel, &lo, &hi);
     if (any) f.ay = nice_axis(lo, hi, 0);
-    sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"panel\">%s</text>\n",
-              f.x0 + f.w / 2, f.y0 - 12, panel_names[panel]);
+    lf_sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"panel\">%s</text>\n",
+              f.x0 + f.w / 2, f.y0 - 12, p->o->panel[panel] ? p->o->panel[panel] : "");
     draw_axes(b, &f);
     if (!any)
-        sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#888\">no "
+        lf_sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#888\">no "
                   "data</text>\n", f.x0 + f.w / 2, f.y0 + f.h / 2);
     for (int si = 0; si < p->nseries; si++)
         if (p->s[si].panel == panel) draw_series(b, &f, p, si);
@@ -281,27 +250,28 @@ static lf_status plot_check(const char *path, const double *x, int npts, const l
     return LF_OK;
 }
 
-lf_status lf_plot_svg(const char *path, const char *title, const double *x, int npts,
+lf_status lf_plot_svg(const char *path, const lf_plot *o, const double *x, int npts,
                       const lf_series *s, int nseries)
 {
+    if (!o) return lf_error(LF_EINVAL, "plot %s: no lf_plot texts", path ? path : "(null)");
     lf_status st = plot_check(path, x, npts, s, nseries);
     if (st != LF_OK) return st;
-    plot p = {x, npts, s, nseries};
+    plot p = {o, x, npts, s, nseries};
     axis ax = x_axis(&p);
-    sbuf b = {0};
-    sb_printf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+    lf_sbuf b = {0};
+    lf_sbuf_printf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
               "viewBox=\"0 0 %.0f %.0f\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" "
               "font-size=\"12\">\n", PLOT_W, PLOT_H, PLOT_W, PLOT_H);
-    sb_printf(&b, "<style>.grid{stroke:#e6e6e6;stroke-width:1}.axis{stroke:#333;stroke-width:1}"
+    lf_sbuf_printf(&b, "<style>.grid{stroke:#e6e6e6;stroke-width:1}.axis{stroke:#333;stroke-width:1}"
               ".legend{fill:#fff;fill-opacity:0.85;stroke:#bbb}.panel{font-size:14px;"
               "font-weight:bold}</style>\n");
-    sb_printf(&b, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n");
-    sb_printf(&b, "<text x=\"%.1f\" y=\"28\" text-anchor=\"middle\" font-size=\"18\">",
+    lf_sbuf_printf(&b, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n");
+    lf_sbuf_printf(&b, "<text x=\"%.1f\" y=\"28\" text-anchor=\"middle\" font-size=\"18\">",
               PLOT_W / 2);
-    sb_text(&b, title);
-    sb_printf(&b, "</text>\n");
+    sb_text(&b, o->title);
+    lf_sbuf_printf(&b, "</text>\n");
     for (int panel = 0; panel < 2; panel++) draw_panel(&b, &p, panel, &ax);
-    sb_printf(&b, "</svg>\n");
+    lf_sbuf_printf(&b, "</svg>\n");
     st = b.oom ? lf_error(LF_ENOMEM, "plot %s: out of memory", path)
                : lf_write_atomic(path, b.p, b.n);
     free(b.p);

@@ -374,7 +374,8 @@ static lf_status write_curves(trainer *tr, int epochs)
     char path[4096], title[1200];
     snprintf(path, sizeof path, "%s/curves.svg", tr->o->out_dir);
     snprintf(title, sizeof title, "%s | %s | %s", tr->o->model, tr->o->loss, tr->o->optim);
-    lf_status st = lf_plot_svg(path, title, x, epochs, s, ns);
+    const lf_plot texts = {title, "epoch", {"loss", "accuracy"}, {"loss", "accuracy"}, {0, 0}};
+    lf_status st = lf_plot_svg(path, &texts, x, epochs, s, ns);
     free(x);
     return st;
 }

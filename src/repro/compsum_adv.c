@@ -198,7 +198,7 @@ static lf_status write_plot(const ca_run *r, const char *dir)
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/accuracy_vs_eps.svg", dir);
-    return lf_plot_svg(path, "test accuracy (%) under l-inf PGD vs eps (pixels)", x, NEPS, s,
+    return lf_plot_svg(path, &(lf_plot){"test accuracy under l-inf PGD against eps", "eps (pixels)", {NULL, "PGD test accuracy"}, {NULL, "accuracy (%)"}, {0, 0}}, x, NEPS, s,
                        NMETHOD);
 }
 

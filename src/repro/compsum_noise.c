@@ -307,7 +307,7 @@ static lf_status write_plot(const cn_run *r, const char *dir)
             s[ns++] = (lf_series){.label = losses[li].name, .y = y[li], .panel = 1};
     char path[4096];
     snprintf(path, sizeof path, "%s/accuracy_vs_noise.svg", dir);
-    return lf_plot_svg(path, "clean-test accuracy (%) vs symmetric label noise (%)", x, nsym, s, ns);
+    return lf_plot_svg(path, &(lf_plot){"clean-test accuracy against symmetric label noise", "wrong labels (%)", {NULL, "clean-test accuracy"}, {NULL, "accuracy (%)"}, {0, 0}}, x, nsym, s, ns);
 }
 
 static int n_built(const cn_run *r)

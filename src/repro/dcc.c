@@ -306,7 +306,7 @@ static lf_status write_plot(const dcc_results *r, int ii, const char *out_dir)
     snprintf(path, sizeof path, "%s/dcc_ipc%d.svg", out_dir, ipcs[ii]);
     snprintf(title, sizeof title, "dcc, %d image(s) per class: against the outer iteration (0 = "
              "the random real images it starts from)", ipcs[ii]);
-    return lf_plot_svg(path, title, t[DC].x, n, s, 4);
+    return lf_plot_svg(path, &(lf_plot){title, "outer iteration", {"matching loss / first", "MLP test accuracy"}, {"ratio", "accuracy"}, {0, 0}}, t[DC].x, n, s, 4);
 }
 
 static void release(dcc_run *run, dcc_results *r)

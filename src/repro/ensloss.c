@@ -201,7 +201,7 @@ static lf_status write_curves(lf_report *rep, el_run *r, const char *out_dir)
             snprintf(path, sizeof path, "%s/%s", out_dir, file);
             snprintf(title, sizeof title, "%s, %s: test accuracy per epoch (mean of %d splits)",
                      data_specs[di], depth_models[dj], r->splits);
-            s = lf_plot_svg(path, title, x, r->epochs, ser, NLOSS);
+            s = lf_plot_svg(path, &(lf_plot){title, "epoch", {"train loss", "test accuracy"}, {"loss", "accuracy"}, {0, 0}}, x, r->epochs, ser, NLOSS);
             if (s == LF_OK) lf_report_line(rep, "- [%s](%s)", file, file);
         }
     lf_report_line(rep, "%s", "");

@@ -290,7 +290,7 @@ static lf_status write_plot(const fs_results *r, int si, const char *out_dir)
     snprintf(path, sizeof path, "%s/fewshot_%dshot.svg", out_dir, shots[si]);
     snprintf(title, sizeof title, "fewshot, 5-way %d-shot: held-out accuracy (100 episodes) by "
              "step", shots[si]);
-    return lf_plot_svg(path, title, r->curve[0][si].step, n, s, 2 * NLOSS);
+    return lf_plot_svg(path, &(lf_plot){title, "step", {"training loss", "held-out accuracy"}, {"loss", "accuracy"}, {0, 0}}, r->curve[0][si].step, n, s, 2 * NLOSS);
 }
 
 static lf_status fs_run(const void *cfg, int quick, const char *out_dir)

@@ -323,7 +323,7 @@ static lf_status plot_curves(const lva_run *r, const char *dir)
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/lion_vs_adamw.svg", dir);
-    return lf_plot_svg(path, "Fashion-MNIST mlp:256,256, tuned settings: train loss, test accuracy",
+    return lf_plot_svg(path, &(lf_plot){"Fashion-MNIST mlp:256,256, tuned settings", "epoch", {"train loss", "test accuracy"}, {"loss", "accuracy"}, {0, 0}},
                        x, r->epochs, s, ns);
 }
 

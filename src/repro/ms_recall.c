@@ -351,8 +351,7 @@ static lf_status write_plot(const msr_results *r, const char *out_dir)
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/ms_recall_curves.svg", out_dir);
-    return lf_plot_svg(path, "ms-recall: training loss and test Recall@1 (1000 images of classes "
-                       "5-9) against the step", c0->step, n, s, ns);
+    return lf_plot_svg(path, &(lf_plot){"ms-recall: training loss and test Recall@1 (1000 images of classes 5-9)", "step", {"training loss", "Recall@1"}, {"loss", "Recall@1"}, {0, 0}}, c0->step, n, s, ns);
 }
 
 static lf_status run_all(const msr_cfg *c, const msr_data *d, int quick, int seeds,

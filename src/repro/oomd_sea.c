@@ -285,8 +285,7 @@ static lf_status plot(const char *dir, const curves *cv, const int64_t *ck, int 
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/regret_vs_T.svg", dir);
-    return lf_plot_svg(path, "online least squares, d=10, w* fixed: regret vs log10 T (left: "
-                       "no noise; right: noise s=1)", x, nck, s, 6);
+    return lf_plot_svg(path, &(lf_plot){"online least squares, d=10, w* fixed: regret against T", "log10 T", {"regret, no noise", "regret, noise s=1"}, {"regret", "regret"}, {0, 0}}, x, nck, s, 6);
 }
 
 /* ------------------------------------------------------------------ run */

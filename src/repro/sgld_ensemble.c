@@ -174,7 +174,7 @@ static lf_status plot(const char *dir, const width_result *w)
         s[k] = (lf_series){.label = names[k], .y = y[k], .panel = k / 3, .color = k % 3 + 1};
     char path[4096];
     snprintf(path, sizeof path, "%s/nll_vs_width.svg", dir);
-    return lf_plot_svg(path, "Fashion-MNIST MLP 784-h-10: test NLL and accuracy vs log2(h)", x,
+    return lf_plot_svg(path, &(lf_plot){"Fashion-MNIST MLP 784-h-10: test NLL and accuracy against the width", "log2(h)", {"test NLL", "test accuracy"}, {"NLL (nats)", "accuracy"}, {0, 0}}, x,
                        N_WIDTH, s, 6);
 }
 
