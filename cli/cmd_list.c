@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "internal.h"
+#include "repro/xp.h"
 
 static void format_range(const lf_param_desc *p, char *buf, size_t cap)
 {
@@ -84,6 +84,7 @@ int cmd_list(int argc, char **argv)
         shown++;
         for (int i = 0; i < lf_registry_count(); i++)
             if (lf_registry_at(i)->kind == (lf_kind)k) print_desc(lf_registry_at(i));
+        for (int i = 0; k == LF_KIND_REPRO && i < lf_xp_count(); i++) print_desc(lf_xp_at(i));
         printf("\n");
     }
     if (!shown) {
@@ -112,9 +113,9 @@ static int lists_name(const char *list, const char *name)
 static void print_users(const lf_paper *p, int experiments)
 {
     int n = 0;
-    for (int i = 0; i < lf_registry_count(); i++) {
-        const lf_desc *d = lf_registry_at(i);
-        if ((d->kind == LF_KIND_REPRO) != experiments) continue;
+    const int count = experiments ? lf_xp_count() : lf_registry_count();
+    for (int i = 0; i < count; i++) {
+        const lf_desc *d = experiments ? lf_xp_at(i) : lf_registry_at(i);
         int mine = d->paper && !strcmp(d->paper, p->key);
         if (!mine && !(experiments && lists_name(p->repro, d->name))) continue;
         printf("%s%s", n++ ? ", " : "", d->name);
@@ -159,13 +160,5 @@ int cmd_repro(int argc, char **argv)
         fprintf(stderr, "lossforge repro: error: which experiment? (lossforge list --kind experiment)\n");
         return CLI_USAGE;
     }
-    const lf_desc *d;
-    void *cfg;
-    if (lf_spec_new(LF_KIND_REPRO, spec, &d, &cfg) != LF_OK) return cli_fail_status();
-    char dir[1024];
-    snprintf(dir, sizeof dir, "docs/results/%s", d->name);
-    const lf_repro_vt *vt = d->impl;
-    lf_status s = vt->run(cfg, quick, out ? out : dir);
-    free(cfg);
-    return s == LF_OK ? CLI_OK : cli_fail_status();
+    return lf_xp_run(spec, quick, out) == LF_OK ? CLI_OK : cli_fail_status();
 }

@@ -12,6 +12,11 @@
 /* For bugs only (broken internal invariants), never for user input. */
 #define LF_ASSERT(c) assert(c)
 #define LF_UNUSED(x) ((void)(x))
+#if defined(__GNUC__)
+#define LF_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define LF_PRINTF(fmt, args)
+#endif
 
 /* a*b (and a*b*c) for sizes, failing on overflow. */
 int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
@@ -19,8 +24,8 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
 /* ------------------------------------------------------------------ registry */
 /* The one list of every descriptor. Adding a method = one file defining
  * `const lf_desc lf_desc_<id>` + one line here. */
-/* Keep one X(id) per line, in kind order: losses, optimizers, schedules, models, datasets,
- * experiments. The registry's static_assert counts them. */
+/* Keep one X(id) per line, in kind order: losses, optimizers, schedules, models, datasets
+ * (experiments have their own list, LF_XP_REGISTRY in src/repro/xp.h). The registry's static_assert counts them. */
 #define LF_REGISTRY(X) \
     X(loss_ce) \
     X(loss_mse) \
@@ -70,17 +75,6 @@ int lf_mul_overflows(int64_t a, int64_t b, int64_t *out);
     X(data_wine) \
     X(data_iris) \
     X(data_digits) \
-    X(repro_compsum_noise) \
-    X(repro_anyloss_imbalance) \
-    X(repro_ensloss) \
-    X(repro_sgld_ensemble) \
-    X(repro_oomd_sea) \
-    X(repro_lion_box) \
-    X(repro_lion_vs_adamw) \
-    X(repro_ms_recall) \
-    X(repro_fewshot) \
-    X(repro_dcc) \
-    X(repro_compsum_adv) \
     /* end of list */
 
 #define LF_DECLARE_DESC(id) extern const lf_desc lf_desc_##id;
@@ -216,10 +210,6 @@ typedef struct lf_dataset_vt {
     lf_status (*load)(const void *cfg, lf_dataset *train, lf_dataset *test);
 } lf_dataset_vt;
 
-typedef struct lf_repro_vt {
-    /* quick: the CI-sized variant. out_dir: where tables/plots go (docs/results/<name>). */
-    lf_status (*run)(const void *cfg, int quick, const char *out_dir);
-} lf_repro_vt;
 
 /* ------------------------------------------------------------------ tape internals */
 typedef struct lf_node lf_node;
@@ -275,18 +265,7 @@ void lf_json_number(FILE *f, const char *key, double v);
 /* Writes s as a JSON string literal (with quotes) to f. */
 void lf_json_string(FILE *f, const char *s);
 
-/* ------------------------------------------------------------------ experiment reports */
-/* A markdown report for `lossforge repro`: every line is echoed to stdout as it is added and
- * the whole goes atomically to <dir>/README.md on close (dir created as needed). */
-typedef struct lf_report lf_report;
-lf_status lf_report_open(const char *dir, const char *title, lf_report **out);
-void lf_report_line(lf_report *r, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-/* Writes README.md (on s == LF_OK) and frees; returns s or the write error. */
-lf_status lf_report_close(lf_report *r, lf_status s);
+/* ------------------------------------------------------------------ directories */
 /* Creates a directory and its parents (mkdir -p); errors name `what`. */
 lf_status lf_mkdirs(const char *dir, const char *what);
 

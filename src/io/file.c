@@ -183,3 +183,20 @@ lf_status lf_write_atomic(const char *path, const void *data, size_t n)
     }
     return sync_dir(path);
 }
+
+lf_status lf_mkdirs(const char *dir, const char *what)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return lf_error(LF_EINVAL, "%s: path too long", what);
+    for (char *q = path + 1;; q++) {
+        if (*q != '/' && *q != '\0') continue;
+        char c = *q;
+        *q = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return lf_error(LF_EIO, "%s %s: cannot create directory %s: %s", what, dir, path,
+                            strerror(errno));
+        *q = c;
+        if (!c) return LF_OK;
+    }
+}

@@ -143,23 +143,23 @@ static double mean_of(const ai_run *r, int ti, int li, int metric, double *sd)
     return mu;
 }
 
-static void report_task(lf_report *rep, const ai_run *r, int ti)
+static void report_task(lf_xp *rep, const ai_run *r, int ti)
 {
     const ai_task *t = &tasks[ti];
-    lf_report_line(rep, "### %s", t->label);
-    lf_report_line(rep, "%lld rows, %lld positive; model %s, %d epochs, batch %lld", (long long)r->rows[ti],
+    lf_xp_line(rep, "### %s", t->label);
+    lf_xp_line(rep, "%lld rows, %lld positive; model %s, %d epochs, batch %lld", (long long)r->rows[ti],
                    (long long)r->pos[ti], t->model, r->quick ? t->quick_epochs : t->epochs,
                    (long long)t->batch);
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "| loss | F1 | balanced accuracy | accuracy |");
-    lf_report_line(rep, "|---|---|---|---|");
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "| loss | F1 | balanced accuracy | accuracy |");
+    lf_xp_line(rep, "|---|---|---|---|");
     for (int li = 0; li < NLOSS; li++) {
         double sd[NMETRIC], mu[NMETRIC];
         for (int m = 0; m < NMETRIC; m++) mu[m] = mean_of(r, ti, li, m, &sd[m]);
-        lf_report_line(rep, "| %s | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f |", loss_names[li],
+        lf_xp_line(rep, "| %s | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f |", loss_names[li],
                        mu[M_F1], sd[M_F1], mu[M_BACC], sd[M_BACC], mu[M_ACC], sd[M_ACC]);
     }
-    lf_report_line(rep, "%s", "");
+    lf_xp_line(rep, "%s", "");
 }
 
 /* The better of BCE and MSE on a metric (by mean over folds). */
@@ -187,13 +187,13 @@ static const char *compare(const ai_run *r, int ti, int li, int metric, int *hig
 
 /* Per task: does AnyLoss-F1 beat both baselines on F1, AnyLoss-BAcc on balanced accuracy, and
  * does their accuracy stay within 0.03 of the better baseline's? */
-static void report_verdict(lf_report *rep, const ai_run *r, const int *ids, int ntasks)
+static void report_verdict(lf_xp *rep, const ai_run *r, const int *ids, int ntasks)
 {
-    lf_report_line(rep, "## Summary (means over folds; sig. = paired t-test over the folds, 5%%)");
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "| task | F1: best of BCE/MSE | F1: AnyLoss-F1 | BAcc: best of BCE/MSE | "
+    lf_xp_line(rep, "## Summary (means over folds; sig. = paired t-test over the folds, 5%%)");
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "| task | F1: best of BCE/MSE | F1: AnyLoss-F1 | BAcc: best of BCE/MSE | "
                    "BAcc: AnyLoss-BAcc | acc: best baseline / AnyLoss-F1 / AnyLoss-BAcc |");
-    lf_report_line(rep, "|---|---|---|---|---|---|");
+    lf_xp_line(rep, "|---|---|---|---|---|---|");
     int f1_wins = 0, f1_sig = 0, ba_wins = 0, ba_sig = 0, acc_ok = 0;
     double sd;
     for (int k = 0; k < ntasks; k++) {
@@ -206,15 +206,15 @@ static void report_verdict(lf_report *rep, const ai_run *r, const int *ids, int 
         acc_ok += acc1 >= bacc - 0.03 && acc2 >= bacc - 0.03;
         const char *n1 = compare(r, ti, L_ANYF1, M_F1, &f1_wins, &f1_sig);
         const char *n2 = compare(r, ti, L_ANYBACC, M_BACC, &ba_wins, &ba_sig);
-        lf_report_line(rep, "| %s | %.3f | %.3f%s | %.3f | %.3f%s | %.3f / %.3f / %.3f |",
+        lf_xp_line(rep, "| %s | %.3f | %.3f%s | %.3f | %.3f%s | %.3f / %.3f / %.3f |",
                        tasks[ti].label, bf1, mean_of(r, ti, L_ANYF1, M_F1, &sd), n1, bba,
                        mean_of(r, ti, L_ANYBACC, M_BACC, &sd), n2, bacc, acc1, acc2);
     }
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "Paper (section 5.4; per-dataset numbers not retrieved, direction only): "
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "Paper (section 5.4; per-dataset numbers not retrieved, direction only): "
                    "AnyLoss-F1/-BAcc reach higher F1/balanced accuracy than BCE and MSE on "
                    "imbalanced data, with similar accuracy.");
-    lf_report_line(rep, "%s", "");
+    lf_xp_line(rep, "%s", "");
     const int metric_ok = 2 * f1_wins > ntasks && 2 * ba_wins > ntasks, acc_fine = 2 * acc_ok > ntasks;
     const int sig_ok = 2 * (f1_sig + ba_sig) >= f1_wins + ba_wins;
     const char *verdict = !metric_ok ? "not reproduced"
@@ -222,15 +222,17 @@ static void report_verdict(lf_report *rep, const ai_run *r, const int *ids, int 
                           : sig_ok    ? "reproduced"
                                       : "reproduced in direction only (most gains are within the "
                                         "fold-to-fold spread)";
-    lf_report_line(rep, "**Verdict: %s.** AnyLoss-F1 has the higher mean F1 on %d of %d tasks "
+    lf_xp_line(rep, "**Verdict: %s.** AnyLoss-F1 has the higher mean F1 on %d of %d tasks "
                    "(significant on %d), AnyLoss-BAcc the higher balanced accuracy on %d of %d "
                    "(significant on %d); both stay within 0.03 accuracy of the better baseline on "
                    "%d of %d.", verdict, f1_wins, ntasks, f1_sig, ba_wins, ntasks, ba_sig, acc_ok,
                    ntasks);
 }
 
-static lf_status ai_run_fn(const void *cfg, int quick, const char *out_dir)
+static lf_status ai_run_fn(const void *cfg, lf_xp *xp)
 {
+    const int quick = xp->quick;
+    const char *out_dir = xp->dir;
     const ai_cfg *c = cfg;
     ai_run *r = calloc(1, sizeof *r);
     if (!r) return lf_error(LF_ENOMEM, "anyloss-imbalance: out of memory");
@@ -240,28 +242,28 @@ static lf_status ai_run_fn(const void *cfg, int quick, const char *out_dir)
     const int all[NSETS] = {0, 1, 2, 3, 4};
     const int *ids = quick ? quick_tasks : all;
     const int ntasks = quick ? (int)(sizeof quick_tasks / sizeof quick_tasks[0]) : NSETS;
-    lf_report *rep = NULL;
-    lf_status s = lf_report_open(out_dir, "AnyLoss on imbalanced binary data (Han et al. 2024)", &rep);
+    lf_xp *rep = NULL;
+    lf_status s = (rep = xp, LF_OK);
     if (s != LF_OK) {
         free(r);
         return s;
     }
     double t0 = lf_now();
-    lf_report_line(rep, "%d-fold stratified CV; losses bce, mse (on sigmoid), anyloss:metric=f1 "
+    lf_xp_line(rep, "%d-fold stratified CV; losses bce, mse (on sigmoid), anyloss:metric=f1 "
                    "and anyloss:metric=bacc with L=%g; adamw:lr=1e-3,wd=0; threshold score 0 "
                    "(p = 0.5); seed %lld.%s", r->folds, c->L, (long long)c->seed,
                    quick ? " Quick variant: 2 tasks, fewer epochs, Fashion-MNIST capped at 3000 rows." : "");
-    lf_report_line(rep, "%s", "");
+    lf_xp_line(rep, "%s", "");
     for (int k = 0; k < ntasks && s == LF_OK; k++) {
         s = run_task(r, ids[k]);
         if (s == LF_OK) report_task(rep, r, ids[k]);
     }
     if (s == LF_OK) report_verdict(rep, r, ids, ntasks);
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "Command: `lossforge repro anyloss-imbalance%s`; %.0f s.", quick ? " --quick" : "",
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "Command: `lossforge repro anyloss-imbalance%s`; %.0f s.", quick ? " --quick" : "",
                    lf_now() - t0);
     free(r);
-    return lf_report_close(rep, s);
+    return s;
 }
 
 static const lf_param_desc ai_params[] = {
@@ -272,9 +274,12 @@ static const lf_param_desc ai_params[] = {
      offsetof(ai_cfg, L)},
 };
 
-static const lf_repro_vt ai_vt = {ai_run_fn};
+static const lf_xp_vt ai_vt = {
+    .title = "AnyLoss on imbalanced binary data (Han et al. 2024)",
+    .run = ai_run_fn,
+};
 
-const lf_desc lf_desc_repro_anyloss_imbalance = {
+const lf_desc lf_xp_anyloss_imbalance = {
     .kind = LF_KIND_REPRO,
     .name = "anyloss-imbalance",
     .doc = "AnyLoss-F1/-BAcc vs BCE and MSE on imbalanced tabular data and Fashion-MNIST 1:20, 5-fold CV",

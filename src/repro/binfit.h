@@ -3,7 +3,7 @@
 #ifndef LF_REPRO_BINFIT_H
 #define LF_REPRO_BINFIT_H
 
-#include "internal.h"
+#include "xp.h"
 
 typedef struct lf_binfit {
     const char *model;  /* model spec; built with one output (the score s) */

@@ -11,7 +11,7 @@
  * The paper's own comparison (ADV-COMP-SUM vs TRADES on CIFAR-10, ResNets) is out of reach of a
  * CPU budget; PGD training is the nearest baseline here and is reported, not judged.
  */
-#include "internal.h"
+#include "xp.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -129,39 +129,39 @@ static double mean_acc(const ca_run *r, int mi, int k)
 
 enum { K_CLEAN = 0, K_TRAIN_EPS = 3 }; /* indices into eps_mult */
 
-static void table(lf_report *rep, const ca_run *r)
+static void table(lf_xp *rep, const ca_run *r)
 {
-    lf_report_line(rep, "| method | loss spec | clean accuracy (%%) | PGD accuracy (%%), eps %g | "
+    lf_xp_line(rep, "| method | loss spec | clean accuracy (%%) | PGD accuracy (%%), eps %g | "
                    "training s |", r->c.eps);
-    lf_report_line(rep, "|---|---|---|---|---|");
+    lf_xp_line(rep, "|---|---|---|---|---|");
     for (int mi = 0; mi < NMETHOD; mi++) {
         double cm, cs, am, as;
         mean_sd(r, mi, K_CLEAN, &cm, &cs);
         mean_sd(r, mi, K_TRAIN_EPS, &am, &as);
-        lf_report_line(rep, "| %s | `%s` | %.2f ± %.2f | %.2f ± %.2f | %.0f |", method_names[mi],
+        lf_xp_line(rep, "| %s | `%s` | %.2f ± %.2f | %.2f ± %.2f | %.0f |", method_names[mi],
                        r->spec[mi], 100 * cm, 100 * cs, 100 * am, 100 * as, r->seconds[mi]);
     }
 }
 
-static void sweep_table(lf_report *rep, const ca_run *r)
+static void sweep_table(lf_xp *rep, const ca_run *r)
 {
     char line[1024];
     int n = snprintf(line, sizeof line, "| method |");
     for (int k = 0; k < NEPS; k++)
         n += snprintf(line + n, sizeof line - (size_t)n, " eps %.3g |", eps_mult[k] * r->c.eps);
-    lf_report_line(rep, "%s", line);
+    lf_xp_line(rep, "%s", line);
     n = snprintf(line, sizeof line, "|---|");
     for (int k = 0; k < NEPS; k++) n += snprintf(line + n, sizeof line - (size_t)n, "---|");
-    lf_report_line(rep, "%s", line);
+    lf_xp_line(rep, "%s", line);
     for (int mi = 0; mi < NMETHOD; mi++) {
         n = snprintf(line, sizeof line, "| %s |", method_names[mi]);
         for (int k = 0; k < NEPS; k++)
             n += snprintf(line + n, sizeof line - (size_t)n, " %.2f |", 100 * mean_acc(r, mi, k));
-        lf_report_line(rep, "%s", line);
+        lf_xp_line(rep, "%s", line);
     }
 }
 
-static void verdict(lf_report *rep, const ca_run *r)
+static void verdict(lf_xp *rep, const ca_run *r)
 {
     const double ce = 100 * mean_acc(r, M_CE, K_TRAIN_EPS);
     const double adv = 100 * mean_acc(r, M_ADV, K_TRAIN_EPS);
@@ -170,18 +170,18 @@ static void verdict(lf_report *rep, const ca_run *r)
     mean_sd(r, M_CE, K_TRAIN_EPS, &m, &sd_ce);
     mean_sd(r, M_ADV, K_TRAIN_EPS, &m, &sd_adv);
     const double noise = 100 * fmax(sd_ce, sd_adv);
-    lf_report_line(rep, "- **The adversarial loss raises PGD accuracy over CE** (eps %g): %s: "
+    lf_xp_line(rep, "- **The adversarial loss raises PGD accuracy over CE** (eps %g): %s: "
                    "advcompsum %.2f%% vs CE %.2f%% (%+.2f points%s).", r->c.eps,
                    adv > ce + fmax(1, 2 * noise) ? "reproduced"
                    : adv > ce                    ? "direction reproduced, gap within noise"
                                                  : "not reproduced",
                    adv, ce, adv - ce,
                    r->c.seeds > 1 ? ", seed sd shown in the table" : ", one seed");
-    lf_report_line(rep, "- Clean accuracy cost of advcompsum: %.2f points below CE (%.2f%% vs "
+    lf_xp_line(rep, "- Clean accuracy cost of advcompsum: %.2f points below CE (%.2f%% vs "
                    "%.2f%%); the paper reports robustness bought with little clean accuracy.",
                    100 * (mean_acc(r, M_CE, K_CLEAN) - mean_acc(r, M_ADV, K_CLEAN)),
                    100 * mean_acc(r, M_ADV, K_CLEAN), 100 * mean_acc(r, M_CE, K_CLEAN));
-    lf_report_line(rep, "- Against PGD training (not the paper's baseline, which is TRADES): "
+    lf_xp_line(rep, "- Against PGD training (not the paper's baseline, which is TRADES): "
                    "advcompsum %.2f%% vs pgdat %.2f%% PGD accuracy, %.2f%% vs %.2f%% clean. "
                    "Reported, not judged.", adv, pgd, 100 * mean_acc(r, M_ADV, K_CLEAN),
                    100 * mean_acc(r, M_PGD, K_CLEAN));
@@ -202,34 +202,34 @@ static lf_status write_plot(const ca_run *r, const char *dir)
                        NMETHOD);
 }
 
-static void report(lf_report *rep, const ca_run *r)
+static void report(lf_xp *rep, const ca_run *r)
 {
     const ca_cfg *c = &r->c;
-    lf_report_line(rep, "Fashion-MNIST, a random %lld-row training subset and %lld-row test "
+    lf_xp_line(rep, "Fashion-MNIST, a random %lld-row training subset and %lld-row test "
                    "subset per seed, model `%s`, optimizer `%s`, batch 128, %lld epochs, %lld "
                    "seed%s, %lld thread%s.%s", (long long)c->rows, (long long)c->test_rows,
                    c->model, c->optim, (long long)c->epochs, (long long)c->seeds,
                    c->seeds > 1 ? "s" : "", (long long)c->threads, c->threads > 1 ? "s" : "",
                    r->quick ? " **Quick variant** (CI size): too small to judge the claim." : "");
-    lf_report_line(rep, "Training attacks: %lld PGD steps in an l-inf ball of radius %g (raw "
+    lf_xp_line(rep, "Training attacks: %lld PGD steps in an l-inf ball of radius %g (raw "
                    "pixels in [0, 1]). Evaluation attack: `pgd:eps=%g,steps=%lld,norm=linf,"
                    "start=uniform` (step 2.5 eps/steps, clamped to [0, 1]), the same as "
                    "`lossforge eval --attack`.", (long long)c->steps, c->eps, c->eps,
                    (long long)c->attack_steps);
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "## Clean and PGD accuracy, mean ± sd over seeds");
-    lf_report_line(rep, "%s", "");
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "## Clean and PGD accuracy, mean ± sd over seeds");
+    lf_xp_line(rep, "%s", "");
     table(rep, r);
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "## Accuracy (%%) along the attack radius (plot: accuracy_vs_eps.svg)");
-    lf_report_line(rep, "%s", "");
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "## Accuracy (%%) along the attack radius (plot: accuracy_vs_eps.svg)");
+    lf_xp_line(rep, "%s", "");
     sweep_table(rep, r);
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "## Claim (Mao et al. 2023, smooth adversarial comp-sum losses)");
-    lf_report_line(rep, "%s", "");
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "## Claim (Mao et al. 2023, smooth adversarial comp-sum losses)");
+    lf_xp_line(rep, "%s", "");
     verdict(rep, r);
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "Paper: ADV-COMP-SUM beats TRADES in clean and robust accuracy on "
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "Paper: ADV-COMP-SUM beats TRADES in clean and robust accuracy on "
                    "CIFAR-10 (ResNet, eps 8/255); here a small MLP/CPU budget, CE and PGD "
                    "training as baselines. %d runs in %.0f s.", NMETHOD * (int)c->seeds,
                    r->total_s);
@@ -259,8 +259,9 @@ static lf_status ca_setup(ca_run *r, const ca_cfg *c, int quick)
     return LF_OK;
 }
 
-static lf_status ca_run_all(ca_run *r, const char *out_dir)
+static lf_status ca_run_all(ca_run *r, lf_xp *xp)
 {
+    const char *out_dir = xp->dir;
     lf_dataset train = {0}, test = {0};
     lf_status s = lf_dataset_load("fashion-mnist", &train, &test);
     lf_progress bar;
@@ -270,26 +271,30 @@ static lf_status ca_run_all(ca_run *r, const char *out_dir)
     r->total_s = lf_now() - t0;
     lf_dataset_release(&train);
     lf_dataset_release(&test);
-    lf_report *rep = NULL;
+    lf_xp *rep = NULL;
     if (s == LF_OK)
-        s = lf_report_open(out_dir, "compsum-adv: smooth adversarial comp-sum vs CE under PGD "
-                           "(Fashion-MNIST)", &rep);
+        s = (rep = xp, LF_OK);
     if (s != LF_OK) return s;
     report(rep, r);
-    return lf_report_close(rep, write_plot(r, out_dir));
+    return write_plot(r, out_dir);
 }
 
-static lf_status ca_run_vt(const void *cfg, int quick, const char *out_dir)
+static lf_status ca_run_vt(const void *cfg, lf_xp *xp)
 {
+    const int quick = xp->quick;
     ca_run *r = calloc(1, sizeof *r);
     if (!r) return lf_error(LF_ENOMEM, "compsum-adv: out of memory");
     lf_status s = ca_setup(r, cfg, quick);
-    if (s == LF_OK) s = ca_run_all(r, out_dir);
+    if (s == LF_OK) s = ca_run_all(r, xp);
     free(r);
     return s;
 }
 
-static const lf_repro_vt ca_vt = {ca_run_vt};
+static const lf_xp_vt ca_vt = {
+    .title = "compsum-adv: smooth adversarial comp-sum vs CE under PGD "
+                           "(Fashion-MNIST)",
+    .run = ca_run_vt,
+};
 
 static const lf_param_desc ca_params[] = {
     {"rows", LF_PT_INT, 10000, 100, 60000, 0, NULL, "training rows drawn per seed",
@@ -312,7 +317,7 @@ static const lf_param_desc ca_params[] = {
     {"optim", LF_PT_STR, 0, 0, 0, 0, "adamw:lr=1e-3", "optimizer spec", offsetof(ca_cfg, optim)},
 };
 
-const lf_desc lf_desc_repro_compsum_adv = {
+const lf_desc lf_xp_compsum_adv = {
     .kind = LF_KIND_REPRO,
     .name = "compsum-adv",
     .doc = "clean and PGD accuracy of CE, PGD-trained CE and smooth adversarial comp-sum "

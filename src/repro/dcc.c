@@ -17,7 +17,7 @@
  * then tested on the 10000 test images; a ReLU MLP 784-128-10 and a small ReLU ConvNet (not the
  * matching network: a cross-architecture test). Random subsets are redrawn for every evaluation
  * model. */
-#include "internal.h"
+#include "xp.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -234,12 +234,12 @@ static const char *cell(char *buf, size_t cap, double mean, double sd)
     return buf;
 }
 
-static void report_table(lf_report *rep, const dcc_run *run, const dcc_results *r)
+static void report_table(lf_xp *rep, const dcc_run *run, const dcc_results *r)
 {
-    lf_report_line(rep, "| set | images/class | `%s` (%d models) | `%s` (%d models) | DC paper, "
+    lf_xp_line(rep, "| set | images/class | `%s` (%d models) | `%s` (%d models) | DC paper, "
                    "ConvNet | condensation s |", run->eval[0], run->models[0], run->eval[1],
                    run->models[1]);
-    lf_report_line(rep, "|---|---|---|---|---|---|");
+    lf_xp_line(rep, "|---|---|---|---|---|---|");
     for (int ii = 0; ii < NIPC; ii++)
         for (int set = 0; set < NSET; set++) {
             double m[NEVAL], sd[NEVAL];
@@ -250,16 +250,16 @@ static void report_table(lf_report *rep, const dcc_run *run, const dcc_results *
             }
             if (set != DCC) snprintf(ref, sizeof ref, "%.1f", paper[ii][set == DC]);
             if (set != RANDOM) snprintf(secs, sizeof secs, "%.0f", r->seconds[ii][set]);
-            lf_report_line(rep, "| %s | %d | %s | %s | %s | %s |", set_names[set], ipcs[ii], a[0],
+            lf_xp_line(rep, "| %s | %d | %s | %s | %s | %s |", set_names[set], ipcs[ii], a[0],
                            a[1], ref, secs);
         }
     char a[NEVAL][32];
-    lf_report_line(rep, "| full data (one model each) | %lld | %s | %s | 93.5 | – |",
+    lf_xp_line(rep, "| full data (one model each) | %lld | %s | %s | 93.5 | – |",
                    (long long)(run->train.n / 10), cell(a[0], sizeof a[0], r->full[0], NAN),
                    cell(a[1], sizeof a[1], r->full[1], NAN));
 }
 
-static void report_verdict(lf_report *rep, const dcc_run *run, const dcc_results *r)
+static void report_verdict(lf_xp *rep, const dcc_run *run, const dcc_results *r)
 {
     double m[NIPC][NSET], sd[NIPC][NSET];
     int beat = 0, dcc_ok = 0, close = 0;
@@ -269,7 +269,7 @@ static void report_verdict(lf_report *rep, const dcc_run *run, const dcc_results
         dcc_ok += m[ii][DCC] >= m[ii][DC];
         close += m[ii][DCC] < m[ii][DC] && m[ii][DC] - m[ii][DCC] <= sd[ii][DC] + sd[ii][DCC];
     }
-    lf_report_line(rep, "**Verdict (on `%s`, the main evaluation model):** DC and DCC beat random "
+    lf_xp_line(rep, "**Verdict (on `%s`, the main evaluation model):** DC and DCC beat random "
                    "real images at %d of 2 sizes — **%s** (1 image/class: random %.1f, DC %.1f, "
                    "DCC %.1f; 10: %.1f, %.1f, %.1f). DCC ≥ DC at %d of 2 sizes — **%s**%s. "
                    "Against the DC paper (ConvNet with instance norm, 1000 outer iterations, 20 "
@@ -337,15 +337,15 @@ static lf_status load_data(dcc_run *run)
     return s;
 }
 
-static void report_setup(lf_report *rep, const dcc_cfg *c, const dcc_run *run)
+static void report_setup(lf_xp *rep, const dcc_cfg *c, const dcc_run *run)
 {
-    lf_report_line(rep, "Papers: Zhao, Mopuri & Bilen, *Dataset Condensation with Gradient "
+    lf_xp_line(rep, "Papers: Zhao, Mopuri & Bilen, *Dataset Condensation with Gradient "
                    "Matching* (DC), ICLR 2021; Lee, Chun, Jung, Yun & Yoon, *Dataset "
                    "Condensation with Contrastive Signals* (DCC), ICML 2022. Claims: DC and DCC "
                    "synthetic sets train networks better than random real images of the same "
                    "size; DCC ≥ DC.");
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "Setup: Fashion-MNIST (%lld training, %lld test images); gradients "
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "Setup: Fashion-MNIST (%lld training, %lld test images); gradients "
                    "matched on `%s`; %lld / %lld outer iterations at 1 / 10 images per class "
                    "(the papers: 1000), each from a fresh initialisation, with the DCC code's "
                    "get_loops (10 image updates; 5 / 50 network steps between them), lr_img 0.1 "
@@ -361,23 +361,23 @@ static void report_setup(lf_report *rep, const dcc_cfg *c, const dcc_run *run)
                    (long long)(run->quick ? 1 : c->full_epochs));
 }
 
-static void report(lf_report *rep, const dcc_cfg *c, const dcc_run *run, const dcc_results *r,
+static void report(lf_xp *rep, const dcc_cfg *c, const dcc_run *run, const dcc_results *r,
                    double t0)
 {
     report_setup(rep, c, run);
-    lf_report_line(rep, "%s", "");
+    lf_xp_line(rep, "%s", "");
     report_table(rep, run, r);
-    lf_report_line(rep, "%s", "");
+    lf_xp_line(rep, "%s", "");
     report_verdict(rep, run, r);
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "Files: syn_{dc,dcc}_ipc{1,10}.npy (float32 images n×1×28×28 in pixel "
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "Files: syn_{dc,dcc}_ipc{1,10}.npy (float32 images n×1×28×28 in pixel "
                    "units, class-major; labels in *_labels.npy) and .svg (image grids); "
                    "dcc_ipc1.svg, dcc_ipc10.svg (matching loss and the `%s` accuracy of the set "
                    "along condensation, %lld epochs per checkpoint; DCC's loss drops where its "
                    "warm-up ends: its own loss is one distance, DC's a sum over the 10 classes).",
                    run->eval[0], (long long)(run->epochs / 3 + 1));
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "One thread. Full-data training %.0f s. Wall time %.0f s. Command: "
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "One thread. Full-data training %.0f s. Wall time %.0f s. Command: "
                    "`lossforge repro dcc%s`.", r->full_seconds, lf_now() - t0,
                    run->quick ? " --quick" : "");
 }
@@ -394,8 +394,10 @@ static void setup_run(const dcc_cfg *c, int quick, dcc_run *run)
              (long long)c->c1, (long long)c->c2, (long long)c->conv_hidden);
 }
 
-static lf_status dcc_run_cfg(const void *cfg, int quick, const char *out_dir)
+static lf_status dcc_run_cfg(const void *cfg, lf_xp *xp)
 {
+    const int quick = xp->quick;
+    const char *out_dir = xp->dir;
     const dcc_cfg *c = cfg;
     const double t0 = lf_now();
     dcc_run *run = calloc(1, sizeof *run);
@@ -409,20 +411,23 @@ static lf_status dcc_run_cfg(const void *cfg, int quick, const char *out_dir)
     lf_set_threads(1);
     lf_status s = load_data(run);
     if (s == LF_OK) s = run_all(c, run, r, out_dir);
-    lf_report *rep = NULL;
+    lf_xp *rep = NULL;
     if (s == LF_OK)
-        s = lf_report_open(out_dir, "dcc: dataset condensation (DC, DCC) vs random real images on "
-                           "Fashion-MNIST", &rep);
+        s = (rep = xp, LF_OK);
     if (s == LF_OK) report(rep, c, run, r, t0);
     for (int ii = 0; ii < NIPC && s == LF_OK; ii++) s = write_plot(r, ii, out_dir);
-    if (rep) s = lf_report_close(rep, s);
+    if (rep) s = s;
     release(run, r);
     free(run);
     free(r);
     return s;
 }
 
-static const lf_repro_vt dcc_vt = {.run = dcc_run_cfg};
+static const lf_xp_vt dcc_vt = {
+    .title = "dcc: dataset condensation (DC, DCC) vs random real images on "
+                           "Fashion-MNIST",
+    .run = dcc_run_cfg,
+};
 
 static const lf_param_desc dcc_params[] = {
     {"outer1", LF_PT_INT, 150, 1, 1e5, 0, NULL, "outer iterations at 1 image per class (--quick: "
@@ -448,7 +453,7 @@ static const lf_param_desc dcc_params[] = {
      offsetof(dcc_cfg, conv_hidden)},
 };
 
-const lf_desc lf_desc_repro_dcc = {
+const lf_desc lf_xp_dcc = {
     .kind = LF_KIND_REPRO,
     .name = "dcc",
     .doc = "dataset condensation: random real vs DC vs DCC vs full data, Fashion-MNIST, 1 and 10 "

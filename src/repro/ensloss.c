@@ -104,15 +104,15 @@ static lf_status run_data(el_run *r, int di)
     return s;
 }
 
-static void report_tables(lf_report *rep, el_run *r)
+static void report_tables(lf_xp *rep, el_run *r)
 {
     for (int a = 0; a < r->ndata; a++) {
         const int di = r->data_ids[a];
-        lf_report_line(rep, "### %s", data_specs[di]);
-        lf_report_line(rep, "%s", "");
-        lf_report_line(rep, "| model | %s | %s | %s | %s | %s |", loss_names[0], loss_names[1],
+        lf_xp_line(rep, "### %s", data_specs[di]);
+        lf_xp_line(rep, "%s", "");
+        lf_xp_line(rep, "| model | %s | %s | %s | %s | %s |", loss_names[0], loss_names[1],
                        loss_names[2], loss_names[3], loss_names[4]);
-        lf_report_line(rep, "|---|---|---|---|---|---|");
+        lf_xp_line(rep, "|---|---|---|---|---|---|");
         for (int k = 0; k < r->ndepth; k++) {
             const int dj = r->depth_ids[k];
             char cells[NLOSS][64];
@@ -122,22 +122,22 @@ static void report_tables(lf_report *rep, el_run *r)
                 lf_mean_sd(r->auc[di][dj][li], r->splits, 1, &mu, &su);
                 snprintf(cells[li], sizeof cells[li], "%.4f / %.4f", ma, mu);
             }
-            lf_report_line(rep, "| %s | %s | %s | %s | %s | %s |", depth_models[dj], cells[0],
+            lf_xp_line(rep, "| %s | %s | %s | %s | %s | %s |", depth_models[dj], cells[0],
                            cells[1], cells[2], cells[3], cells[4]);
         }
-        lf_report_line(rep, "%s", "");
+        lf_xp_line(rep, "%s", "");
     }
 }
 
 /* Tally of EnsLoss vs each baseline over the data x depth configurations; *wins / *losses get
  * the accuracy totals over all baselines. */
-static void report_tally(lf_report *rep, el_run *r, int *wins, int *losses)
+static void report_tally(lf_xp *rep, el_run *r, int *wins, int *losses)
 {
-    lf_report_line(rep, "## EnsLoss vs each loss: better / tie / worse (paired t-test over %d "
+    lf_xp_line(rep, "## EnsLoss vs each loss: better / tie / worse (paired t-test over %d "
                    "splits, 5%%)", r->splits);
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "| vs | accuracy | AUC | paper (OpenML, accuracy, MLP(1) / MLP(5)) |");
-    lf_report_line(rep, "|---|---|---|---|");
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "| vs | accuracy | AUC | paper (OpenML, accuracy, MLP(1) / MLP(5)) |");
+    lf_xp_line(rep, "|---|---|---|---|");
     static const char *const paper[NLOSS] = {"", "9/4/1 / 11/3/0", "5/4/5 / -", "- / -", "- / -"};
     *wins = *losses = 0;
     for (int li = 1; li < NLOSS; li++) {
@@ -152,21 +152,21 @@ static void report_tally(lf_report *rep, el_run *r, int *wins, int *losses)
             }
         *wins += t[0][0];
         *losses += t[0][2];
-        lf_report_line(rep, "| %s | %d / %d / %d | %d / %d / %d | %s |", loss_names[li], t[0][0],
+        lf_xp_line(rep, "| %s | %d / %d / %d | %d / %d / %d | %s |", loss_names[li], t[0][0],
                        t[0][1], t[0][2], t[1][0], t[1][1], t[1][2], paper[li]);
     }
-    lf_report_line(rep, "%s", "");
+    lf_xp_line(rep, "%s", "");
 }
 
 /* Late-epoch decline: mean test accuracy at its best epoch minus at the last, per loss,
  * averaged over configurations. */
-static void report_decline(lf_report *rep, el_run *r, double *decline)
+static void report_decline(lf_xp *rep, el_run *r, double *decline)
 {
-    lf_report_line(rep, "Late-epoch decline (best-epoch minus last-epoch mean test accuracy, "
+    lf_xp_line(rep, "Late-epoch decline (best-epoch minus last-epoch mean test accuracy, "
                    "averaged over the %d configurations):", r->ndata * r->ndepth);
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "| loss | decline |");
-    lf_report_line(rep, "|---|---|");
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "| loss | decline |");
+    lf_xp_line(rep, "|---|---|");
     for (int li = 0; li < NLOSS; li++) {
         double sum = 0;
         for (int a = 0; a < r->ndata; a++)
@@ -177,12 +177,12 @@ static void report_decline(lf_report *rep, el_run *r, double *decline)
                 sum += (best - cv[r->epochs - 1]) / r->splits;
             }
         decline[li] = sum / (r->ndata * r->ndepth);
-        lf_report_line(rep, "| %s | %.4f |", loss_names[li], decline[li]);
+        lf_xp_line(rep, "| %s | %.4f |", loss_names[li], decline[li]);
     }
-    lf_report_line(rep, "%s", "");
+    lf_xp_line(rep, "%s", "");
 }
 
-static lf_status write_curves(lf_report *rep, el_run *r, const char *out_dir)
+static lf_status write_curves(lf_xp *rep, el_run *r, const char *out_dir)
 {
     double *x = malloc((size_t)r->epochs * sizeof *x), *y = malloc((size_t)r->epochs * NLOSS * sizeof *y);
     lf_status s = x && y ? LF_OK : lf_error(LF_ENOMEM, "ensloss repro: out of memory");
@@ -202,21 +202,21 @@ static lf_status write_curves(lf_report *rep, el_run *r, const char *out_dir)
             snprintf(title, sizeof title, "%s, %s: test accuracy per epoch (mean of %d splits)",
                      data_specs[di], depth_models[dj], r->splits);
             s = lf_plot_svg(path, &(lf_plot){title, "epoch", {"train loss", "test accuracy"}, {"loss", "accuracy"}, {0, 0}}, x, r->epochs, ser, NLOSS);
-            if (s == LF_OK) lf_report_line(rep, "- [%s](%s)", file, file);
+            if (s == LF_OK) lf_xp_line(rep, "- [%s](%s)", file, file);
         }
-    lf_report_line(rep, "%s", "");
+    lf_xp_line(rep, "%s", "");
     free(x);
     free(y);
     return s;
 }
 
-static void report_verdict(lf_report *rep, el_run *r, int wins, int losses, const double *decline)
+static void report_verdict(lf_xp *rep, el_run *r, int wins, int losses, const double *decline)
 {
     double base = 0;
     for (int li = 1; li < NLOSS; li++) base += decline[li] / (NLOSS - 1);
     const int comparisons = (NLOSS - 1) * r->ndata * r->ndepth;
     const int tally_ok = wins > losses, decline_ok = decline[L_ENS] < base;
-    lf_report_line(rep, "**Verdict: %s.** Over %d accuracy comparisons (4 losses x %d "
+    lf_xp_line(rep, "**Verdict: %s.** Over %d accuracy comparisons (4 losses x %d "
                    "configurations) EnsLoss is significantly better in %d, worse in %d, so better "
                    "or tied in %d (paper: significantly better in most, rarely worse); its "
                    "late-epoch decline is %.4f against %.4f on average for the fixed losses "
@@ -227,8 +227,10 @@ static void report_verdict(lf_report *rep, el_run *r, int wins, int losses, cons
                    decline[L_ENS], base);
 }
 
-static lf_status el_run_fn(const void *cfg, int quick, const char *out_dir)
+static lf_status el_run_fn(const void *cfg, lf_xp *xp)
 {
+    const int quick = xp->quick;
+    const char *out_dir = xp->dir;
     const el_cfg *c = cfg;
     static const int all_data[NDATA] = {0, 1, 2, 3}, all_depth[NDEPTH] = {0, 1, 2};
     static const int quick_data[1] = {2}, quick_depth[1] = {1};
@@ -241,41 +243,41 @@ static lf_status el_run_fn(const void *cfg, int quick, const char *out_dir)
     snprintf(r->optim, sizeof r->optim, "adamw:lr=%.17g,wd=0", c->lr);
     r->curve = calloc((size_t)NDATA * NDEPTH * NLOSS * (size_t)r->epochs, sizeof *r->curve);
     r->per_epoch = malloc((size_t)r->epochs * sizeof *r->per_epoch);
-    lf_report *rep = NULL;
+    lf_xp *rep = NULL;
     lf_status s = r->curve && r->per_epoch ? LF_OK : lf_error(LF_ENOMEM, "ensloss repro: out of memory");
-    if (s == LF_OK) s = lf_report_open(out_dir, "EnsLoss vs fixed calibrated losses (Dai 2025)", &rep);
+    if (s == LF_OK) s = (rep = xp, LF_OK);
     const double t0 = lf_now();
     if (s == LF_OK)
-        lf_report_line(rep, "MLPs with ReLU hidden layers of 32, batch %d, %s, %d epochs, %d random "
+        lf_xp_line(rep, "MLPs with ReLU hidden layers of 32, batch %d, %s, %d epochs, %d random "
                        "stratified 70/30 splits; test accuracy / AUC after the last epoch, mean "
                        "over splits. Losses: ensloss (lambda 0, seeded per split), bce, hinge, "
                        "exp, focal (gamma 2, no alpha, as the EnsLoss code).%s", BATCH, r->optim,
                        r->epochs, r->splits,
                        quick ? " Quick variant: sonar only, 2 hidden layers, 3 splits, 40 epochs." : "");
-    if (s == LF_OK) lf_report_line(rep, "%s", "");
+    if (s == LF_OK) lf_xp_line(rep, "%s", "");
     for (int a = 0; s == LF_OK && a < r->ndata; a++) s = run_data(r, r->data_ids[a]);
     int wins = 0, losses = 0;
     double decline[NLOSS];
     if (s == LF_OK) {
-        lf_report_line(rep, "## Test accuracy / AUC (mean over splits)");
-        lf_report_line(rep, "%s", "");
+        lf_xp_line(rep, "## Test accuracy / AUC (mean over splits)");
+        lf_xp_line(rep, "%s", "");
         report_tables(rep, r);
         report_tally(rep, r, &wins, &losses);
         report_decline(rep, r, decline);
-        lf_report_line(rep, "Test accuracy per epoch:");
-        lf_report_line(rep, "%s", "");
+        lf_xp_line(rep, "Test accuracy per epoch:");
+        lf_xp_line(rep, "%s", "");
         s = write_curves(rep, r, out_dir);
     }
     if (s == LF_OK) {
         report_verdict(rep, r, wins, losses, decline);
-        lf_report_line(rep, "%s", "");
-        lf_report_line(rep, "Command: `lossforge repro ensloss%s`; %.0f s.", quick ? " --quick" : "",
+        lf_xp_line(rep, "%s", "");
+        lf_xp_line(rep, "Command: `lossforge repro ensloss%s`; %.0f s.", quick ? " --quick" : "",
                        lf_now() - t0);
     }
     free(r->curve);
     free(r->per_epoch);
     free(r);
-    return rep ? lf_report_close(rep, s) : s;
+    return s;
 }
 
 static const lf_param_desc el_params[] = {
@@ -289,9 +291,12 @@ static const lf_param_desc el_params[] = {
      offsetof(el_cfg, lr)},
 };
 
-static const lf_repro_vt el_vt = {el_run_fn};
+static const lf_xp_vt el_vt = {
+    .title = "EnsLoss vs fixed calibrated losses (Dai 2025)",
+    .run = el_run_fn,
+};
 
-const lf_desc lf_desc_repro_ensloss = {
+const lf_desc lf_xp_ensloss = {
     .kind = LF_KIND_REPRO,
     .name = "ensloss",
     .doc = "EnsLoss vs bce/hinge/exp/focal on tabular data, MLP 1-3 layers: better/tie/worse "

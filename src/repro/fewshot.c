@@ -15,7 +15,7 @@
  * untrained network (a random projection of the pixels), which the report shows as a floor; so
  * the claim is checked at two budgets, a short one (before most of that loss) and a long one,
  * and the curves (first seed, long budget) show held-out accuracy along meta-training. */
-#include "internal.h"
+#include "xp.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -175,12 +175,12 @@ static void stat(const fs_results *r, int b, int li, int si, int64_t n, int gain
     lf_mean_ci95(diff, n, mean, NULL, ci);
 }
 
-static void report_table(lf_report *rep, const fs_results *r, int64_t n, int seeds,
+static void report_table(lf_xp *rep, const fs_results *r, int64_t n, int seeds,
                          const int64_t *steps, double *diff)
 {
-    lf_report_line(rep, "| loss | steps | 5-way 1-shot | 5-way 5-shot | gain over CE, 1-shot | "
+    lf_xp_line(rep, "| loss | steps | 5-way 1-shot | 5-way 5-shot | gain over CE, 1-shot | "
                    "gain over CE, 5-shot | train s/run (1 / 5-shot) |");
-    lf_report_line(rep, "|---|---|---|---|---|---|---|");
+    lf_xp_line(rep, "|---|---|---|---|---|---|---|");
     for (int b = 0; b < NBUDGET; b++)
         for (int li = 0; li < NLOSS; li++) {
             double m[NSHOT], ci[NSHOT], g[NSHOT], gci[NSHOT];
@@ -191,12 +191,12 @@ static void report_table(lf_report *rep, const fs_results *r, int64_t n, int see
                 if (li) snprintf(gain[si], sizeof gain[si], "%+.2f ± %.2f", g[si], gci[si]);
                 else snprintf(gain[si], sizeof gain[si], "–");
             }
-            lf_report_line(rep, "| %s | %lld | %.2f ± %.2f | %.2f ± %.2f | %s | %s | %.0f / %.0f |",
+            lf_xp_line(rep, "| %s | %lld | %.2f ± %.2f | %.2f ± %.2f | %s | %s | %.0f / %.0f |",
                            losses[li].label, (long long)steps[b], m[0], ci[0], m[1], ci[1],
                            gain[0], gain[1], r->seconds[b][li][0] / seeds,
                            r->seconds[b][li][1] / seeds);
         }
-    lf_report_line(rep, "| untrained network (seed 1) | 0 | %.2f ± %.2f | %.2f ± %.2f | – | – | "
+    lf_xp_line(rep, "| untrained network (seed 1) | 0 | %.2f ± %.2f | %.2f ± %.2f | – | – | "
                    "– |", 100 * r->floor[0].mean, 100 * r->floor[0].ci95, 100 * r->floor[1].mean,
                    100 * r->floor[1].ci95);
 }
@@ -205,7 +205,7 @@ static void report_table(lf_report *rep, const fs_results *r, int64_t n, int see
  * gain above the 5-shot one beyond the CI of the difference (the two come from different
  * models, so their CIs add in quadrature). reproduced: (a) and (b) for every extra loss;
  * partly: (a) for some loss; a gain at 5-shot alone is the opposite pattern. */
-static const char *budget_verdict(lf_report *rep, const fs_results *r, int b, int64_t steps,
+static const char *budget_verdict(lf_xp *rep, const fs_results *r, int b, int64_t steps,
                                   int64_t n, double *diff)
 {
     int gains = 0, larger = 0, both = 0, five = 0;
@@ -224,14 +224,14 @@ static const char *budget_verdict(lf_report *rep, const fs_results *r, int b, in
     }
     const int all = NLOSS - 1;
     const char *v = both == all ? "reproduced" : gains ? "partly reproduced" : "not reproduced";
-    lf_report_line(rep, "- %lld steps: **%s** — gains at 1 / 5-shot: %s; a significant 1-shot "
+    lf_xp_line(rep, "- %lld steps: **%s** — gains at 1 / 5-shot: %s; a significant 1-shot "
                    "gain for %d of %d extra losses, larger than at 5-shot (beyond the CI of the "
                    "difference) for %d; a significant 5-shot gain for %d.", (long long)steps, v,
                    detail, gains, all, larger, five);
     return v;
 }
 
-static void report_verdict(lf_report *rep, const fs_results *r, int64_t n, const int64_t *steps,
+static void report_verdict(lf_xp *rep, const fs_results *r, int64_t n, const int64_t *steps,
                            double *diff)
 {
     double best[NSHOT] = {0};
@@ -242,11 +242,11 @@ static void report_verdict(lf_report *rep, const fs_results *r, int64_t n, const
                 stat(r, b, li, si, n, 0, diff, &m, &ci);
                 best[si] = fmax(best[si], m);
             }
-    lf_report_line(rep, "**Verdict** on \"gains over ProtoNet, largest at 1-shot\" (per budget):");
-    lf_report_line(rep, "%s", "");
+    lf_xp_line(rep, "**Verdict** on \"gains over ProtoNet, largest at 1-shot\" (per budget):");
+    lf_xp_line(rep, "%s", "");
     for (int b = 0; b < NBUDGET; b++) budget_verdict(rep, r, b, steps[b], n, diff);
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "The untrained network (%.1f / %.1f%%) %s the best trained one (%.1f / "
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "The untrained network (%.1f / %.1f%%) %s the best trained one (%.1f / "
                    "%.1f%% at 1 / 5-shot): meta-training on 5 classes transfers badly to 5 others, "
                    "and the curves show held-out accuracy along training. The paper reports gains "
                    "of about 1-2 points on miniImageNet (64 meta-training classes, ResNet-12), "
@@ -293,8 +293,10 @@ static lf_status write_plot(const fs_results *r, int si, const char *out_dir)
     return lf_plot_svg(path, &(lf_plot){title, "step", {"training loss", "held-out accuracy"}, {"loss", "accuracy"}, {0, 0}}, r->curve[0][si].step, n, s, 2 * NLOSS);
 }
 
-static lf_status fs_run(const void *cfg, int quick, const char *out_dir)
+static lf_status fs_run(const void *cfg, lf_xp *xp)
 {
+    const int quick = xp->quick;
+    const char *out_dir = xp->dir;
     const fs_cfg *c = cfg;
     const double t0 = lf_now();
     const int seeds = quick ? 1 : (int)c->seeds;
@@ -307,18 +309,17 @@ static lf_status fs_run(const void *cfg, int quick, const char *out_dir)
     double *diff = malloc((size_t)n * sizeof *diff);
     lf_status s = diff ? load_data(&d) : lf_error(LF_ENOMEM, "fewshot: out of memory");
     if (s == LF_OK) s = run_all(c, &d, quick, &r);
-    lf_report *rep = NULL;
+    lf_xp *rep = NULL;
     if (s == LF_OK)
-        s = lf_report_open(out_dir, "fewshot: ProtoNet CE vs CE + Proto-Triplet vs CE + ICNN on "
-                           "held-out Fashion-MNIST classes", &rep);
+        s = (rep = xp, LF_OK);
     if (s == LF_OK) {
-        lf_report_line(rep, "Paper: Mendez-Ruiz et al., *SuSana Distancia is all you need: "
+        lf_xp_line(rep, "Paper: Mendez-Ruiz et al., *SuSana Distancia is all you need: "
                        "Enforcing class separability in metric learning via two novel "
                        "distance-based loss functions for few-shot image classification*, 2023 "
                        "(arXiv 2305.09062). Claim: Proto-Triplet and ICNN added to ProtoNet raise "
                        "few-shot accuracy, most at 1-shot.");
-        lf_report_line(rep, "%s", "");
-        lf_report_line(rep, "Setup: Fashion-MNIST; `%s` embedding with %lld outputs, meta-trained "
+        lf_xp_line(rep, "%s", "");
+        lf_xp_line(rep, "Setup: Fashion-MNIST; `%s` embedding with %lld outputs, meta-trained "
                        "on 5-way K-shot episodes (15 queries per class) of classes 0-4 of the "
                        "training split, AdamW lr %g, %lld or %lld steps, K = the tested shot; "
                        "tested on "
@@ -330,21 +331,21 @@ static lf_status fs_run(const void *cfg, int quick, const char *out_dir)
                        (long long)steps[LONG], (long long)episodes, seeds,
                        quick ? " (--quick: a tenth of the steps, 100 episodes)" : "",
                        (long long)n);
-        lf_report_line(rep, "%s", "");
+        lf_xp_line(rep, "%s", "");
         report_table(rep, &r, n, seeds, steps, diff);
-        lf_report_line(rep, "%s", "");
+        lf_xp_line(rep, "%s", "");
         report_verdict(rep, &r, n, steps, diff);
-        lf_report_line(rep, "%s", "");
+        lf_xp_line(rep, "%s", "");
         for (int li = 0; li < NLOSS; li++)
-            lf_report_line(rep, "- %s: `%s`", losses[li].label, losses[li].loss);
-        lf_report_line(rep, "%s", "");
-        lf_report_line(rep, "Curves (first seed, %lld steps): fewshot_1shot.svg, "
+            lf_xp_line(rep, "- %s: `%s`", losses[li].label, losses[li].loss);
+        lf_xp_line(rep, "%s", "");
+        lf_xp_line(rep, "Curves (first seed, %lld steps): fewshot_1shot.svg, "
                        "fewshot_5shot.svg. One thread.", (long long)steps[LONG]);
-        lf_report_line(rep, "Wall time %.0f s. Command: `lossforge repro fewshot%s`.",
+        lf_xp_line(rep, "Wall time %.0f s. Command: `lossforge repro fewshot%s`.",
                        lf_now() - t0, quick ? " --quick" : "");
         for (int si = 0; si < NSHOT && s == LF_OK; si++) s = write_plot(&r, si, out_dir);
     }
-    if (rep) s = lf_report_close(rep, s);
+    if (rep) s = s;
     for (int b = 0; b < NBUDGET; b++)
         for (int li = 0; li < NLOSS; li++)
             for (int si = 0; si < NSHOT; si++) free(r.acc[b][li][si]);
@@ -355,7 +356,11 @@ static lf_status fs_run(const void *cfg, int quick, const char *out_dir)
     return s;
 }
 
-static const lf_repro_vt fs_vt = {.run = fs_run};
+static const lf_xp_vt fs_vt = {
+    .title = "fewshot: ProtoNet CE vs CE + Proto-Triplet vs CE + ICNN on "
+                           "held-out Fashion-MNIST classes",
+    .run = fs_run,
+};
 
 static const lf_param_desc fs_params[] = {
     {"steps", LF_PT_INT, 1000, 10, 1e7, 0, NULL, "meta-training episodes per run (--quick: a "
@@ -375,7 +380,7 @@ static const lf_param_desc fs_params[] = {
      offsetof(fs_cfg, model)},
 };
 
-const lf_desc lf_desc_repro_fewshot = {
+const lf_desc lf_xp_fewshot = {
     .kind = LF_KIND_REPRO,
     .name = "fewshot",
     .doc = "ProtoNet CE vs CE + Proto-Triplet vs CE + ICNN: 5-way 1/5-shot on held-out "

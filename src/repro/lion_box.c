@@ -14,7 +14,7 @@
  * linearly to 1/1000 of it. Plots: distance to the ball and objective gap against the step
  * (lion_box_curves.svg), and the 2-D phase picture of Lion and Lion-l2 iterates
  * (lion_box_phase.svg). The run takes milliseconds, so --quick runs it unchanged. */
-#include "internal.h"
+#include "xp.h"
 
 #include <float.h>
 #include <math.h>
@@ -411,12 +411,12 @@ static lf_status plot_phase(const box_cfg *cfg, const char *dir)
 }
 
 /* ------------------------------------------------------------------ the experiment */
-static void report_table(lf_report *rep, const box_cfg *cfg, const box_trace *tr, int d)
+static void report_table(lf_xp *rep, const box_cfg *cfg, const box_trace *tr, int d)
 {
-    lf_report_line(rep, "| optimizer (lr·λ = %g) | paper: iterates reach | max \\|x_T − target\\| "
+    lf_xp_line(rep, "| optimizer (lr·λ = %g) | paper: iterates reach | max \\|x_T − target\\| "
                         "| invariant violations | worst shrink / (1 − lr·λ) | inside from step* |",
                    cfg->lr * cfg->lambda);
-    lf_report_line(rep, "|---|---|---|---|---|---|");
+    lf_xp_line(rep, "|---|---|---|---|---|---|");
     for (int k = 0; k < NKAPPA; k++) {
         char err[32] = "—", ratio[32] = "—", viol[32] = "— (no ball)", in[32] = "—";
         if (!isnan(tr[k].final_err)) snprintf(err, sizeof err, "%.2e", tr[k].final_err);
@@ -426,11 +426,11 @@ static void report_table(lf_report *rep, const box_cfg *cfg, const box_trace *tr
             snprintf(ratio, sizeof ratio, "%.4f", tr[k].worst_ratio);
             if (tr[k].inside_at > 0) snprintf(in, sizeof in, "%lld", (long long)tr[k].inside_at);
         }
-        lf_report_line(rep, "| %s | %s | %s | %s | %s | %s |", kappas[k].label,
+        lf_xp_line(rep, "| %s | %s | %s | %s | %s | %s |", kappas[k].label,
                        kappas[k].target_text, err, viol, ratio, in);
     }
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "Checks run in float32 as the optimizers do, so they allow two roundings of "
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "Checks run in float32 as the optimizers do, so they allow two roundings of "
                         "a number of size R (2·R·ε = %.1e for R = 1/λ). *Inside: distance ≤ "
                         "R·ε/(lr·λ) = %.1e — below that the pull-in lr·λ·dist is under half an ulp "
                         "of R and float32 leaves the iterate where it is (torch too), which is "
@@ -438,15 +438,15 @@ static void report_table(lf_report *rep, const box_cfg *cfg, const box_trace *tr
                    2 * FLT_EPSILON / cfg->lambda, float_floor(cfg, 1 / cfg->lambda));
 }
 
-static void report_verdict(lf_report *rep, const box_trace *tr)
+static void report_verdict(lf_xp *rep, const box_trace *tr)
 {
     int64_t viol = 0, missed = 0;
     for (int k = 0; k < NKAPPA; k++) {
         viol += tr[k].violations;
         if (!isnan(tr[k].final_err) && !(tr[k].final_err < 1e-3)) missed++;
     }
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "**Verdict: %s** — %s; %s. The `wd_mode=l2` row shows why L2-in-the-gradient "
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "**Verdict: %s** — %s; %s. The `wd_mode=l2` row shows why L2-in-the-gradient "
                         "is wrong for Lion (bitsandbytes#1992): sign() then sees the decay, and "
                         "the iterates solve min f + λ/2‖x‖² (target c/(1+λ)) with no box at all.",
                    viol == 0 && missed == 0 ? "reproduced" : "not reproduced",
@@ -457,8 +457,10 @@ static void report_verdict(lf_report *rep, const box_trace *tr)
                           "by at least 1 − lr·λ) held at every step of every run");
 }
 
-static lf_status box_run(const void *vcfg, int quick, const char *out_dir)
+static lf_status box_run(const void *vcfg, lf_xp *xp)
 {
+    const int quick = xp->quick;
+    const char *out_dir = xp->dir;
     LF_UNUSED(quick);
     const box_cfg *cfg = vcfg;
     const int d = (int)cfg->dim;
@@ -483,20 +485,20 @@ static lf_status box_run(const void *vcfg, int quick, const char *out_dir)
         s = tr[k].dist && tr[k].gap ? run_kappa(cfg, &kappas[k], c, x0, d, &tr[k])
                                     : lf_error(LF_ENOMEM, "lion-box: out of memory");
     }
-    lf_report *rep = NULL;
-    if (s == LF_OK) s = lf_report_open(out_dir, "lion-box: Lion-κ on ½‖x − c‖² (Chen et al., ICLR 2024)", &rep);
+    lf_xp *rep = NULL;
+    if (s == LF_OK) s = (rep = xp, LF_OK);
     if (s == LF_OK) {
-        lf_report_line(rep, "Command: `lossforge repro lion-box` (lambda = %g, lr = %g held for %lld "
+        lf_xp_line(rep, "Command: `lossforge repro lion-box` (lambda = %g, lr = %g held for %lld "
                             "steps then decayed linearly to lr/1000, d = %d, seed %lld). f(x) = "
                             "½‖x − c‖² with c = (%.3f, %.3f, …), ‖c‖₂ = %.3f, half the coordinates "
                             "outside the box |x_i| ≤ 1/λ = %g; x₀ in ±3/λ.", cfg->lambda, cfg->lr,
                        (long long)(cfg->steps / 2), d, (long long)cfg->seed, c[0], c[1],
                        norm2(c, d), 1 / cfg->lambda);
-        lf_report_line(rep, "%s", "");
+        lf_xp_line(rep, "%s", "");
         report_table(rep, cfg, tr, d);
         report_verdict(rep, tr);
-        lf_report_line(rep, "%s", "");
-        lf_report_line(rep, "Plots: `lion_box_curves.svg` (distance to the ball and objective gap "
+        lf_xp_line(rep, "%s", "");
+        lf_xp_line(rep, "Plots: `lion_box_curves.svg` (distance to the ball and objective gap "
                             "per step, log scale; dashed: the (1 − lr·λ)^t bound), "
                             "`lion_box_phase.svg` (2-D iterates of Lion and Lion-ℓ2 from 12 starts).");
         s = plot_curves(cfg, tr, out_dir);
@@ -506,10 +508,13 @@ static lf_status box_run(const void *vcfg, int quick, const char *out_dir)
         free(tr[k].dist);
         free(tr[k].gap);
     }
-    return lf_report_close(rep, s);
+    return s;
 }
 
-static const lf_repro_vt box_vt = {.run = box_run};
+static const lf_xp_vt box_vt = {
+    .title = "lion-box: Lion-κ on ½‖x − c‖² (Chen et al., ICLR 2024)",
+    .run = box_run,
+};
 
 static const lf_param_desc box_params[] = {
     {"lambda", LF_PT_FLOAT, 0.5, 0, INFINITY, LF_OPEN_MIN, NULL,
@@ -521,7 +526,7 @@ static const lf_param_desc box_params[] = {
     {"seed", LF_PT_INT, 1, 0, 1e15, 0, NULL, "seed of c and x0", offsetof(box_cfg, seed)},
 };
 
-const lf_desc lf_desc_repro_lion_box = {
+const lf_desc lf_xp_lion_box = {
     .kind = LF_KIND_REPRO,
     .name = "lion-box",
     .doc = "Lion / Lion-kappa iterates on |x-c|^2/2 reach the constrained minimisers; ball "

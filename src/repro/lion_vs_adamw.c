@@ -15,7 +15,7 @@
  *     on_epoch hook; biases are not decayed, so not bounded).
  *  4. a large lambda (a tight box) trains faster early and ends worse (the Lion-K paper).
  * Runs use one thread by default: deterministic, and fast on a shared two-core machine. */
-#include "internal.h"
+#include "xp.h"
 
 #include <float.h>
 #include <math.h>
@@ -166,11 +166,11 @@ static void choose_tuned(lva_run *r)
 }
 
 /* ------------------------------------------------------------------ report */
-static void report_main(lf_report *rep, const lva_run *r)
+static void report_main(lf_xp *rep, const lva_run *r)
 {
-    lf_report_line(rep, "| optimizer | state bytes | val acc | test acc | train loss by epoch | "
+    lf_xp_line(rep, "| optimizer | state bytes | val acc | test acc | train loss by epoch | "
                         "tuned |");
-    lf_report_line(rep, "|---|---|---|---|---|---|");
+    lf_xp_line(rep, "|---|---|---|---|---|---|");
     for (int k = 0; k < NCASE; k++) {
         if (!r->ran[k]) continue;
         const lva_stats *s = &r->st[k];
@@ -178,22 +178,22 @@ static void report_main(lf_report *rep, const lva_run *r)
         size_t n = 0;
         for (int e = 0; e < s->epochs && n < sizeof losses - 16; e++)
             n += (size_t)snprintf(losses + n, sizeof losses - n, "%s%.3f", e ? ", " : "", s->loss[e]);
-        lf_report_line(rep, "| %s | %zu | %.2f%% | %.2f%% | %s | %s |", cases[k].label,
+        lf_xp_line(rep, "| %s | %zu | %.2f%% | %.2f%% | %s | %s |", cases[k].label,
                        s->state_bytes, 100 * s->val[s->epochs - 1], 100 * s->test_acc, losses,
                        r->tuned[cases[k].family] == k && cases[k].family != FAM_BOX ? "yes" : "");
     }
 }
 
-static void report_box(lf_report *rep, const lva_run *r)
+static void report_box(lf_xp *rep, const lva_run *r)
 {
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "Box |w| ≤ 1/λ for the decayed weights (biases: no decay, no bound). Bound "
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "Box |w| ≤ 1/λ for the decayed weights (biases: no decay, no bound). Bound "
                         "after t steps: 1/λ + (max|w₀| − 1/λ)₊(1 − lr·λ)^t (+ the float32 floor "
                         "(1/λ)·ε/(lr·λ)); %lld steps per epoch.", (long long)r->steps_per_epoch);
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "| optimizer | 1/λ | max \\|w\\| at init | max \\|w\\| after each epoch "
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "| optimizer | 1/λ | max \\|w\\| at init | max \\|w\\| after each epoch "
                         "| bound at the last epoch | within the bound every epoch | max \\|bias\\| |");
-    lf_report_line(rep, "|---|---|---|---|---|---|---|");
+    lf_xp_line(rep, "|---|---|---|---|---|---|---|");
     for (int k = 0; k < NCASE; k++) {
         if (!r->ran[k] || cases[k].family == FAM_ADAMW || cases[k].family == FAM_LIONL2) continue;
         const lva_stats *s = &r->st[k];
@@ -204,14 +204,14 @@ static void report_box(lf_report *rep, const lva_run *r)
             n += (size_t)snprintf(per + n, sizeof per - n, "%s%.4f", e > 1 ? ", " : "", s->maxw[e]);
             ok &= s->maxw[e] <= box_bound(&cases[k], s->maxw[0], (double)(e * r->steps_per_epoch));
         }
-        lf_report_line(rep, "| %s | %.4g | %.4f | %s | %.4f | %s | %.3f |", cases[k].label,
+        lf_xp_line(rep, "| %s | %.4g | %.4f | %s | %.4f | %s | %.3f |", cases[k].label,
                        1 / cases[k].lambda, s->maxw[0], per,
                        box_bound(&cases[k], s->maxw[0], (double)(s->epochs * r->steps_per_epoch)),
                        ok ? "yes" : "**no**", s->maxb[s->epochs]);
     }
     const int a = 0;
     if (r->ran[a])
-        lf_report_line(rep, "| %s (no box; for contrast) | — | %.4f | %.4f at the end | — | — "
+        lf_xp_line(rep, "| %s (no box; for contrast) | — | %.4f | %.4f at the end | — | — "
                             "| %.3f |", cases[a].label, r->st[a].maxw[0],
                        r->st[a].maxw[r->st[a].epochs], r->st[a].maxb[r->st[a].epochs]);
 }
@@ -231,34 +231,34 @@ static double sd_of(const double *x, int n)
     return sqrt(s / (n - 1));
 }
 
-static void report_bf16(lf_report *rep, const lva_run *r)
+static void report_bf16(lf_xp *rep, const lva_run *r)
 {
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "bf16 momentum (`mu_dtype=bf16`, round to nearest even), %s, %d epochs, "
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "bf16 momentum (`mu_dtype=bf16`, round to nearest even), %s, %d epochs, "
                         "seeds 1..%d:", cases[1].spec, r->bf16_epochs, r->seeds);
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "| momentum | state bytes | test acc per seed | mean ± sd |");
-    lf_report_line(rep, "|---|---|---|---|");
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "| momentum | state bytes | test acc per seed | mean ± sd |");
+    lf_xp_line(rep, "|---|---|---|---|");
     for (int b = 0; b < 2; b++) {
         char per[256] = "";
         size_t n = 0;
         for (int i = 0; i < r->seeds && n < sizeof per - 16; i++)
             n += (size_t)snprintf(per + n, sizeof per - n, "%s%.2f%%", i ? ", " : "",
                                   100 * r->bf16_acc[b][i]);
-        lf_report_line(rep, "| %s | %zu | %s | %.2f ± %.2f%% |", b ? "bf16" : "f32",
+        lf_xp_line(rep, "| %s | %zu | %s | %.2f ± %.2f%% |", b ? "bf16" : "f32",
                        r->bf16_bytes[b], per, 100 * mean_of(r->bf16_acc[b], r->seeds),
                        100 * sd_of(r->bf16_acc[b], r->seeds));
     }
 }
 
 /* Large lambda at the same lr (the 1e-4 runs): faster early loss, worse final result? */
-static void report_tight_box(lf_report *rep, const lva_run *r)
+static void report_tight_box(lf_xp *rep, const lva_run *r)
 {
     const int base = 2, tight = NCASE - 1; /* lr 1e-4 with lambda 0.1, and with lambda 30 */
     if (!r->ran[base] || !r->ran[tight]) return;
     const lva_stats *a = &r->st[base], *b = &r->st[tight];
     const int early = b->loss[0] < a->loss[0], worse = b->test_acc < a->test_acc;
-    lf_report_line(rep, "- **tight box (λ 30 vs 0.1 at lr 1e-4): %s** — first-epoch train loss "
+    lf_xp_line(rep, "- **tight box (λ 30 vs 0.1 at lr 1e-4): %s** — first-epoch train loss "
                         "%.3f vs %.3f (paper: faster early: %s), final test accuracy %.2f%% vs "
                         "%.2f%% (paper: worse final: %s).", early && worse ? "reproduced"
                                                            : early || worse ? "partly reproduced"
@@ -267,22 +267,22 @@ static void report_tight_box(lf_report *rep, const lva_run *r)
                    100 * a->test_acc, worse ? "yes" : "no");
 }
 
-static void report_verdicts(lf_report *rep, const lva_run *r)
+static void report_verdicts(lf_xp *rep, const lva_run *r)
 {
     const int ta = r->tuned[FAM_ADAMW], tl = r->tuned[FAM_LION], t2 = r->tuned[FAM_LIONL2];
     const double aa = 100 * r->st[ta].test_acc, la = 100 * r->st[tl].test_acc;
     const double l2 = t2 >= 0 ? 100 * r->st[t2].test_acc : NAN;
     const int acc_ok = fabs(la - aa) <= 0.5 && (t2 < 0 || fabs(l2 - aa) <= 0.5);
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "Paper: Lion with lr 3-10× smaller and λ 3-10× larger matches AdamW "
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "Paper: Lion with lr 3-10× smaller and λ 3-10× larger matches AdamW "
                         "(spec sheet: ~88-89%% here), with half the optimizer state; |w| ≤ 1/λ "
                         "after burn-in.");
-    lf_report_line(rep, "%s", "");
-    lf_report_line(rep, "- **accuracy: %s** — tuned AdamW %.2f%%, Lion %.2f%% (%+.2f), Lion-ℓ2 "
+    lf_xp_line(rep, "%s", "");
+    lf_xp_line(rep, "- **accuracy: %s** — tuned AdamW %.2f%%, Lion %.2f%% (%+.2f), Lion-ℓ2 "
                         "%.2f%% (%+.2f) test accuracy.",
                    r->quick ? "not judged (quick variant: one epoch on 10k rows)"
                    : acc_ok ? "reproduced" : "not reproduced", aa, la, la - aa, l2, l2 - aa);
-    lf_report_line(rep, "- **state: %s** — AdamW %zu bytes, Lion %zu (%.2f×), Lion bf16 momentum "
+    lf_xp_line(rep, "- **state: %s** — AdamW %zu bytes, Lion %zu (%.2f×), Lion bf16 momentum "
                         "%zu (%.2f×).", r->st[tl].state_bytes * 2 == r->st[ta].state_bytes
                                             ? "reproduced" : "not reproduced",
                    r->st[ta].state_bytes, r->st[tl].state_bytes,
@@ -296,12 +296,12 @@ static void report_verdicts(lf_report *rep, const lva_run *r)
             box_ok &= s->maxw[e] <= box_bound(&cases[k], s->maxw[0], (double)(e * r->steps_per_epoch));
         box_n++;
     }
-    lf_report_line(rep, "- **box: %s** — in all %d Lion runs max|w| stayed within 1/λ plus the "
+    lf_xp_line(rep, "- **box: %s** — in all %d Lion runs max|w| stayed within 1/λ plus the "
                         "shrinking initial excess after every epoch.", box_ok ? "reproduced" :
                    "not reproduced", box_n);
     report_tight_box(rep, r);
     const double db = 100 * (mean_of(r->bf16_acc[1], r->seeds) - mean_of(r->bf16_acc[0], r->seeds));
-    lf_report_line(rep, "- **bf16 momentum:** %+.2f points of test accuracy on average (seed sd "
+    lf_xp_line(rep, "- **bf16 momentum:** %+.2f points of test accuracy on average (seed sd "
                         "%.2f / %.2f), for half of Lion's state.", db,
                    100 * sd_of(r->bf16_acc[0], r->seeds), 100 * sd_of(r->bf16_acc[1], r->seeds));
 }
@@ -355,8 +355,10 @@ static lf_status run_bf16(lva_run *r, const lf_dataset *train, const lf_dataset 
     return s;
 }
 
-static lf_status lva_run_all(const lva_cfg *cfg, int quick, const char *out_dir)
+static lf_status lva_run_all(const lva_cfg *cfg, lf_xp *xp)
 {
+    const int quick = xp->quick;
+    const char *out_dir = xp->dir;
     lf_dataset full = {0}, test = {0}, small = {0};
     lf_status s = lf_dataset_load("fashion-mnist", &full, &test);
     const lf_dataset *train = &full;
@@ -371,7 +373,7 @@ static lf_status lva_run_all(const lva_cfg *cfg, int quick, const char *out_dir)
     }
     lva_run *r = calloc(1, sizeof *r);
     if (s == LF_OK && !r) s = lf_error(LF_ENOMEM, "lion-vs-adamw: out of memory");
-    lf_report *rep = NULL;
+    lf_xp *rep = NULL;
     if (s == LF_OK) {
         r->cfg = cfg;
         r->quick = quick;
@@ -383,23 +385,22 @@ static lf_status lva_run_all(const lva_cfg *cfg, int quick, const char *out_dir)
         s = run_cases(r, train, &test);
     }
     if (s == LF_OK) s = run_bf16(r, train, &test);
-    if (s == LF_OK) s = lf_report_open(out_dir, "lion-vs-adamw: Lion, Lion-ℓ2 and AdamW on "
-                                                "Fashion-MNIST", &rep);
+    if (s == LF_OK) s = (rep = xp, LF_OK);
     if (s == LF_OK) {
         choose_tuned(r);
-        lf_report_line(rep, "Command: `lossforge repro lion-vs-adamw%s` — mlp:256,256, cross-entropy, "
+        lf_xp_line(rep, "Command: `lossforge repro lion-vs-adamw%s` — mlp:256,256, cross-entropy, "
                             "batch %lld, %d epoch(s), constant lr, seed 1, %lld training rows "
                             "(10%% held out for validation), %lld test rows, %lld thread(s); "
                             "weight decay on weights, not biases.", quick ? " --quick" : "",
                        (long long)cfg->batch, r->epochs, (long long)train->n, (long long)test.n,
                        (long long)cfg->threads);
-        lf_report_line(rep, "%s", "");
+        lf_xp_line(rep, "%s", "");
         report_main(rep, r);
         report_box(rep, r);
         report_bf16(rep, r);
         report_verdicts(rep, r);
-        lf_report_line(rep, "%s", "");
-        lf_report_line(rep, "Plot: `lion_vs_adamw.svg` (train loss and test accuracy per epoch of "
+        lf_xp_line(rep, "%s", "");
+        lf_xp_line(rep, "Plot: `lion_vs_adamw.svg` (train loss and test accuracy per epoch of "
                             "the tuned settings).");
         s = plot_curves(r, out_dir);
     }
@@ -407,15 +408,19 @@ static lf_status lva_run_all(const lva_cfg *cfg, int quick, const char *out_dir)
     lf_dataset_release(&small);
     lf_dataset_release(&full);
     lf_dataset_release(&test);
-    return lf_report_close(rep, s);
+    return s;
 }
 
-static lf_status lva_run_vt(const void *cfg, int quick, const char *out_dir)
+static lf_status lva_run_vt(const void *cfg, lf_xp *xp)
 {
-    return lva_run_all(cfg, quick, out_dir);
+    return lva_run_all(cfg, xp);
 }
 
-static const lf_repro_vt lva_vt = {.run = lva_run_vt};
+static const lf_xp_vt lva_vt = {
+    .title = "lion-vs-adamw: Lion, Lion-ℓ2 and AdamW on "
+                                                "Fashion-MNIST",
+    .run = lva_run_vt,
+};
 
 static const lf_param_desc lva_params[] = {
     {"epochs", LF_PT_INT, 5, 1, MAX_EPOCHS, 0, NULL, "epochs of the main comparison",
@@ -428,7 +433,7 @@ static const lf_param_desc lva_params[] = {
     {"batch", LF_PT_INT, 128, 1, 65536, 0, NULL, "minibatch size", offsetof(lva_cfg, batch)},
 };
 
-const lf_desc lf_desc_repro_lion_vs_adamw = {
+const lf_desc lf_xp_lion_vs_adamw = {
     .kind = LF_KIND_REPRO,
     .name = "lion-vs-adamw",
     .doc = "AdamW vs Lion vs Lion-l2 on Fashion-MNIST: accuracy, state bytes, |w| <= 1/lambda, "

@@ -15,7 +15,7 @@
  * floor, and the test images of the seen classes 0-4 show whether the losses learn at all. Plot:
  * training loss (mean over each stretch, divided by the first) and Recall@1 on 1000 test images
  * against the step (ms_recall_curves.svg, first seed). */
-#include "internal.h"
+#include "xp.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -232,11 +232,11 @@ static void stat(const msr_results *r, int seeds, int li, int split, int k, doub
     mean_sd(x, seeds, mean, sd);
 }
 
-static void report_table(lf_report *rep, const msr_results *r, int seeds, int split)
+static void report_table(lf_xp *rep, const msr_results *r, int seeds, int split)
 {
-    lf_report_line(rep, "| loss | R@1 | R@2 | R@4 | R@8 | mAP@R | NMI |%s",
+    lf_xp_line(rep, "| loss | R@1 | R@2 | R@4 | R@8 | mAP@R | NMI |%s",
                    split == UNSEEN ? " train s/run |" : "");
-    lf_report_line(rep, "|---|---|---|---|---|---|---|%s", split == UNSEEN ? "---|" : "");
+    lf_xp_line(rep, "|---|---|---|---|---|---|---|%s", split == UNSEEN ? "---|" : "");
     for (int li = 0; li < NLOSS; li++) {
         char row[512];
         int len = snprintf(row, sizeof row, "| %s |", losses[li].label);
@@ -247,18 +247,18 @@ static void report_table(lf_report *rep, const msr_results *r, int seeds, int sp
         }
         double secs, sd;
         mean_sd(r->seconds[li], seeds, &secs, &sd);
-        if (split == UNSEEN) lf_report_line(rep, "%s %.0f |", row, secs);
-        else lf_report_line(rep, "%s", row);
+        if (split == UNSEEN) lf_xp_line(rep, "%s %.0f |", row, secs);
+        else lf_xp_line(rep, "%s", row);
     }
     char row[512];
     int len = snprintf(row, sizeof row, "| untrained network |");
     for (int k = 0; k < NMETRIC; k++)
         len += snprintf(row + len, sizeof row - (size_t)len, " %.1f |", 100 * r->floor[split][k]);
-    lf_report_line(rep, "%s%s", row, split == UNSEEN ? " – |" : "");
+    lf_xp_line(rep, "%s%s", row, split == UNSEEN ? " – |" : "");
 }
 
 /* R@1 of the first seed at five points of training, from the curves. */
-static void report_curve(lf_report *rep, const msr_results *r)
+static void report_curve(lf_xp *rep, const msr_results *r)
 {
     const int n = r->curve[0].n;
     if (n < 5) return;
@@ -267,8 +267,8 @@ static void report_curve(lf_report *rep, const msr_results *r)
     int len = snprintf(head, sizeof head, "| R@1 on 1000 test images, seed 1, after step |");
     for (int i = 0; i < 5; i++)
         len += snprintf(head + len, sizeof head - (size_t)len, " %.0f |", r->curve[0].step[at[i]]);
-    lf_report_line(rep, "%s", head);
-    lf_report_line(rep, "|---|---|---|---|---|---|");
+    lf_xp_line(rep, "%s", head);
+    lf_xp_line(rep, "|---|---|---|---|---|---|");
     for (int li = 0; li < NLOSS; li++) {
         if (r->curve[li].n < n) continue;
         char row[256];
@@ -276,13 +276,13 @@ static void report_curve(lf_report *rep, const msr_results *r)
         for (int i = 0; i < 5; i++)
             len += snprintf(row + len, sizeof row - (size_t)len, " %.1f |",
                             100 * r->curve[li].r1[at[i]]);
-        lf_report_line(rep, "%s", row);
+        lf_xp_line(rep, "%s", row);
     }
 }
 
 /* Verdict on R@1 of the unseen classes: row 0's mean against each baseline's mean, with the
  * seeds' spread; then what the untrained network and the seen classes say. */
-static void report_verdict(lf_report *rep, const msr_results *r, int seeds)
+static void report_verdict(lf_xp *rep, const msr_results *r, int seeds)
 {
     double mean[NLOSS], sd[NLOSS];
     for (int li = 0; li < NLOSS; li++) stat(r, seeds, li, UNSEEN, 0, &mean[li], &sd[li]);
@@ -313,7 +313,7 @@ static void report_verdict(lf_report *rep, const msr_results *r, int seeds)
         beat_r1 += m1 > 100 * r->floor[UNSEEN][0];
         beat_map += m4 > 100 * r->floor[UNSEEN][4];
     }
-    lf_report_line(rep, "**Verdict: %s** — R@1 on the unseen classes: %s %.1f ± %.1f against%s "
+    lf_xp_line(rep, "**Verdict: %s** — R@1 on the unseen classes: %s %.1f ± %.1f against%s "
                    "(mean ± sd over %d seed(s); MS first in %d of %d). The untrained network "
                    "scores R@1 %.1f and mAP@R %.1f there; %d of the %d trained losses beat it at "
                    "R@1 and %d at mAP@R. On the seen classes 0-4 MS reaches R@1 %.1f and mAP@R "
@@ -369,8 +369,10 @@ static lf_status run_all(const msr_cfg *c, const msr_data *d, int quick, int see
     return s;
 }
 
-static lf_status msr_run(const void *cfg, int quick, const char *out_dir)
+static lf_status msr_run(const void *cfg, lf_xp *xp)
 {
+    const int quick = xp->quick;
+    const char *out_dir = xp->dir;
     const msr_cfg *c = cfg;
     const int seeds = quick ? 1 : (int)c->seeds;
     double t0 = lf_now();
@@ -381,17 +383,16 @@ static lf_status msr_run(const void *cfg, int quick, const char *out_dir)
     float *emb = s == LF_OK ? malloc((size_t)(most * c->dim) * sizeof *emb) : NULL;
     if (s == LF_OK && !emb) s = lf_error(LF_ENOMEM, "ms-recall: out of memory");
     if (s == LF_OK) s = run_all(c, &d, quick, seeds, r, emb);
-    lf_report *rep = NULL;
-    if (s == LF_OK) s = lf_report_open(out_dir, "ms-recall: multi-similarity loss vs contrastive "
-                                       "and triplet on unseen Fashion-MNIST classes", &rep);
+    lf_xp *rep = NULL;
+    if (s == LF_OK) s = (rep = xp, LF_OK);
     if (s == LF_OK) {
-        lf_report_line(rep, "Paper: Wang et al., *Multi-Similarity Loss with General Pair "
+        lf_xp_line(rep, "Paper: Wang et al., *Multi-Similarity Loss with General Pair "
                        "Weighting for Deep Metric Learning*, CVPR 2019. Claim: MS (with its pair "
                        "mining) retrieves at least as well as contrastive and triplet losses at "
                        "Recall@1 (paper, CUB-200, BN-Inception 512-d: MS R@1/2/4/8 = "
                        "65.7/77.0/86.3/91.2).");
-        lf_report_line(rep, "%s", "");
-        lf_report_line(rep, "Setup: Fashion-MNIST; `%s` embedding net with %lld outputs, trained "
+        lf_xp_line(rep, "%s", "");
+        lf_xp_line(rep, "Setup: Fashion-MNIST; `%s` embedding net with %lld outputs, trained "
                        "on the %lld training images of classes 0-4 with %lld×%lld P×K batches, "
                        "AdamW lr %g, %lld steps; test: the %lld test images of classes 5-9, each "
                        "querying all others by cosine similarity; NMI of k-means (k = 5). "
@@ -400,36 +401,40 @@ static lf_status msr_run(const void *cfg, int quick, const char *out_dir)
                        c->lr, (long long)(quick ? c->steps / 10 : c->steps),
                        (long long)d.split[UNSEEN].n, seeds,
                        quick ? " (--quick: a tenth of the steps, 2000 test images)" : "");
-        lf_report_line(rep, "%s", "");
+        lf_xp_line(rep, "%s", "");
         report_table(rep, r, seeds, UNSEEN);
-        lf_report_line(rep, "%s", "");
-        lf_report_line(rep, "The same models on the %lld test images of the training classes 0-4 "
+        lf_xp_line(rep, "%s", "");
+        lf_xp_line(rep, "The same models on the %lld test images of the training classes 0-4 "
                        "(seen classes, not the claim):", (long long)d.split[SEEN].n);
-        lf_report_line(rep, "%s", "");
+        lf_xp_line(rep, "%s", "");
         report_table(rep, r, seeds, SEEN);
-        lf_report_line(rep, "%s", "");
+        lf_xp_line(rep, "%s", "");
         report_verdict(rep, r, seeds);
-        lf_report_line(rep, "%s", "");
+        lf_xp_line(rep, "%s", "");
         report_curve(rep, r);
-        lf_report_line(rep, "%s", "");
+        lf_xp_line(rep, "%s", "");
         for (int li = 0; li < NLOSS; li++)
-            lf_report_line(rep, "- %s: `%s`%s%s%s", losses[li].label, losses[li].loss,
+            lf_xp_line(rep, "- %s: `%s`%s%s%s", losses[li].label, losses[li].loss,
                            losses[li].miner ? " with `" : "",
                            losses[li].miner ? losses[li].miner : "", losses[li].miner ? "`" : "");
-        lf_report_line(rep, "%s", "");
-        lf_report_line(rep, "Curves: ms_recall_curves.svg. One thread (batches of %lld rows gain "
+        lf_xp_line(rep, "%s", "");
+        lf_xp_line(rep, "Curves: ms_recall_curves.svg. One thread (batches of %lld rows gain "
                        "nothing from a second). Wall time %.0f s.", (long long)(c->p * c->k),
                        lf_now() - t0);
         s = write_plot(r, out_dir);
     }
-    if (rep) s = lf_report_close(rep, s);
+    if (rep) s = s;
     free(emb);
     free(r);
     release_data(&d);
     return s;
 }
 
-static const lf_repro_vt msr_vt = {.run = msr_run};
+static const lf_xp_vt msr_vt = {
+    .title = "ms-recall: multi-similarity loss vs contrastive "
+                                       "and triplet on unseen Fashion-MNIST classes",
+    .run = msr_run,
+};
 
 static const lf_param_desc msr_params[] = {
     {"steps", LF_PT_INT, 3000, 10, 1e7, 0, NULL, "training steps per run (--quick: a tenth)",
@@ -446,7 +451,7 @@ static const lf_param_desc msr_params[] = {
      offsetof(msr_cfg, model)},
 };
 
-const lf_desc lf_desc_repro_ms_recall = {
+const lf_desc lf_xp_ms_recall = {
     .kind = LF_KIND_REPRO,
     .name = "ms-recall",
     .doc = "MS + miner vs contrastive vs batch-hard triplet: Recall@K on unseen Fashion-MNIST "

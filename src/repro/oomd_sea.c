@@ -9,7 +9,7 @@
  * OMD (hint = last gradient, adaptive rule, L = 1). The paper's expectation: with no noise and
  * slow drift the optimistic regret is about flat while OGD's grows like sqrt T; as the noise
  * grows the two merge. */
-#include "internal.h"
+#include "xp.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -201,17 +201,17 @@ static const char *drift_text(int64_t k, char *buf, size_t cap)
     return buf;
 }
 
-static void table(lf_report *r, const curves *cv, const int64_t *ck, int nck)
+static void table(lf_xp *r, const curves *cv, const int64_t *ck, int nck)
 {
-    lf_report_line(r, "| \\|w*\\| | noise s | drift of w* | regret at T: OGD | OGD adaptive | "
+    lf_xp_line(r, "| \\|w*\\| | noise s | drift of w* | regret at T: OGD | OGD adaptive | "
                    "optimistic OMD | growth exponent OGD / adaptive / OMD | "
                    "sum \\|g_t - g_{t-1}\\|^2 (OMD) |");
-    lf_report_line(r, "|---:|---:|---|---:|---:|---:|---|---:|");
+    lf_xp_line(r, "|---:|---:|---|---:|---:|---:|---|---:|");
     for (int i = 0; i < NREG; i++) {
         char e[NALGO][16], dbuf[32];
         for (int a = 0; a < NALGO; a++)
             fmt_exp(growth_exponent(cv[i].regret[a], ck, nck), e[a], sizeof e[a]);
-        lf_report_line(r, "| %.1f | %g | %s | %.1f | %.1f | %.1f | %s / %s / %s | %.3g |",
+        lf_xp_line(r, "| %.1f | %g | %s | %.1f | %.1f | %.1f | %s / %s / %s | %.3g |",
                        regimes[i].wnorm, regimes[i].noise,
                        drift_text(regimes[i].switch_every, dbuf, sizeof dbuf),
                        cv[i].regret[0][nck - 1], cv[i].regret[1][nck - 1],
@@ -223,7 +223,7 @@ static void table(lf_report *r, const curves *cv, const int64_t *ck, int nck)
  * OMD flat (exponent < 0.2, or regret not growing) and OGD like sqrt T (exponent 0.35-0.65).
  * Claim 2 at s = 1: regrets within a factor 1.5 of each other. Then what else the table says:
  * who wins without noise, and what the hint buys over the same steps without it. */
-static void verdicts(lf_report *r, const curves *cv, const int64_t *ck, int nck)
+static void verdicts(lf_xp *r, const curves *cv, const int64_t *ck, int nck)
 {
     int flat = 0, sqrt_ogd = 0, n1 = 0, merged = 0, n2 = 0, hint = 0, ogd_wins0 = 0, n0 = 0;
     for (int i = 0; i < NREG; i++) {
@@ -246,19 +246,19 @@ static void verdicts(lf_report *r, const curves *cv, const int64_t *ck, int nck)
         }
         hint += omd < cv[i].regret[1][nck - 1];
     }
-    lf_report_line(r, "- **No noise, slow drift: optimistic OMD's regret about flat while OGD's "
+    lf_xp_line(r, "- **No noise, slow drift: optimistic OMD's regret about flat while OGD's "
                    "grows like sqrt T** (paper: yes): %s. OMD flat in %d of %d such regimes; OGD "
                    "growing with exponent 0.35-0.65 in %d of %d.",
                    flat == n1 && sqrt_ogd == n1 ? "reproduced" : "not reproduced", flat, n1,
                    sqrt_ogd, n1);
-    lf_report_line(r, "- **The two merge as the noise grows** (paper: yes): %s. At s = 1 the "
+    lf_xp_line(r, "- **The two merge as the noise grows** (paper: yes): %s. At s = 1 the "
                    "regrets at T are within a factor 1.5 in %d of %d regimes; without noise "
                    "OGD's regret is below OMD's in %d of %d regimes%s.",
                    merged == n2 ? "reproduced" : "not reproduced", merged, n2, ogd_wins0, n0,
                    ogd_wins0 ? " (where it is, they merge from OGD's side, not OMD's)" : "");
-    lf_report_line(r, "- The hint's own effect (OMD vs the same adaptive steps with M_t = 0): "
+    lf_xp_line(r, "- The hint's own effect (OMD vs the same adaptive steps with M_t = 0): "
                    "lower regret at T in %d of %d regimes.", hint, NREG);
-    lf_report_line(r, "- Why the first claim does not show here: the design a_t is random, so f_t "
+    lf_xp_line(r, "- Why the first claim does not show here: the design a_t is random, so f_t "
                    "is random even at s = 0 (the SEA model's sigma_t > 0 unless x = w*) and the "
                    "last gradient is a poor hint; without noise and with w* inside the ball the "
                    "problem is realisable and every learner converges to w*, so every regret is "
@@ -299,8 +299,10 @@ static int checkpoints(int64_t T, int64_t *ck)
     return n;
 }
 
-static lf_status oomd_sea_run(const void *cfgp, int quick, const char *out_dir)
+static lf_status oomd_sea_run(const void *cfgp, lf_xp *xp)
 {
+    const int quick = xp->quick;
+    const char *out_dir = xp->dir;
     const oomd_sea_cfg *cfg = cfgp;
     const int64_t T = quick ? 10000 : 100000;
     const int seeds = quick ? 2 : 5;
@@ -321,16 +323,15 @@ static lf_status oomd_sea_run(const void *cfgp, int quick, const char *out_dir)
     for (int i = 0; i < NREG; i++)
         for (int a = 0; a < NALGO; a++)
             for (int k = 0; k < nck; k++) cv[i].regret[a][k] /= seeds;
-    lf_report *r = NULL;
-    if (s == LF_OK) s = lf_report_open(out_dir, "oomd-sea: optimistic OMD vs OGD on online least "
-                                       "squares across noise and drift", &r);
-    if (s != LF_OK) return lf_report_close(r, s);
-    lf_report_line(r, "Claim (Chen et al. 2023, spec sheet §2): optimistic OMD's regret is "
+    lf_xp *r = NULL;
+    if (s == LF_OK) s = (r = xp, LF_OK);
+    if (s != LF_OK) return s;
+    lf_xp_line(r, "Claim (Chen et al. 2023, spec sheet §2): optimistic OMD's regret is "
                    "O(sqrt(sigma^2_{1:T}) + sqrt(Sigma^2_{1:T})), so with no noise and slow drift "
                    "it stays about flat while OGD's grows like sqrt T, and the two merge as the "
                    "noise grows. The paper has no experiment; this is the spec sheet's test.");
-    lf_report_line(r, "%s", "");
-    lf_report_line(r, "Setup%s: d = %d, X = unit l2 ball, f_t(x) = (a_t.x - b_t)^2/2, a_t ~ "
+    lf_xp_line(r, "%s", "");
+    lf_xp_line(r, "Setup%s: d = %d, X = unit l2 ball, f_t(x) = (a_t.x - b_t)^2/2, a_t ~ "
                    "N(0, I/d), b_t = a_t.w*_t + s*N(0,1); w*_t fixed or switching between two "
                    "points of norm |w*| every k rounds; T = %lld; regret against the best fixed "
                    "point of the ball in hindsight (constrained least squares), averaged over %d "
@@ -340,25 +341,29 @@ static lf_status oomd_sea_run(const void *cfgp, int quick, const char *out_dir)
                    "Growth exponent: slope of log regret vs log T over T in [1e3, %lld] (— when "
                    "the regret there is not positive).", quick ? " (--quick)" : "", D,
                    (long long)T, seeds, (long long)T);
-    lf_report_line(r, "%s", "");
+    lf_xp_line(r, "%s", "");
     table(r, cv, ck, nck);
-    lf_report_line(r, "%s", "");
+    lf_xp_line(r, "%s", "");
     verdicts(r, cv, ck, nck);
-    lf_report_line(r, "%s", "");
-    lf_report_line(r, "Time: %.1f s. Plot: regret_vs_T.svg (panel headers are the plotter's "
+    lf_xp_line(r, "%s", "");
+    lf_xp_line(r, "Time: %.1f s. Plot: regret_vs_T.svg (panel headers are the plotter's "
                    "fixed \"loss\"/\"accuracy\"; both show regret). Command: `lossforge repro "
                    "oomd-sea%s`", lf_now() - t0, quick ? " --quick" : "");
     s = plot(out_dir, cv, ck, nck);
-    return lf_report_close(r, s);
+    return s;
 }
 
-static const lf_repro_vt oomd_sea_vt = {oomd_sea_run};
+static const lf_xp_vt oomd_sea_vt = {
+    .title = "oomd-sea: optimistic OMD vs OGD on online least "
+                                       "squares across noise and drift",
+    .run = oomd_sea_run,
+};
 
 static const lf_param_desc oomd_sea_params[] = {
     {"seed", LF_PT_INT, 1, 0, 1e9, 0, NULL, "seed of the loss streams", offsetof(oomd_sea_cfg, seed)},
 };
 
-const lf_desc lf_desc_repro_oomd_sea = {
+const lf_desc lf_xp_oomd_sea = {
     .kind = LF_KIND_REPRO,
     .name = "oomd-sea",
     .doc = "optimistic OMD vs OGD: regret vs T on online least squares across noise and drift",

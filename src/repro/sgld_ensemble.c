@@ -8,7 +8,7 @@
  * To keep the run to ~4 CPU-minutes (8.5-15 minutes wall on 2 cores shared at load 6-12)
  * the models train on a random subset of the training set (5000 rows) for a few epochs; the test
  * set is the full 10000 rows. */
-#include "internal.h"
+#include "xp.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -77,10 +77,10 @@ static lf_status run_width(const plan *p, const sgld_ens_cfg *c, int width, cons
     return s;
 }
 
-static void table(lf_report *r, const width_result *w)
+static void table(lf_xp *r, const width_result *w)
 {
-    lf_report_line(r, "| width | predictor | members | test acc | test NLL | ECE (15 bins) |");
-    lf_report_line(r, "|---:|---|---:|---:|---:|---:|");
+    lf_xp_line(r, "| width | predictor | members | test acc | test NLL | ECE (15 bins) |");
+    lf_xp_line(r, "|---:|---|---:|---:|---:|---:|");
     for (int i = 0; i < N_WIDTH; i++) {
         const struct {
             const char *name;
@@ -93,13 +93,13 @@ static void table(lf_report *r, const width_result *w)
                     {"SGLD samples on average", &w[i].sgld.member_mean, 1},
                     {"**SGLD ensemble**", &w[i].sgld.ensemble, w[i].sgld.members}};
         for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++)
-            lf_report_line(r, "| %d | %s | %d | %.2f%% | %.4f | %.4f |", widths[i], rows[k].name,
+            lf_xp_line(r, "| %d | %s | %d | %.2f%% | %.4f | %.4f |", widths[i], rows[k].name,
                            rows[k].m, 100 * rows[k].c->acc, rows[k].c->nll, rows[k].c->ece);
     }
 }
 
 /* Verdict 1, per kind of ensemble: below the single SGD model in NLL and in ECE, at every width. */
-static void verdict_ensembles(lf_report *r, const width_result *w)
+static void verdict_ensembles(lf_xp *r, const width_result *w)
 {
     char part[2][256];
     for (int k = 0; k < 2; k++) {
@@ -117,12 +117,12 @@ static void verdict_ensembles(lf_report *r, const width_result *w)
                                                   : "not reproduced",
                  nll, N_WIDTH, ece, N_WIDTH);
     }
-    lf_report_line(r, "- **Ensembles have lower NLL and ECE than a single model** (paper: yes): "
+    lf_xp_line(r, "- **Ensembles have lower NLL and ECE than a single model** (paper: yes): "
                    "%s; %s.", part[1], part[0]);
 }
 
 /* Verdict 2, per kind: the widest model's ensemble NLL no worse than each narrower one's. */
-static void verdict_width(lf_report *r, const width_result *w)
+static void verdict_width(lf_xp *r, const width_result *w)
 {
     char part[2][200];
     for (int k = 0; k < 2; k++) {
@@ -134,17 +134,17 @@ static void verdict_width(lf_report *r, const width_result *w)
                  nll[2] <= nll[0] && nll[2] <= nll[1] ? "reproduced" : "not reproduced", nll[0],
                  nll[1], nll[2]);
     }
-    lf_report_line(r, "- **The widest model's ensemble NLL is no worse than the narrow ones'** "
+    lf_xp_line(r, "- **The widest model's ensemble NLL is no worse than the narrow ones'** "
                    "(paper: yes, the mixture does not suffer from size): %s; %s.", part[1],
                    part[0]);
 }
 
 /* What the single SGLD samples say about the T = 1 posterior the ensemble averages over. */
-static void note_samples(lf_report *r, const width_result *w)
+static void note_samples(lf_xp *r, const width_result *w)
 {
     int closes = 0;
     for (int i = 0; i < N_WIDTH; i++) closes += w[i].sgld.ensemble.nll <= w[i].deep.single.nll;
-    lf_report_line(r, "- Single SGLD samples (T = 1, prior N(0, 1)) score NLL %.3f / %.3f / %.3f "
+    lf_xp_line(r, "- Single SGLD samples (T = 1, prior N(0, 1)) score NLL %.3f / %.3f / %.3f "
                    "at width 32 / 256 / 2048 against %.3f / %.3f / %.3f for single SGD models: "
                    "with few examples per weight the posterior of the wide nets is broad; "
                    "averaging the samples %s. The \"cold posterior\" remedies "
@@ -178,52 +178,53 @@ static lf_status plot(const char *dir, const width_result *w)
                        N_WIDTH, s, 6);
 }
 
-static void describe(lf_report *r, const plan *p, const sgld_ens_cfg *c, int quick)
+static void describe(lf_xp *r, const plan *p, const sgld_ens_cfg *c, int quick)
 {
-    lf_report_line(r, "Claim (Feder, Urbanke & Fogel 2025, \"The Universality Lens\", via spec "
+    lf_xp_line(r, "Claim (Feder, Urbanke & Fogel 2025, \"The Universality Lens\", via spec "
                    "sheet §4): a Bayesian mixture over a huge class learns well whatever its size; "
                    "an ensemble of SGLD posterior samples approximates that mixture. Expected: "
                    "ensembles have lower test NLL (and ECE) than a single model, and the widest "
                    "MLP's ensemble is no worse than the narrow ones'. The paper has no numeric "
                    "table; these are its qualitative predictions.");
-    lf_report_line(r, "%s", "");
-    lf_report_line(r, "Setup%s: Fashion-MNIST, %lld random training rows (of 60000; a subset so "
+    lf_xp_line(r, "%s", "");
+    lf_xp_line(r, "Setup%s: Fashion-MNIST, %lld random training rows (of 60000; a subset so "
                    "the run takes minutes, not hours, on 2 cores), %lld test rows; MLP 784-h-10 (ReLU), "
                    "cross-entropy, batch 64, data seed %lld.", quick ? " (--quick)" : "",
                    (long long)p->n_train, (long long)p->n_test, (long long)c->seed);
-    lf_report_line(r, "- single SGD model and deep ensemble: `%s`, %d epochs; the deep ensemble "
+    lf_xp_line(r, "- single SGD model and deep ensemble: `%s`, %d epochs; the deep ensemble "
                    "is %d such runs with seeds %lld..%lld, the single model is the first.",
                    p->sgd, p->sgd_epochs, p->deep_m, (long long)c->seed,
                    (long long)c->seed + p->deep_m - 1);
-    lf_report_line(r, "- SGLD ensemble: `sgld:lr=%.3g,temperature=1,prior_sigma=1,n_data=%lld` "
+    lf_xp_line(r, "- SGLD ensemble: `sgld:lr=%.3g,temperature=1,prior_sigma=1,n_data=%lld` "
                    "(a peak step of %.3g on the mean loss; T = 1 is the true posterior, prior N(0, 1) "
                    "on every weight) with the cyclical schedule of cSG-MCMC (Zhang et al. 2020), "
                    "one cosine cycle per epoch (%lld steps): %d burn-in cycles, then one sample at "
                    "the end of each of %d cycles, where the step is smallest.",
                    p->sgld_lr_n / (double)p->n_train, (long long)p->n_train, p->sgld_lr_n,
                    (long long)((p->n_train + 63) / 64), p->burn_in, p->samples);
-    lf_report_line(r, "- Ensembles average the members' softmax probabilities. NLL = mean "
+    lf_xp_line(r, "- Ensembles average the members' softmax probabilities. NLL = mean "
                    "-log p(label); ECE = sum over 15 equal-width confidence bins of "
                    "(bin share) x |accuracy - mean confidence|.");
-    lf_report_line(r, "%s", "");
+    lf_xp_line(r, "%s", "");
 }
 
-static lf_status sgld_ensemble_run(const void *cfgp, int quick, const char *out_dir)
+static lf_status sgld_ensemble_run(const void *cfgp, lf_xp *xp)
 {
+    const int quick = xp->quick;
+    const char *out_dir = xp->dir;
     const sgld_ens_cfg *c = cfgp;
     plan p = {.n_train = c->train, .n_test = c->test, .sgd_epochs = 4, .deep_m = 5, .burn_in = 4,
               .samples = 12, .sgld_lr_n = 0.5, .sgd = "sgd:lr=0.05,momentum=0.9"};
     if (quick) p = (plan){.n_train = 400, .n_test = 500, .sgd_epochs = 2, .deep_m = 3,
                           .burn_in = 1, .samples = 2, .sgld_lr_n = 0.5, .sgd = p.sgd};
     lf_dataset full_tr = {0}, full_te = {0}, tr = {0}, te = {0};
-    lf_report *r = NULL;
+    lf_xp *r = NULL;
     lf_status s = lf_dataset_load("fashion-mnist", &full_tr, &full_te);
     if (s == LF_OK) s = random_subset(&full_tr, p.n_train, (uint64_t)c->seed, &tr);
     if (s == LF_OK) s = random_subset(&full_te, p.n_test, (uint64_t)c->seed + 1, &te);
     lf_dataset_release(&full_tr);
     lf_dataset_release(&full_te);
-    if (s == LF_OK) s = lf_report_open(out_dir, "sgld-ensemble: SGLD and deep ensembles vs a "
-                                       "single model across MLP widths", &r);
+    if (s == LF_OK) s = (r = xp, LF_OK);
     if (s != LF_OK) goto done;
     p.n_train = tr.n;
     p.n_test = te.n;
@@ -233,23 +234,27 @@ static lf_status sgld_ensemble_run(const void *cfgp, int quick, const char *out_
     for (int i = 0; i < N_WIDTH && s == LF_OK; i++) s = run_width(&p, c, widths[i], &tr, &te, &w[i]);
     if (s != LF_OK) goto done;
     table(r, w);
-    lf_report_line(r, "%s", "");
+    lf_xp_line(r, "%s", "");
     verdict_ensembles(r, w);
     verdict_width(r, w);
     note_samples(r, w);
-    lf_report_line(r, "%s", "");
-    lf_report_line(r, "Time: %.0f s wall, %.0f s CPU (width 32: %.0f s, 256: %.0f s, 2048: %.0f "
+    lf_xp_line(r, "%s", "");
+    lf_xp_line(r, "Time: %.0f s wall, %.0f s CPU (width 32: %.0f s, 256: %.0f s, 2048: %.0f "
                    "s wall). Plot: nll_vs_width.svg.", lf_now() - t0,
                    (double)clock() / CLOCKS_PER_SEC - c0, w[0].seconds, w[1].seconds, w[2].seconds);
-    lf_report_line(r, "Command: `lossforge repro sgld-ensemble%s`", quick ? " --quick" : "");
+    lf_xp_line(r, "Command: `lossforge repro sgld-ensemble%s`", quick ? " --quick" : "");
     s = plot(out_dir, w);
 done:
     lf_dataset_release(&tr);
     lf_dataset_release(&te);
-    return lf_report_close(r, s);
+    return s;
 }
 
-static const lf_repro_vt sgld_ensemble_vt = {sgld_ensemble_run};
+static const lf_xp_vt sgld_ensemble_vt = {
+    .title = "sgld-ensemble: SGLD and deep ensembles vs a "
+                                       "single model across MLP widths",
+    .run = sgld_ensemble_run,
+};
 
 static const lf_param_desc sgld_ens_params[] = {
     {"train", LF_PT_INT, 5000, 100, 60000, 0, NULL, "training rows (a random subset)",
@@ -260,7 +265,7 @@ static const lf_param_desc sgld_ens_params[] = {
      offsetof(sgld_ens_cfg, seed)},
 };
 
-const lf_desc lf_desc_repro_sgld_ensemble = {
+const lf_desc lf_xp_sgld_ensemble = {
     .kind = LF_KIND_REPRO,
     .name = "sgld-ensemble",
     .doc = "SGLD and deep ensembles vs one SGD model: test NLL/ECE across MLP widths",

@@ -1,0 +1,295 @@
+/* The experiment harness (xp.h): report, tables and their TSV copies, files, progress,
+ * statistics, and the registry of experiments. */
+#include "xp.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------ registry */
+#define LF_XP_PTR(id) &lf_xp_##id,
+static const lf_desc *const table[] = {LF_XP_REGISTRY(LF_XP_PTR) NULL};
+#undef LF_XP_PTR
+#define LF_XP_ONE(id) +1 /* NOLINT(bugprone-macro-parentheses): a term of a sum */
+enum { LF_XP_N = 0 LF_XP_REGISTRY(LF_XP_ONE) };
+#undef LF_XP_ONE
+static_assert(sizeof table / sizeof table[0] == (size_t)LF_XP_N + 1,
+              "one table entry per LF_XP_REGISTRY line plus the sentinel");
+
+int lf_xp_count(void) { return LF_XP_N; }
+
+const lf_desc *lf_xp_at(int i) { return i >= 0 && i < LF_XP_N ? table[i] : NULL; }
+
+lf_status lf_xp_find(const char *name, const lf_desc **out)
+{
+    lf_sbuf known = {0};
+    for (int i = 0; i < LF_XP_N; i++) {
+        if (!strcmp(table[i]->name, name)) {
+            *out = table[i];
+            return LF_OK;
+        }
+        lf_sbuf_printf(&known, "%s%s", i ? ", " : "", table[i]->name);
+    }
+    lf_status s = lf_error(LF_ENOTFOUND, "unknown experiment \"%s\"; known experiments: %s",
+                           name, known.p ? known.p : "(none)");
+    lf_sbuf_free(&known);
+    return s;
+}
+
+/* ------------------------------------------------------------------ tables */
+/* The cells of a markdown row, tab-separated: "\|" is a literal bar, backticks and bold
+ * markers are dropped. */
+static void tsv_row(lf_sbuf *b, const char *row)
+{
+    const char *q = row + strspn(row, " ");
+    if (*q == '|') q++;
+    int cell = 0;
+    while (*q) {
+        const char *start = q;
+        while (*q && !(*q == '|' && q[-1] != '\\')) q++;
+        if (!*q && q == start) break;
+        const char *end = q;
+        while (start < end && *start == ' ') start++;
+        while (end > start && end[-1] == ' ') end--;
+        if (!*q && end == start) break; /* text after the last bar */
+        lf_sbuf_printf(b, "%s", cell++ ? "\t" : "");
+        for (const char *c = start; c < end; c++) {
+            if (*c == '`' || (*c == '*' && c + 1 < end && c[1] == '*')) {
+                c += *c == '*';
+                continue;
+            }
+            if (*c == '\\' && c + 1 < end && c[1] == '|') continue;
+            lf_sbuf_printf(b, "%c", *c);
+        }
+        if (*q) q++;
+    }
+    lf_sbuf_printf(b, "\n");
+}
+
+static int count_cells(const char *row)
+{
+    int bars = 0;
+    for (const char *q = row; *q; q++) bars += *q == '|' && (q == row || q[-1] != '\\');
+    return bars > 1 ? bars - 1 : 1;
+}
+
+/* Writes the open table's TSV copy. */
+static void end_table(lf_xp *x)
+{
+    if (!x->in_table) return;
+    x->in_table = 0;
+    char name[160];
+    snprintf(name, sizeof name, "%s.tsv", x->tsv_name);
+    lf_status s = lf_xp_write(x, name, &x->tsv);
+    if (x->err == LF_OK) x->err = s;
+}
+
+static void body_vline(lf_xp *x, const char *fmt, va_list ap)
+{
+    lf_sbuf_vprintf(&x->body, fmt, ap);
+    lf_sbuf_printf(&x->body, "\n");
+}
+
+void lf_xp_line(lf_xp *x, const char *fmt, ...)
+{
+    end_table(x);
+    va_list ap;
+    va_start(ap, fmt);
+    body_vline(x, fmt, ap);
+    va_end(ap);
+}
+
+void lf_xp_section(lf_xp *x, const char *fmt, ...)
+{
+    end_table(x);
+    lf_sbuf_printf(&x->body, "\n## ");
+    va_list ap;
+    va_start(ap, fmt);
+    body_vline(x, fmt, ap);
+    va_end(ap);
+    lf_sbuf_printf(&x->body, "\n");
+}
+
+void lf_xp_table(lf_xp *x, const char *tsv, const char *fmt, ...)
+{
+    end_table(x);
+    lf_sbuf row = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    lf_sbuf_vprintf(&row, fmt, ap);
+    va_end(ap);
+    if (row.oom) x->err = lf_error(LF_ENOMEM, "%s: out of memory", x->desc->name);
+    if (!row.p) return;
+    lf_sbuf_printf(&x->body, "%s\n|", row.p);
+    for (int i = count_cells(row.p); i > 0; i--) lf_sbuf_printf(&x->body, "---|");
+    lf_sbuf_printf(&x->body, "\n");
+    snprintf(x->tsv_name, sizeof x->tsv_name, "%s", tsv);
+    tsv_row(&x->tsv, row.p);
+    x->in_table = 1;
+    lf_sbuf_free(&row);
+}
+
+void lf_xp_row(lf_xp *x, const char *fmt, ...)
+{
+    lf_sbuf row = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    lf_sbuf_vprintf(&row, fmt, ap);
+    va_end(ap);
+    if (row.oom) x->err = lf_error(LF_ENOMEM, "%s: out of memory", x->desc->name);
+    if (!row.p) return;
+    lf_sbuf_printf(&x->body, "%s\n", row.p);
+    if (x->in_table) tsv_row(&x->tsv, row.p);
+    lf_sbuf_free(&row);
+}
+
+/* ------------------------------------------------------------------ files */
+void lf_xp_path(const lf_xp *x, const char *name, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s", x->dir, name);
+}
+
+lf_status lf_xp_plot(lf_xp *x, const char *name, const lf_plot *p, const double *xs, int npts,
+                     const lf_series *s, int nseries)
+{
+    char path[4096];
+    lf_xp_path(x, name, path, sizeof path);
+    return lf_plot_svg(path, p, xs, npts, s, nseries);
+}
+
+lf_status lf_xp_write(lf_xp *x, const char *name, lf_sbuf *b)
+{
+    char path[4096];
+    lf_xp_path(x, name, path, sizeof path);
+    lf_status s = b->oom ? lf_error(LF_ENOMEM, "%s: out of memory", path)
+                         : lf_write_atomic(path, b->p ? b->p : "", b->n);
+    lf_sbuf_free(b);
+    return s;
+}
+
+/* ------------------------------------------------------------------ running */
+void lf_xp_progress(lf_xp *x, int64_t total)
+{
+    lf_progress_begin(&x->bar, x->desc->name, total, 0);
+    x->done = 0;
+}
+
+void lf_xp_tick(lf_xp *x, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    lf_progress_update(&x->bar, ++x->done, "%s", what);
+}
+
+double lf_xp_seconds(const lf_xp *x) { return lf_now() - x->t0; }
+
+static double cpu_seconds(void) { return (double)clock() / CLOCKS_PER_SEC; }
+
+/* "12 s", or "0.4 s" under ten seconds. */
+static void fmt_seconds(char *buf, size_t cap, double s)
+{
+    snprintf(buf, cap, s < 10 ? "%.1f s" : "%.0f s", s);
+}
+
+/* Title, command and times, then the body: echoed to stdout and written as README.md. */
+static lf_status write_report(lf_xp *x)
+{
+    const lf_xp_vt *vt = x->desc->impl;
+    char wall[32], cpu[32];
+    fmt_seconds(wall, sizeof wall, lf_xp_seconds(x));
+    fmt_seconds(cpu, sizeof cpu, cpu_seconds() - x->cpu0);
+    lf_sbuf r = {0};
+    lf_sbuf_printf(&r, "# %s\n\nCommand: `%s` (wall time %s, CPU time %s).\n\n", vt->title,
+                   x->command, wall, cpu);
+    lf_sbuf_printf(&r, "%s", x->body.p ? x->body.p : "");
+    if (r.p) fputs(r.p, stdout);
+    (void)fflush(stdout);
+    return lf_xp_write(x, "README.md", &r);
+}
+
+lf_status lf_xp_run(const char *spec, int quick, const char *out_dir)
+{
+    char name[64];
+    const size_t len = strcspn(spec, ":");
+    if (len >= sizeof name) return lf_error(LF_EINVAL, "experiment name \"%s\" too long", spec);
+    snprintf(name, sizeof name, "%.*s", (int)len, spec);
+    lf_xp x = {.quick = quick, .t0 = lf_now(), .cpu0 = cpu_seconds()};
+    lf_status s = lf_xp_find(name, &x.desc);
+    void *cfg = s == LF_OK ? calloc(1, x.desc->cfg_size ? x.desc->cfg_size : 1) : NULL;
+    if (s == LF_OK && !cfg) s = lf_error(LF_ENOMEM, "%s: out of memory", name);
+    if (s == LF_OK) s = lf_spec_parse_args(x.desc, spec[len] ? spec + len + 1 : NULL, cfg);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "docs/results/%s", name);
+    x.dir = out_dir ? out_dir : dir;
+    snprintf(x.command, sizeof x.command, "lossforge repro %s%s", spec, quick ? " --quick" : "");
+    if (s == LF_OK) s = lf_mkdirs(x.dir, name);
+    if (s == LF_OK) s = ((const lf_xp_vt *)x.desc->impl)->run(cfg, &x);
+    end_table(&x);
+    if (s == LF_OK) s = x.err;
+    if (s == LF_OK) s = write_report(&x);
+    lf_sbuf_free(&x.body);
+    lf_sbuf_free(&x.tsv);
+    free(cfg);
+    return s;
+}
+
+/* ------------------------------------------------------------------ numbers */
+void lf_xp_mean_sd(const double *x, int n, int stride, double *mean, double *sd)
+{
+    double s = 0, ss = 0;
+    for (int i = 0; i < n; i++) s += x[(size_t)i * (size_t)stride];
+    const double mu = n ? s / n : NAN;
+    for (int i = 0; i < n; i++) {
+        const double d = x[(size_t)i * (size_t)stride] - mu;
+        ss += d * d;
+    }
+    *mean = mu;
+    *sd = n > 1 ? sqrt(ss / (n - 1)) : 0;
+}
+
+void lf_xp_pm(char *buf, size_t cap, const double *x, int n, int stride, double scale, int prec)
+{
+    double m, sd;
+    lf_xp_mean_sd(x, n, stride, &m, &sd);
+    if (n == 0) snprintf(buf, cap, "—");
+    else snprintf(buf, cap, "%.*f ± %.*f", prec, scale * m, prec, scale * sd);
+}
+
+lf_status lf_xp_grid_init(lf_xp_grid *g, int nm, int ns, int nseed)
+{
+    *g = (lf_xp_grid){nm, ns, nseed, malloc((size_t)nm * (size_t)ns * (size_t)nseed * sizeof(double))};
+    if (!g->v) return lf_error(LF_ENOMEM, "experiment: out of memory for a %d x %d x %d grid", nm,
+                               ns, nseed);
+    for (int64_t i = 0; i < (int64_t)nm * ns * nseed; i++) g->v[i] = NAN;
+    return LF_OK;
+}
+
+void lf_xp_grid_free(lf_xp_grid *g)
+{
+    free(g->v);
+    g->v = NULL;
+}
+
+void lf_xp_grid_stat(const lf_xp_grid *g, int m, int s, double *mean, double *sd)
+{
+    lf_xp_mean_sd(&LF_XP_AT(g, m, s, 0), g->nseed, 1, mean, sd);
+}
+
+lf_status lf_xp_subset(const lf_dataset *full, int64_t rows, uint64_t seed, lf_dataset *out)
+{
+    if (rows > full->n)
+        return lf_error(LF_EINVAL, "experiment: %lld rows asked of a set of %lld",
+                        (long long)rows, (long long)full->n);
+    int64_t *perm = malloc((size_t)full->n * sizeof *perm);
+    if (!perm) return lf_error(LF_ENOMEM, "experiment: out of memory");
+    lf_rng rng;
+    lf_rng_seed(&rng, seed);
+    lf_rng_permutation(&rng, perm, full->n);
+    lf_status s = lf_dataset_subset(full, perm, rows, out);
+    free(perm);
+    return s;
+}

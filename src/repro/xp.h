@@ -1,0 +1,126 @@
+/* The experiment harness of `lossforge repro`: what every experiment would otherwise repeat.
+ *
+ * An experiment is one lf_desc of kind LF_KIND_REPRO whose impl is an lf_xp_vt; it computes,
+ * then writes its report through an lf_xp: lines and tables (each table also goes to a TSV
+ * file), plots, per-run dumps. The harness owns the rest: the title, the "Command:" line with
+ * the spec as given and the wall and CPU time, the quick-vs-full choice, the progress bar,
+ * mean ± sd over seeds, random row subsets, and writing every file atomically, README.md last
+ * and only when the run succeeded. Experiments live above the library (this folder builds as
+ * its own target, like cli/), so none of this is in the public API. */
+#ifndef LF_XP_H
+#define LF_XP_H
+
+#include "internal.h"
+
+typedef struct lf_xp {
+    const lf_desc *desc;
+    const char *dir; /* where README.md, tables, plots and dumps go */
+    int quick;       /* the CI-sized variant */
+    /* private to xp.c */
+    char command[512];
+    double t0, cpu0;
+    lf_sbuf body, tsv;
+    char tsv_name[128];
+    int in_table;
+    lf_progress bar;
+    int64_t done;
+    lf_status err; /* the first failure of a write whose caller cannot return one */
+} lf_xp;
+
+typedef struct lf_xp_vt {
+    const char *title; /* the report's heading */
+    lf_status (*run)(const void *cfg, lf_xp *x);
+} lf_xp_vt;
+
+/* The one list of experiments (same rules as LF_REGISTRY). */
+#define LF_XP_REGISTRY(X) \
+    X(compsum_noise) \
+    X(anyloss_imbalance) \
+    X(ensloss) \
+    X(sgld_ensemble) \
+    X(oomd_sea) \
+    X(lion_box) \
+    X(lion_vs_adamw) \
+    X(ms_recall) \
+    X(fewshot) \
+    X(dcc) \
+    X(compsum_adv) \
+    /* end of list */
+
+#define LF_XP_DECLARE(id) extern const lf_desc lf_xp_##id;
+LF_XP_REGISTRY(LF_XP_DECLARE)
+#undef LF_XP_DECLARE
+
+int lf_xp_count(void);
+const lf_desc *lf_xp_at(int i);
+/* Unknown names fail with LF_ENOTFOUND listing the known experiments. */
+lf_status lf_xp_find(const char *name, const lf_desc **out);
+
+/* Parses spec ("name[:key=value,...]"), runs the experiment and writes its report to out_dir
+ * (NULL: docs/results/NAME). */
+lf_status lf_xp_run(const char *spec, int quick, const char *out_dir);
+
+/* The full value, or the CI-sized one under --quick. */
+#define LF_XP_PICK(x, full, quick_value) ((x)->quick ? (quick_value) : (full))
+
+/* ------------------------------------------------------------------ the report */
+/* One markdown line (echoed to stdout when the report is written). Ends an open table. */
+void lf_xp_line(lf_xp *x, const char *fmt, ...) LF_PRINTF(2, 3);
+/* A blank line, a "## heading" and a blank line. */
+void lf_xp_section(lf_xp *x, const char *fmt, ...) LF_PRINTF(2, 3);
+/* Starts a table: the header row ("| a | b |"), the separator row, and <tsv>.tsv with the
+ * same cells tab-separated (tsv: a file name without extension, unique in the experiment). */
+void lf_xp_table(lf_xp *x, const char *tsv, const char *fmt, ...) LF_PRINTF(3, 4);
+/* One row of the open table ("| x | 1.00 |"); its cells also go to the TSV. */
+void lf_xp_row(lf_xp *x, const char *fmt, ...) LF_PRINTF(2, 3);
+
+/* ------------------------------------------------------------------ files */
+/* <dir>/<name>. */
+void lf_xp_path(const lf_xp *x, const char *name, char *path, size_t cap);
+/* A plot in <dir>/<name> (lf_plot_svg). */
+lf_status lf_xp_plot(lf_xp *x, const char *name, const lf_plot *p, const double *xs, int npts,
+                     const lf_series *s, int nseries);
+/* A whole text file in <dir>/<name>, written atomically; frees b. */
+lf_status lf_xp_write(lf_xp *x, const char *name, lf_sbuf *b);
+
+/* ------------------------------------------------------------------ running */
+/* A progress bar over `total` units of work; lf_xp_tick adds one and says what finished. */
+void lf_xp_progress(lf_xp *x, int64_t total);
+void lf_xp_tick(lf_xp *x, const char *fmt, ...) LF_PRINTF(2, 3);
+/* Seconds since the experiment started (wall clock). */
+double lf_xp_seconds(const lf_xp *x);
+
+/* ------------------------------------------------------------------ numbers */
+/* Mean and sample standard deviation (n - 1; 0 for n = 1) of x[0], x[stride], ... x[(n-1)
+ * stride]. NaN in, NaN out. */
+void lf_xp_mean_sd(const double *x, int n, int stride, double *mean, double *sd);
+/* "m ± s" of x (n values, stride) scaled by `scale`, with `prec` decimals; "—" for n = 0. */
+void lf_xp_pm(char *buf, size_t cap, const double *x, int n, int stride, double scale, int prec);
+
+/* Results indexed [method][setting][seed], NaN until set. */
+typedef struct lf_xp_grid {
+    int nm, ns, nseed;
+    double *v;
+} lf_xp_grid;
+lf_status lf_xp_grid_init(lf_xp_grid *g, int nm, int ns, int nseed);
+void lf_xp_grid_free(lf_xp_grid *g);
+#define LF_XP_AT(g, m, s, seed) ((g)->v[((int64_t)(m) * (g)->ns + (s)) * (g)->nseed + (seed)])
+/* Mean ± sd over the seeds of cell (m, s). */
+void lf_xp_grid_stat(const lf_xp_grid *g, int m, int s, double *mean, double *sd);
+
+/* rows rows of full drawn without replacement by a permutation seeded with seed (in the
+ * permutation's order). */
+lf_status lf_xp_subset(const lf_dataset *full, int64_t rows, uint64_t seed, lf_dataset *out);
+
+/* ------------------------------------------------------------------ parameter rows */
+/* The rows most experiments share, so their ranges and wording agree. */
+#define LF_XP_SEEDS(type, field, def, max)                                                     \
+    LF_PARAM_INT("seeds", def, 1, max, "seeds (tables: mean ± sd over them)", type, field)
+#define LF_XP_THREADS(type, field)                                                             \
+    LF_PARAM_INT("threads", 1, 0, 256,                                                         \
+                 "threads per run (1: small GEMMs gain nothing from more; 0: all cores)",     \
+                 type, field)
+#define LF_XP_MODEL(type, field, def) LF_PARAM_STR("model", def, "model spec", type, field)
+#define LF_XP_OPTIM(type, field, def) LF_PARAM_STR("optim", def, "optimizer spec", type, field)
+
+#endif

@@ -1,0 +1,135 @@
+/* The experiment harness (src/repro/xp.c): tables and their TSV copies, statistics, the
+ * experiment registry, and a whole run's report. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "repro/xp.h"
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("cannot open %s", path);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void test_table_and_tsv(void **state)
+{
+    (void)state;
+    lf_xp x = {.desc = lf_xp_at(0), .dir = tu_tmpdir()};
+    lf_xp_table(&x, "t", "| loss | a \\| b | `spec` |");
+    lf_xp_row(&x, "| **CE** | 1.50 ± 0.25 | `ce:smoothing=0.1` |");
+    lf_xp_row(&x, "| GCE | 2 | |");
+    lf_xp_line(&x, "after");
+    assert_int_equal(x.err, LF_OK);
+    assert_string_equal(x.body.p, "| loss | a \\| b | `spec` |\n|---|---|---|\n"
+                                  "| **CE** | 1.50 ± 0.25 | `ce:smoothing=0.1` |\n| GCE | 2 | |\nafter\n");
+    char path[4096];
+    lf_xp_path(&x, "t.tsv", path, sizeof path);
+    assert_string_equal(slurp(path), "loss\ta | b\tspec\nCE\t1.50 ± 0.25\tce:smoothing=0.1\nGCE\t2\t\n");
+    lf_sbuf_free(&x.body);
+}
+
+static void test_section(void **state)
+{
+    (void)state;
+    lf_xp x = {.desc = lf_xp_at(0), .dir = tu_tmpdir()};
+    lf_xp_section(&x, "Claims (%d)", 3);
+    assert_string_equal(x.body.p, "\n## Claims (3)\n\n");
+    lf_sbuf_free(&x.body);
+}
+
+static void test_mean_sd(void **state)
+{
+    (void)state;
+    const double v[8] = {1, -1, 2, -1, 3, -1, 4, -1};
+    double m, sd;
+    lf_xp_mean_sd(v, 4, 2, &m, &sd);
+    assert_true(m == 2.5);
+    assert_true(fabs(sd - sqrt(5.0 / 3.0)) < 1e-15);
+    lf_xp_mean_sd(v, 1, 1, &m, &sd);
+    assert_true(m == 1 && sd == 0);
+    lf_xp_mean_sd(v, 0, 1, &m, &sd);
+    assert_true(isnan(m));
+    char buf[64];
+    lf_xp_pm(buf, sizeof buf, v, 4, 2, 100, 2);
+    assert_string_equal(buf, "250.00 ± 129.10");
+    lf_xp_pm(buf, sizeof buf, v, 0, 1, 100, 2);
+    assert_string_equal(buf, "—");
+}
+
+static void test_grid(void **state)
+{
+    (void)state;
+    lf_xp_grid g;
+    TU_OK(lf_xp_grid_init(&g, 2, 3, 4));
+    assert_true(isnan(LF_XP_AT(&g, 1, 2, 3)));
+    for (int s = 0; s < 4; s++) LF_XP_AT(&g, 1, 2, s) = s;
+    LF_XP_AT(&g, 1, 1, 3) = 7; /* a neighbour: must not leak into (1, 2) */
+    double m, sd;
+    lf_xp_grid_stat(&g, 1, 2, &m, &sd);
+    assert_true(m == 1.5);
+    lf_xp_grid_stat(&g, 0, 0, &m, &sd);
+    assert_true(isnan(m));
+    lf_xp_grid_free(&g);
+    lf_xp_grid_free(&g); /* idempotent */
+}
+
+static void test_registry(void **state)
+{
+    (void)state;
+    assert_true(lf_xp_count() >= 11);
+    for (int i = 0; i < lf_xp_count(); i++) {
+        const lf_desc *d = lf_xp_at(i), *f = NULL;
+        assert_int_equal(d->kind, LF_KIND_REPRO);
+        TU_OK(lf_xp_find(d->name, &f));
+        assert_ptr_equal(f, d);
+        const lf_xp_vt *vt = d->impl;
+        assert_non_null(vt->title);
+        assert_non_null(vt->run);
+        if (d->paper && !lf_paper_find(d->paper))
+            fail_msg("experiment \"%s\" cites unknown paper \"%s\"", d->name, d->paper);
+    }
+    assert_null(lf_xp_at(lf_xp_count()));
+    const lf_desc *d;
+    TU_ERR(lf_xp_find("lion-bx", &d), LF_ENOTFOUND, "known experiments: ");
+    TU_ERR(lf_xp_find("lion-bx", &d), LF_ENOTFOUND, "lion-box");
+}
+
+/* A whole run: the harness writes the title, the command as given and the times. */
+static void test_run_report(void **state)
+{
+    (void)state;
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof dir, "%s/xp-run", tu_tmpdir());
+    TU_OK(lf_xp_run("lion-box:steps=200,dim=2", 1, dir));
+    snprintf(path, sizeof path, "%s/README.md", dir);
+    const char *r = slurp(path);
+    assert_true(strncmp(r, "# lion-box", 10) == 0);
+    assert_non_null(strstr(r, "Command: `lossforge repro lion-box:steps=200,dim=2 --quick` (wall time "));
+    assert_non_null(strstr(r, "CPU time "));
+    char other[4000];
+    snprintf(other, sizeof other, "%s/xp-bad", tu_tmpdir());
+    TU_ERR(lf_xp_run("lion-box:stepz=200", 1, other), LF_EINVAL, "stepz");
+    snprintf(path, sizeof path, "%s/README.md", other);
+    assert_int_equal(access(path, F_OK), -1);
+    TU_ERR(lf_xp_run("nope", 1, other), LF_ENOTFOUND, "unknown experiment \"nope\"");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_and_tsv), cmocka_unit_test(test_section),
+        cmocka_unit_test(test_mean_sd),       cmocka_unit_test(test_grid),
+        cmocka_unit_test(test_registry),      cmocka_unit_test(test_run_report),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
