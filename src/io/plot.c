@@ -152,7 +152,8 @@ static axis nice_axis(double lo, double hi, int integral)
     double rough = (hi - lo) / 5, mag = pow(10, floor(log10(rough))), f = rough / mag;
     double step = (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
     if (integral && step < 1) step = 1;
-    axis a = {floor(lo / step + 1e-9) * step, ceil(hi / step - 1e-9) * step, step, 0, 0, integral, 0};
+    axis a = {floor(lo / step + 1e-9) * step, ceil(hi / step - 1e-9) * step, step, 0, 0,
+              integral, 0};
     a.vlo = a.lo - 0.04 * (a.hi - a.lo);
     a.vhi = a.hi + 0.04 * (a.hi - a.lo);
     return a;
