@@ -6,11 +6,23 @@
 
 #include "cli.h"
 
+/* Any other spec stays as the user gave it (outputs quote it: the curves' title). The filled
+ * one is the user's with ",n_data=N" appended, or the canonical form should that not parse to
+ * the same optimizer. */
 void cli_fill_n_data(lf_train_opts *o, const lf_dataset *train, char *buf, size_t cap)
 {
     const int64_t n_val = (int64_t)llround(o->val_split * (double)train->n);
+    char plain[1024], given[1024];
     /* A spec that does not parse is left for lf_train to report. */
-    if (lf_sgld_spec_fill(o->optim, train->n - n_val, buf, cap) == LF_OK) o->optim = buf;
+    if (lf_sgld_spec_fill(o->optim, train->n - n_val, buf, cap) != LF_OK ||
+        lf_sgld_spec_fill(o->optim, 0, plain, sizeof plain) != LF_OK || !strcmp(buf, plain))
+        return;
+    int len = snprintf(given, sizeof given, "%s%sn_data=%lld", o->optim,
+                       strchr(o->optim, ':') ? "," : ":", (long long)(train->n - n_val));
+    if (len > 0 && (size_t)len < sizeof given && (size_t)len < cap &&
+        lf_sgld_spec_fill(given, 0, plain, sizeof plain) == LF_OK && !strcmp(buf, plain))
+        memcpy(buf, given, (size_t)len + 1);
+    o->optim = buf;
 }
 
 static void print_calib(const char *what, const lf_calib *c)

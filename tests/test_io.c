@@ -274,6 +274,10 @@ static int count_of(const char *s, const char *needle)
 static void assert_svg_well_formed(const char *svg)
 {
     assert_memory_equal(svg, "<svg ", 5);
+    double height = 0;
+    const char *h = strstr(svg, "height=\"");
+    assert_non_null(h);
+    assert_int_equal(sscanf(h + 8, "%lf", &height), 1);
     char stack[32][32];
     int depth = 0;
     for (const char *p = svg; (p = strchr(p, '<')); p++) {
@@ -300,7 +304,7 @@ static void assert_svg_well_formed(const char *svg)
             double x, y;
             int used = 0;
             assert_int_equal(sscanf(q, "%lf,%lf%n", &x, &y, &used), 2);
-            assert_true(x >= 0 && x <= 960 && y >= 0 && y <= 420);
+            assert_true(x >= 0 && x <= 960 && y >= 0 && y <= height);
             q += used;
             while (*q == ' ') q++;
         }
@@ -370,7 +374,164 @@ static void plot_rejects(void **state)
     TU_ERR(lf_plot_svg(path, &(lf_plot){"t", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 0, s, 1), LF_EINVAL, "npts >= 1");
     s[1].panel = 2;
     TU_ERR(lf_plot_svg(path, &(lf_plot){"t", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 2, s, 2), LF_EINVAL, "series 1 (\"b\")");
+    TU_ERR(lf_plot_svg(path, NULL, x, 2, s, 1), LF_EINVAL, "no lf_plot");
     assert_int_equal(access(path, F_OK), -1);
+}
+
+/* The lines of the <text> elements with the given class, unescaped only as far as the tests
+ * need (&amp;). Returns the count; line[i] is a malloc'd copy. */
+static int text_lines(const char *svg, const char *cls, char **line, int max)
+{
+    char key[64];
+    snprintf(key, sizeof key, "class=\"%s\"", cls);
+    int n = 0;
+    for (const char *p = svg; (p = strstr(p, key)) && n < max; p++) {
+        const char *b = strchr(p, '>') + 1, *e = strstr(b, "</text>");
+        assert_non_null(e);
+        line[n] = calloc((size_t)(e - b) + 1, 1);
+        char *o = line[n++];
+        for (const char *q = b; q < e; q++) {
+            *o++ = *q;
+            if (!strncmp(q, "&amp;", 5)) q += 4;
+        }
+    }
+    return n;
+}
+
+/* A long title wraps over several lines, each fitting the figure's 960 px, with nothing lost. */
+static void plot_title_wraps(void **state)
+{
+    (void)state;
+    double x[3] = {1, 2, 3}, y[3] = {3, 2, 1};
+    lf_series s[1] = {{"loss", y, 0, 0}};
+    char title[301] = {0}; /* words of 3..11 letters: 300 characters */
+    for (int i = 0, w = 0, len = 3; i < 300; i++, w++) {
+        title[i] = w == len ? ' ' : (char)('a' + i % 26);
+        if (w == len) w = -1, len = 3 + (len + 4) % 9;
+    }
+    title[299] = 'z';
+    const char *path = tmp_path("title.svg");
+    TU_OK(lf_plot_svg(path, &(lf_plot){title, "epoch", {"loss", NULL}, {NULL, NULL}, {0, 0}}, x, 3, s, 1));
+    size_t n;
+    char *svg = slurp(path, &n);
+    assert_svg_well_formed(svg);
+    char *line[40];
+    int nl = text_lines(svg, "title", line, 40);
+    assert_true(nl >= 3 && nl <= 6);
+    /* lowercase letters are at least 0.55 em: 928 px at 16 px holds at most ~105 of them */
+    char joined[400] = {0};
+    for (int i = 0; i < nl; i++) {
+        assert_true(strlen(line[i]) <= 105);
+        assert_true(line[i][0] != ' ' && line[i][strlen(line[i]) - 1] != ' ');
+        if (i) strcat(joined, " ");
+        strcat(joined, line[i]);
+        free(line[i]);
+    }
+    assert_string_equal(joined, title); /* nothing lost, nothing cut */
+    free(svg);
+
+    /* A spec string without spaces breaks after ',' or '|'; a word longer than a line is cut
+     * between characters; & stays escaped. */
+    char spec[400] = "adamw:lr=0.001";
+    while (strlen(spec) < 300) strcat(spec, ",b1=0.9&b2|0.999");
+    TU_OK(lf_plot_svg(path, &(lf_plot){spec, "step", {"loss", NULL}, {NULL, NULL}, {0, 0}}, x, 3, s, 1));
+    svg = slurp(path, &n);
+    assert_svg_well_formed(svg);
+    nl = text_lines(svg, "title", line, 40);
+    assert_true(nl >= 3);
+    joined[0] = 0;
+    for (int i = 0; i < nl; i++) {
+        char last = line[i][strlen(line[i]) - 1];
+        if (i < nl - 1) assert_true(last == ',' || last == '|');
+        strcat(joined, line[i]);
+        free(line[i]);
+    }
+    assert_string_equal(joined, spec);
+    free(svg);
+    char word[301];
+    memset(word, 'm', 300);
+    word[300] = 0;
+    TU_OK(lf_plot_svg(path, &(lf_plot){word, "step", {"loss", NULL}, {NULL, NULL}, {0, 0}}, x, 3, s, 1));
+    svg = slurp(path, &n);
+    nl = text_lines(svg, "title", line, 40);
+    assert_true(nl >= 5); /* 'm' is ~1 em: ~55 a line */
+    size_t total = 0;
+    for (int i = 0; i < nl; i++) {
+        assert_true(strlen(line[i]) <= 60);
+        total += strlen(line[i]);
+        free(line[i]);
+    }
+    assert_int_equal(total, 300);
+    free(svg);
+}
+
+static void plot_one_panel_and_labels(void **state)
+{
+    (void)state;
+    double x[4] = {10, 20, 30, 40}, a[4] = {0.1, 0.2, 0.3, 0.4}, b[4] = {1, 2, 3, 4};
+    lf_series s[2] = {{"a", a, 1, 0}, {"b", b, 1, 0}};
+    const char *path = tmp_path("onepanel.svg");
+    TU_OK(lf_plot_svg(path, &(lf_plot){"t", "T", {NULL, "regret"}, {NULL, "regret (nats)"}, {0, 0}}, x, 4, s, 2));
+    size_t n;
+    char *svg = slurp(path, &n);
+    assert_svg_well_formed(svg);
+    assert_int_equal(count_of(svg, "fill=\"none\"/>"), 1); /* one frame */
+    assert_null(strstr(svg, "no data"));
+    assert_non_null(strstr(svg, ">regret<"));
+    assert_int_equal(count_of(svg, "class=\"label\">T<"), 1);
+    assert_int_equal(count_of(svg, "rotate(-90"), 1);
+    assert_non_null(strstr(svg, ">regret (nats)<"));
+    /* the frame spans the figure: its width is over 3/4 of 960 */
+    const char *r = strstr(svg, "<rect x=\""); /* the frame comes before the legend */
+    assert_non_null(r);
+    assert_true(strstr(r, "class=\"axis\"") < strchr(r, '>'));
+    assert_true(strtod(strstr(r, "width=\"") + 7, NULL) > 720);
+    free(svg);
+
+    /* two panels: both frames, an x label under each, y labels only where given */
+    s[1].panel = 0;
+    TU_OK(lf_plot_svg(path, &(lf_plot){"t", "step", {"loss", "accuracy"}, {"loss", NULL}, {0, 0}}, x, 4, s, 2));
+    svg = slurp(path, &n);
+    assert_svg_well_formed(svg);
+    assert_int_equal(count_of(svg, "fill=\"none\"/>"), 2);
+    assert_int_equal(count_of(svg, "class=\"label\">step<"), 2);
+    assert_int_equal(count_of(svg, "rotate(-90"), 1);
+    free(svg);
+}
+
+static void plot_logy(void **state)
+{
+    (void)state;
+    double x[5] = {1, 2, 3, 4, 5}, y[5] = {0.5, 0.03, 0, 2e-3, 4e-4}, z[5] = {1, 1, 1, 1, 1};
+    lf_series s[2] = {{"regret", y, 0, 0}, {"flat", z, 1, 0}};
+    const char *path = tmp_path("logy.svg");
+    TU_OK(lf_plot_svg(path, &(lf_plot){"log", "T", {"regret", "flat"}, {"regret", NULL}, {1, 1}}, x, 5, s, 2));
+    size_t n;
+    char *svg = slurp(path, &n);
+    assert_svg_well_formed(svg);
+    /* decades 1e-4 .. 1, labelled as such */
+    assert_non_null(strstr(svg, ">1e-4<"));
+    assert_non_null(strstr(svg, ">1e-3<"));
+    assert_non_null(strstr(svg, ">0.01<"));
+    assert_non_null(strstr(svg, ">0.1<"));
+    assert_non_null(strstr(svg, ">1<"));
+    assert_null(strstr(svg, ">0.2<")); /* no linear ticks */
+    assert_true(count_of(svg, "class=\"minor\"") > 0);
+    /* the zero breaks the line: two runs in panel 0, one in panel 1 (a constant 1: 1 .. 10) */
+    assert_int_equal(count_of(svg, "<polyline"), 3);
+    assert_non_null(strstr(svg, ">10<"));
+    assert_null(strstr(svg, "nan"));
+    assert_null(strstr(svg, "inf"));
+    free(svg);
+    /* nothing positive: a log panel with no data */
+    double neg[5] = {-1, 0, -2, NAN, 0};
+    s[0].y = neg;
+    TU_OK(lf_plot_svg(path, &(lf_plot){"log", "T", {"regret", "flat"}, {NULL, NULL}, {1, 0}}, x, 5, s, 2));
+    svg = slurp(path, &n);
+    assert_svg_well_formed(svg);
+    assert_int_equal(count_of(svg, "no data"), 1);
+    assert_int_equal(count_of(svg, "<polyline"), 1);
+    free(svg);
 }
 
 /* ------------------------------------------------------------------ progress */
@@ -455,6 +616,8 @@ int main(void)
         cmocka_unit_test(st_python_reference),  cmocka_unit_test(st_hostile_headers),
         cmocka_unit_test(st_truncated_data),    cmocka_unit_test(plot_curves),
         cmocka_unit_test(plot_single_point),    cmocka_unit_test(plot_rejects),
+        cmocka_unit_test(plot_title_wraps),     cmocka_unit_test(plot_one_panel_and_labels),
+        cmocka_unit_test(plot_logy),
         cmocka_unit_test(progress_plain_lines), cmocka_unit_test(progress_tty_line),
         cmocka_unit_test(now_is_monotonic),
     };

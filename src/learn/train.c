@@ -356,12 +356,17 @@ static lf_status run_epoch(trainer *tr, int epoch, lf_epoch_stats *e)
     return s;
 }
 
+/* curves.svg: loss and accuracy (in %) against the epoch, titled with the specs as the user
+ * gave them (a resumed run gets them back from its checkpoint, so the file stays the same). */
 static lf_status write_curves(trainer *tr, int epochs)
 {
     if (!tr->o->out_dir || epochs < 1) return LF_OK;
-    double *x = malloc((size_t)epochs * sizeof *x);
+    const size_t n = (size_t)epochs, stride = (size_t)tr->o->epochs;
+    double *x = malloc(4 * n * sizeof *x), *pct = x + n; /* x, then 3 accuracy curves in % */
     if (!x) return lf_error(LF_ENOMEM, "train: out of memory");
-    for (int i = 0; i < epochs; i++) x[i] = i + 1;
+    for (size_t i = 0; i < n; i++) x[i] = (double)i + 1;
+    for (size_t j = 0; j < 3; j++)
+        for (size_t i = 0; i < n; i++) pct[j * n + i] = 100 * tr->curve[(3 + j) * stride + i];
     static const char *const names[6] = {"train loss", "val loss", "test loss",
                                          "train acc",  "val acc",  "test acc"};
     const int have[3] = {1, tr->n_val > 0, tr->test->n > 0};
@@ -369,12 +374,15 @@ static lf_status write_curves(trainer *tr, int epochs)
     int ns = 0;
     for (int j = 0; j < 6; j++)
         if (have[j % 3])
-            s[ns++] = (lf_series){names[j], tr->curve + (size_t)j * (size_t)tr->o->epochs, j / 3,
-                                  j % 3 + 1};
-    char path[4096], title[1200];
+            s[ns++] = (lf_series){names[j], j < 3 ? tr->curve + (size_t)j * stride
+                                                  : pct + (size_t)(j - 3) * n,
+                                  j / 3, j % 3 + 1};
+    char path[4096], title[3200];
     snprintf(path, sizeof path, "%s/curves.svg", tr->o->out_dir);
     snprintf(title, sizeof title, "%s | %s | %s", tr->o->model, tr->o->loss, tr->o->optim);
-    const lf_plot texts = {title, "epoch", {"loss", "accuracy"}, {"loss", "accuracy"}, {0, 0}};
+    if (tr->o->schedule && strcmp(tr->o->schedule, "constant") != 0)
+        snprintf(title + strlen(title), sizeof title - strlen(title), " | %s", tr->o->schedule);
+    const lf_plot texts = {title, "epoch", {"loss", "accuracy"}, {"loss", "accuracy (%)"}, {0, 0}};
     lf_status st = lf_plot_svg(path, &texts, x, epochs, s, ns);
     free(x);
     return st;
