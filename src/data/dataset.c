@@ -7,17 +7,6 @@
 /* Below this many floats a pass stays single-threaded: thread start-up would dominate. */
 #define PAR_MIN (1 << 16)
 
-size_t lf_dtype_size(lf_dtype t)
-{
-    switch (t) {
-    case LF_F32: case LF_I32: return 4;
-    case LF_F64: case LF_I64: return 8;
-    case LF_U8: return 1;
-    case LF_BF16: return 2;
-    }
-    return 0;
-}
-
 void lf_dataset_release(lf_dataset *ds)
 {
     if (!ds) return;
