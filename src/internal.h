@@ -132,7 +132,7 @@ struct lf_loss {
 };
 
 /* The scalar a training step minimises: the loss's objective hook when it has one, else
- * lf_op_loss on in->logits (src/learn/adversarial.c). */
+ * lf_op_loss on in->logits (src/loss/loss.c). */
 lf_tensor *lf_loss_objective(lf_loss *l, const lf_objective_in *in);
 
 /* Optimizer step over n floats. state: nstate buffers of n floats (zeroed at create).

@@ -4,7 +4,8 @@
  * losses (their clean term on logits, their objective at eps = 0, training through lf_train). */
 #include "testutil.h"
 
-#include "learn/adversarial.h"
+#include "ad/ad.h"
+#include "model/attack.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,8 @@
-/* Adversarial machinery shared by the adversarial losses (src/loss/advcompsum.c), the PGD attack
- * and adversarial evaluation (src/learn/adversarial.c). Not part of the installed interface. */
-#ifndef LF_LEARN_ADVERSARIAL_H
-#define LF_LEARN_ADVERSARIAL_H
+/* Projected gradient ascent on model inputs (src/model/attack.c), shared by the adversarial
+ * losses (src/loss/advcompsum.c) and the plain attack and adversarial evaluation
+ * (src/learn/adversarial.c). Not part of the installed interface. */
+#ifndef LF_MODEL_ATTACK_H
+#define LF_MODEL_ATTACK_H
 
 #include "internal.h"
 
@@ -17,10 +18,5 @@ typedef lf_tensor *(*lf_pgd_goal)(lf_tape *t, lf_tensor *logits, void *ctx);
 lf_status lf_pgd_run(lf_model *m, lf_tape *pt, const float *norm, float *x, int64_t n,
                      const lf_attack *a, lf_rng *rng, lf_pgd_goal goal, void *ctx, float *raw0,
                      float *raw);
-
-/* Tape op: sum_i || Delta(za_i) - Delta(z_i) ||_2 with Delta(z)_j = z_j - z_{y_i}, the movement
- * of the logit-difference vector between clean logits z and perturbed logits za (both [n, k]).
- * Gradients flow to both; a row that did not move gets a zero gradient. */
-lf_tensor *lf_logit_shift_penalty(lf_tape *t, lf_tensor *za, lf_tensor *z, const int32_t *y);
 
 #endif
