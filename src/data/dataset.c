@@ -1,4 +1,5 @@
-/* Datasets in memory: allocation, validation, subsets, splits, moments, loading by spec. */
+/* Datasets in memory: allocation, validation, subsets, splits, moments, loading by spec (each
+ * reader file holds its dataset descriptor). */
 #include "reader.h"
 
 #include <math.h>
@@ -133,6 +134,37 @@ lf_status lf_ds_set_labels(lf_dataset *tr, const int64_t *raw_tr, lf_dataset *te
         free(yte);
     }
     return LF_OK;
+}
+
+lf_status lf_ds_load_pair(lf_raw_reader rd, const void *opts, const char *train_path,
+                          const char *test_path, lf_dataset *train, lf_dataset *test)
+{
+    lf_dataset tr, te;
+    int64_t *rtr = NULL, *rte = NULL;
+    memset(&te, 0, sizeof te);
+    lf_status s = rd(train_path, opts, &tr, &rtr);
+    if (s != LF_OK) return s;
+    if (*test_path) s = rd(test_path, opts, &te, &rte);
+    if (s == LF_OK && !rtr)
+        s = lf_error(LF_EINVAL, "%s: a dataset needs a label column", train_path);
+    if (s == LF_OK) s = lf_ds_set_labels(&tr, rtr, *test_path ? &te : NULL, rte);
+    free(rtr);
+    free(rte);
+    if (s != LF_OK) {
+        lf_dataset_release(&tr);
+        lf_dataset_release(&te);
+        return s;
+    }
+    *train = tr;
+    *test = te;
+    return LF_OK;
+}
+
+lf_status lf_ds_need_train(const char *name, const char *train)
+{
+    if (*train) return LF_OK;
+    return lf_error(LF_EINVAL, "dataset \"%s\": parameter \"train\" is required (%s:train=PATH)",
+                    name, name);
 }
 
 static lf_status check_labels(const lf_dataset *ds)
