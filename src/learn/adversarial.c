@@ -61,14 +61,14 @@ static void attacker_free(attacker *at)
     free(at->raw0);
 }
 
-static lf_status attack_rows(attacker *at, lf_model *m, const float *norm, float *x,
+static lf_status attack_rows(attacker *at, lf_model *m, const lf_norm *norm, float *x,
                              const int32_t *y, int64_t n, const lf_attack *a, lf_rng *rng)
 {
     loss_goal g = {at->ce, y};
     return lf_pgd_run(m, at->tape, norm, x, n, a, rng, goal_loss, &g, at->raw0, at->raw);
 }
 
-lf_status lf_pgd_attack(lf_model *m, const float *norm, float *x, const int32_t *y, int64_t n,
+lf_status lf_pgd_attack(lf_model *m, const lf_norm *norm, float *x, const int32_t *y, int64_t n,
                         const lf_attack *a, lf_rng *rng)
 {
     if (!m || !x || !y || !a || !rng || n < 1)
@@ -96,7 +96,7 @@ static lf_status count_hits(lf_model *m, lf_tape *t, float *x, const int32_t *y,
 }
 
 lf_status lf_evaluate_attack(lf_model *m, const lf_dataset *ds, const int64_t *rows,
-                             int64_t nrows, const float *norm, const lf_attack *a, int64_t batch,
+                             int64_t nrows, const lf_norm *norm, const lf_attack *a, int64_t batch,
                              uint64_t seed, double *clean_acc, double *adv_acc)
 {
     if (!m || !ds || !a) return lf_error(LF_EINVAL, "lf_evaluate_attack: NULL argument");

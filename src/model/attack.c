@@ -205,12 +205,12 @@ static int64_t model_in_size(const lf_model *m)
     return d;
 }
 
-lf_status lf_pgd_run(lf_model *m, lf_tape *pt, const float *norm, float *x, int64_t n,
+lf_status lf_pgd_run(lf_model *m, lf_tape *pt, const lf_norm *norm, float *x, int64_t n,
                      const lf_attack *a, lf_rng *rng, lf_pgd_goal goal, void *ctx, float *raw0,
                      float *raw)
 {
     const int64_t d = model_in_size(m);
-    const pgd_space sp = {n, d, norm, norm ? norm + d : NULL};
+    const pgd_space sp = {n, d, norm ? norm->mean : NULL, norm ? norm->std : NULL};
     to_raw(&sp, x, raw0);
     /* The clean point itself in range (standardising may leave a pixel at -1e-8), so that an
      * attack that does not move leaves x bit-identical. */
