@@ -51,7 +51,7 @@ int cli_other_classes(const lf_dataset *ds, const int32_t *train, int ntrain, in
  * test split's held-out classes. */
 int cli_train_episodic(int argc, char **argv);
 /* eval --episodic: few-shot accuracy of an embedding model (cli/train_episodic.c). */
-int cli_eval_episodic(lf_model *m, const float *norm, const lf_dataset *ds, const char *episodic,
+int cli_eval_episodic(lf_model *m, const lf_norm *norm, const lf_dataset *ds, const char *episodic,
                       int64_t episodes, const char *classes, uint64_t seed);
 int cmd_eval(int argc, char **argv);
 int cmd_list(int argc, char **argv);

@@ -17,7 +17,7 @@ static void print_confusion(const int64_t *c, int64_t k)
     }
 }
 
-static int evaluate(lf_model *m, const float *norm, lf_dataset *ds, const char *path,
+static int evaluate(lf_model *m, const lf_norm *norm, lf_dataset *ds, const char *path,
                     const lf_attack *atk)
 {
     int64_t d = 1;
@@ -77,20 +77,20 @@ int cmd_eval(int argc, char **argv)
     lf_attack atk;
     if (attack && lf_attack_parse(attack, &atk) != LF_OK) return cli_fail_status();
     lf_model *m = NULL;
-    float *norm = NULL;
+    lf_norm norm = {0};
     lf_dataset train = {0}, test = {0};
     if (lf_model_load(path, &m, &norm) != LF_OK) return cli_fail_status();
     if (lf_dataset_load(data, &train, &test) != LF_OK) rc = cli_fail_status();
     else if (!strcmp(split, "test") && test.n == 0)
         rc = cli_fail("dataset \"%s\" has no test split; use --split train", data);
     else if (episodic)
-        rc = cli_eval_episodic(m, norm, !strcmp(split, "test") ? &test : &train, episodic,
+        rc = cli_eval_episodic(m, &norm, !strcmp(split, "test") ? &test : &train, episodic,
                                episodes, classes, seed);
     else
-        rc = evaluate(m, norm, !strcmp(split, "test") ? &test : &train, path, attack ? &atk : NULL);
+        rc = evaluate(m, &norm, !strcmp(split, "test") ? &test : &train, path, attack ? &atk : NULL);
     lf_dataset_release(&train);
     lf_dataset_release(&test);
     lf_model_free(m);
-    free(norm);
+    lf_norm_release(&norm);
     return rc;
 }

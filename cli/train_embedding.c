@@ -41,7 +41,7 @@ int cli_other_classes(const lf_dataset *test, const int32_t *train, int ntrain, 
 }
 
 /* Retrieval of the trained embeddings over the test rows of `classes`. */
-static lf_status score(lf_model *m, const float *norm, const lf_dataset *test,
+static lf_status score(lf_model *m, const lf_norm *norm, const lf_dataset *test,
                        const int32_t *classes, int nc, uint64_t seed, int64_t *n, lf_retrieval *r)
 {
     int64_t *rows = NULL;
@@ -80,13 +80,13 @@ static int run(lf_embed_opts *o, const char *data, const char *classes_text)
         lf_embed_result er;
         lf_retrieval r;
         lf_model *m = NULL;
-        float *norm = NULL;
+        lf_norm norm = {0};
         int64_t n = 0;
         lf_status s = lf_train_embedding(o, &train, &er, &m, &norm);
-        if (s == LF_OK && ntrain) s = score(m, norm, &test, test_cls, ntest, o->seed, &n, &r);
+        if (s == LF_OK && ntrain) s = score(m, &norm, &test, test_cls, ntest, o->seed, &n, &r);
         else if (s == LF_OK) {
             for (int32_t c = 0; c < test.n_classes && c < MAX_CLASSES; c++) test_cls[c] = c;
-            s = score(m, norm, &test, test_cls, test.n_classes, o->seed, &n, &r);
+            s = score(m, &norm, &test, test_cls, test.n_classes, o->seed, &n, &r);
         }
         if (s != LF_OK) rc = cli_fail_status();
         else {
@@ -100,7 +100,7 @@ static int run(lf_embed_opts *o, const char *data, const char *classes_text)
             printf("\n");
         }
         lf_model_free(m);
-        free(norm);
+        lf_norm_release(&norm);
     }
     lf_dataset_release(&train);
     lf_dataset_release(&test);

@@ -10,7 +10,7 @@
 #include "cli.h"
 
 /* Few-shot accuracy on `classes` (nc of them) of ds, printed. */
-static int score(lf_model *m, const float *norm, const lf_dataset *ds, const int32_t *classes,
+static int score(lf_model *m, const lf_norm *norm, const lf_dataset *ds, const int32_t *classes,
                  int nc, int way, int shot, int query, int64_t episodes, uint64_t seed)
 {
     lf_fewshot_result r;
@@ -33,7 +33,7 @@ static int eval_classes(const lf_dataset *ds, const char *verb_opt, const char *
     return n;
 }
 
-int cli_eval_episodic(lf_model *m, const float *norm, const lf_dataset *ds, const char *episodic,
+int cli_eval_episodic(lf_model *m, const lf_norm *norm, const lf_dataset *ds, const char *episodic,
                       int64_t episodes, const char *classes, uint64_t seed)
 {
     int way, shot, query;
@@ -59,7 +59,7 @@ static int run(lf_embed_opts *o, const char *data, const char *classes_text, int
     const int ntest = cli_other_classes(&test, train_cls, ntrain, test_cls);
     int rc = CLI_OK;
     lf_model *m = NULL;
-    float *norm = NULL;
+    lf_norm norm = {0};
     lf_embed_result er;
     o->classes = train_cls;
     o->n_classes = ntrain;
@@ -73,11 +73,11 @@ static int run(lf_embed_opts *o, const char *data, const char *classes_text, int
                (long long)o->steps, er.seconds, er.first_loss, er.last_loss,
                o->out_dir ? "; wrote " : "", o->out_dir ? o->out_dir : "",
                o->out_dir ? "/model.safetensors" : "");
-        rc = score(m, norm, &test, test_cls, ntest, o->way, o->shot, o->query, episodes,
+        rc = score(m, &norm, &test, test_cls, ntest, o->way, o->shot, o->query, episodes,
                    o->seed);
     }
     lf_model_free(m);
-    free(norm);
+    lf_norm_release(&norm);
     lf_dataset_release(&train);
     lf_dataset_release(&test);
     return rc;

@@ -409,9 +409,23 @@ typedef struct lf_dataset {
 } lf_dataset;
 
 void lf_dataset_release(lf_dataset *ds); /* frees x, x8 and y; zeroes the struct */
-/* Row i as floats (converting bytes), then standardised with norm = {mean[d], std[d]} when
- * norm != NULL. */
-void lf_dataset_row(const lf_dataset *ds, int64_t i, const float *norm, float *out);
+
+/* The input standardisation of a model: x' = (x - mean[j]) / std[j] for feature j of d. mean and
+ * std share one allocation (std = mean + d), which lf_norm_release frees. Wherever a function
+ * takes `const lf_norm *norm`, NULL means raw inputs. */
+typedef struct lf_norm {
+    float *mean, *std;
+    int64_t d;
+} lf_norm;
+/* The standardisation of rows[0..nrows) of ds (rows NULL = every row of ds): one scalar mean and
+ * std over all features for images (ndim 3, as torchvision's Normalize), repeated d times; per
+ * feature otherwise (lf_dataset_moments). out is untouched on failure. */
+lf_status lf_norm_fit(const lf_dataset *ds, const int64_t *rows, int64_t nrows, lf_norm *out);
+/* Room for d means and d stds (not initialised). */
+lf_status lf_norm_alloc(lf_norm *norm, int64_t d);
+void lf_norm_release(lf_norm *norm); /* frees and zeroes; NULL is a no-op */
+/* Row i as floats (converting bytes), then standardised with norm (may be NULL). */
+void lf_dataset_row(const lf_dataset *ds, int64_t i, const lf_norm *norm, float *out);
 /* Checks labels in range and features finite; errors name the row and column. */
 lf_status lf_dataset_validate(const lf_dataset *ds);
 /* Copies rows idx[0..m) of src into dst. */
@@ -597,9 +611,10 @@ typedef struct lf_train_opts {
     double clip_norm;         /* > 0: rescale the gradient to this global L2 norm when above */
     int decay_bias;           /* 1: weight decay on every tensor, biases too (default 0: the
                                * tensors a model declares exempt, its biases, get none) */
-    /* Called after each epoch's metrics (may be NULL): model, the input standardisation
-     * (2*d floats) and the epoch's stats. A status other than LF_OK stops training with it. */
-    lf_status (*on_epoch)(void *user, lf_model *m, const float *norm, const struct lf_epoch_stats *e);
+    /* Called after each epoch's metrics (may be NULL): model, the input standardisation and
+     * the epoch's stats. A status other than LF_OK stops training with it. */
+    lf_status (*on_epoch)(void *user, lf_model *m, const lf_norm *norm,
+                          const struct lf_epoch_stats *e);
     void *user;
     const char *data;         /* dataset spec, recorded in checkpoints for --resume (may be NULL) */
     int64_t checkpoint_every; /* > 0: write out_dir/checkpoint.safetensors every this many steps */
@@ -634,18 +649,18 @@ lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dat
                    lf_train_result *res, lf_model **model_out);
 
 /* Accuracy and mean loss (loss may be NULL) of a model on rows[0..nrows) of a dataset (rows
- * NULL = all), standardised with norm (2*d floats, may be NULL); confusion (C×C, may be NULL;
+ * NULL = all), standardised with norm (may be NULL); confusion (C×C, may be NULL;
  * C = n_out, or 2 for a one-output model, whose class is 1 where its score is > 0)
  * counts [true][pred]. */
 lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, const int64_t *rows,
-                      int64_t nrows, const float *norm, int64_t batch, double *acc,
+                      int64_t nrows, const lf_norm *norm, int64_t batch, double *acc,
                       double *mean_loss, int64_t *confusion);
 
 /* ------------------------------------------------------------------ embeddings, retrieval */
 /* The outputs of a model (its n_out values per row) for rows[0..nrows) of ds (rows NULL = all),
- * standardised with norm (2*d floats, may be NULL), in batches: out is nrows × n_out. */
+ * standardised with norm (may be NULL), in batches: out is nrows × n_out. */
 lf_status lf_embed_rows(lf_model *m, const lf_dataset *ds, const int64_t *rows, int64_t nrows,
-                        const float *norm, int64_t batch, float *out);
+                        const lf_norm *norm, int64_t batch, float *out);
 
 typedef enum lf_metric {
     LF_METRIC_COSINE,    /* cosine similarity: rows L2-normalised, larger = nearer */
@@ -700,9 +715,9 @@ typedef struct lf_embed_opts {
     int n_classes;
     const char *out_dir;     /* NULL: nothing written; else model.safetensors */
     /* Called after every `every` steps and after the last one (may be NULL): the model so far,
-     * the standardisation (2*d floats), the steps done and the mean batch loss since the last
+     * the standardisation, the steps done and the mean batch loss since the last
      * call. A status other than LF_OK stops training with it. */
-    lf_status (*on_step)(void *user, lf_model *m, const float *norm, int64_t step, double loss);
+    lf_status (*on_step)(void *user, lf_model *m, const lf_norm *norm, int64_t step, double loss);
     int64_t every;
     void *user;
 } lf_embed_opts;
@@ -717,9 +732,9 @@ typedef struct lf_embed_result {
 void lf_embed_opts_default(lf_embed_opts *o);
 /* Trains on the rows of train whose label is in o->classes (standardised with their moments:
  * one scalar for images). *model_out (may be NULL) receives the model and *norm_out (may be
- * NULL) the standardisation (2*d floats, malloc'd) to pass to lf_embed_rows. */
+ * NULL) the standardisation (lf_norm_release frees it) to pass to lf_embed_rows. */
 lf_status lf_train_embedding(const lf_embed_opts *o, const lf_dataset *train, lf_embed_result *res,
-                             lf_model **model_out, float **norm_out);
+                             lf_model **model_out, lf_norm *norm_out);
 
 /* ------------------------------------------------------------------ few-shot */
 /* Episodic few-shot learning (src/learn/fewshot.c). Meta-training is lf_train_embedding with
@@ -741,10 +756,10 @@ typedef struct lf_fewshot_result {
 } lf_fewshot_result;
 
 /* Accuracy of m's embeddings on `episodes` way-shot-query episodes drawn (seeded) from the rows
- * of ds whose label is in classes[0..nc) (NULL = every class), standardised with norm (2*d
- * floats, may be NULL). Each row is embedded once; acc (may be NULL) receives every episode's
+ * of ds whose label is in classes[0..nc) (NULL = every class), standardised with norm (may be
+ * NULL). Each row is embedded once; acc (may be NULL) receives every episode's
  * accuracy. */
-lf_status lf_fewshot_eval(lf_model *m, const float *norm, const lf_dataset *ds,
+lf_status lf_fewshot_eval(lf_model *m, const lf_norm *norm, const lf_dataset *ds,
                           const int32_t *classes, int nc, int way, int shot, int query,
                           int64_t episodes, uint64_t seed, lf_fewshot_result *out, double *acc);
 
@@ -866,23 +881,23 @@ lf_status lf_attack_parse(const char *spec, lf_attack *out);
  * unbounded. */
 void lf_attack_range(const lf_dataset *ds, float *lo, float *hi);
 /* PGD ascent on the cross-entropy (sum over the rows) of m: x, n rows as the model sees them
- * (standardised with norm = 2*d floats: mean, std; NULL = raw), is replaced by its adversarial
+ * (standardised with norm; NULL = raw), is replaced by its adversarial
  * version; y holds their labels, rng draws the random start. The parameters' gradients are left
  * untouched. */
-lf_status lf_pgd_attack(lf_model *m, const float *norm, float *x, const int32_t *y, int64_t n,
+lf_status lf_pgd_attack(lf_model *m, const lf_norm *norm, float *x, const int32_t *y, int64_t n,
                         const lf_attack *a, lf_rng *rng);
 /* Clean and PGD accuracy on rows[0..nrows) (rows NULL = all) of ds, the attack clamped to
  * lf_attack_range(ds) whatever a->lo/hi say, its random starts drawn from seed. Outputs may be
  * NULL. */
 lf_status lf_evaluate_attack(lf_model *m, const lf_dataset *ds, const int64_t *rows,
-                             int64_t nrows, const float *norm, const lf_attack *a, int64_t batch,
+                             int64_t nrows, const lf_norm *norm, const lf_attack *a, int64_t batch,
                              uint64_t seed, double *clean_acc, double *adv_acc);
 
-/* Model files: weights, the input standardisation (norm.mean, norm.std: d floats each, passed
- * as one array of 2*d) and "__metadata__" {format, model spec, in_shape, n_out}. Load returns
- * the standardisation malloc'd in *norm_mean_std (may be NULL to skip). */
-lf_status lf_model_save(const lf_model *m, const float *norm_mean_std, const char *path);
-lf_status lf_model_load(const char *path, lf_model **out, float **norm_mean_std);
+/* Model files: weights, the input standardisation (norm.mean, norm.std: d floats each) and
+ * "__metadata__" {format, model spec, in_shape, n_out}. Load fills *norm with the
+ * standardisation (lf_norm_release frees it; norm may be NULL to skip). */
+lf_status lf_model_save(const lf_model *m, const lf_norm *norm, const char *path);
+lf_status lf_model_load(const char *path, lf_model **out, lf_norm *norm);
 
 /* ------------------------------------------------------------------ checkpoints */
 /* lf_train with checkpoint_every = N writes <out_dir>/checkpoint.safetensors after every N-th
@@ -931,10 +946,10 @@ typedef struct lf_calib {
  * confidence of exactly 0 falls in bin 0). */
 lf_status lf_calibration(const double *prob, const int32_t *y, int64_t n, int64_t k, int bins,
                          lf_calib *out);
-/* Adds weight * softmax(model(x)) for every row of ds (standardised with norm, 2*d floats, may
- * be NULL) to prob (ds->n × n_out doubles): averaging probabilities over models is repeated
+/* Adds weight * softmax(model(x)) for every row of ds (standardised with norm, may be
+ * NULL) to prob (ds->n × n_out doubles): averaging probabilities over models is repeated
  * calls with weight 1/M. */
-lf_status lf_predict_proba_add(lf_model *m, const lf_dataset *ds, const float *norm,
+lf_status lf_predict_proba_add(lf_model *m, const lf_dataset *ds, const lf_norm *norm,
                                double weight, double *prob);
 
 typedef enum lf_ensemble_kind {

@@ -95,7 +95,7 @@ typedef struct lf_objective_in {
     lf_tape *tape;          /* the training step's tape, holding x and logits */
     lf_tensor *x, *logits;  /* the batch as the model sees it (standardised) and its logits */
     const lf_batch *batch;  /* labels, weights, ... (pred, n, k come from logits) */
-    const float *norm;      /* the input standardisation: mean[d], std[d] */
+    const lf_norm *norm;    /* the input standardisation */
     const lf_dataset *data; /* the dataset the rows come from (its valid range) */
 } lf_objective_in;
 
@@ -127,7 +127,7 @@ struct lf_loss {
 };
 
 /* The scalar a training step minimises: the loss's objective hook when it has one, else
- * lf_op_loss on in->logits (src/learn/adversarial.c). */
+ * lf_op_loss on in->logits (src/loss/loss.c). */
 lf_tensor *lf_loss_objective(lf_loss *l, const lf_objective_in *in);
 
 /* Optimizer step over n floats. state: nstate buffers of n floats (zeroed at create).
@@ -255,7 +255,7 @@ void lf_vpow(float *y, const float *x, float q, int64_t n);
 int64_t lf_count_correct(const float *logits, int64_t n, int64_t k, const int32_t *y);
 /* Rows idx[0..m) of ds, standardised with norm (may be NULL), into x (m×d) and their labels
  * into y (when ds->y and y are non-NULL). */
-void lf_gather_rows(const lf_dataset *ds, const int64_t *idx, int64_t m, const float *norm,
+void lf_gather_rows(const lf_dataset *ds, const int64_t *idx, int64_t m, const lf_norm *norm,
                     float *x, int32_t *y);
 /* Rescales g (n floats) in place to global L2 norm max_norm when its norm (double accumulation)
  * exceeds it; returns the norm before clipping. */

@@ -4,7 +4,8 @@
  * losses (their clean term on logits, their objective at eps = 0, training through lf_train). */
 #include "testutil.h"
 
-#include "learn/adversarial.h"
+#include "ad/ad.h"
+#include "model/attack.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -128,7 +129,8 @@ static void pixels(lf_dataset *ds, int64_t n, uint64_t seed)
 typedef struct fixture {
     lf_model *m;
     lf_dataset ds;
-    float norm[2 * D];
+    float nbuf[2 * D];
+    lf_norm norm;
     float x[N * D], x0[N * D];
     int32_t y[N];
 } fixture;
@@ -138,10 +140,11 @@ static void fixture_init(fixture *f)
     const int64_t in = D;
     TU_OK(lf_model_create("mlp:8", 1, &in, C, 5, &f->m));
     pixels(&f->ds, N, 9);
-    TU_OK(lf_dataset_moments(&f->ds, f->norm, f->norm + D));
+    f->norm = (lf_norm){.mean = f->nbuf, .std = f->nbuf + D, .d = D};
+    TU_OK(lf_dataset_moments(&f->ds, f->norm.mean, f->norm.std));
     int64_t idx[N];
     for (int i = 0; i < N; i++) idx[i] = i;
-    lf_gather_rows(&f->ds, idx, N, f->norm, f->x, f->y);
+    lf_gather_rows(&f->ds, idx, N, &f->norm, f->x, f->y);
     memcpy(f->x0, f->x, sizeof f->x);
 }
 
@@ -169,7 +172,7 @@ static double ce_sum(fixture *f, const float *x)
 /* Raw (pixel) value of standardised x. */
 static float raw_of(const fixture *f, const float *x, int64_t i)
 {
-    return x[i] * f->norm[D + i % D] + f->norm[i % D];
+    return x[i] * f->norm.std[i % D] + f->norm.mean[i % D];
 }
 
 static void test_pgd_attack(void **state)
@@ -188,7 +191,7 @@ static void test_pgd_attack(void **state)
         lf_rng rng;
         lf_rng_seed(&rng, 3);
         memcpy(f.x, f.x0, sizeof f.x);
-        TU_OK(lf_pgd_attack(f.m, f.norm, f.x, f.y, N, &a, &rng));
+        TU_OK(lf_pgd_attack(f.m, &f.norm, f.x, f.y, N, &a, &rng));
         const double adv = ce_sum(&f, f.x);
         if (!(adv > clean * 1.1))
             fail_msg("norm %d: loss %.6g after the attack, %.6g before", norm, adv, clean);
@@ -220,21 +223,21 @@ static void test_pgd_degenerate(void **state)
     lf_rng_seed(&rng, 1);
     lf_attack a = {.eps = 0.3, .steps = 0, .norm = LF_ATTACK_LINF, .start = LF_START_NONE,
                    .lo = 0, .hi = 1};
-    TU_OK(lf_pgd_attack(f.m, f.norm, f.x, f.y, N, &a, &rng));
+    TU_OK(lf_pgd_attack(f.m, &f.norm, f.x, f.y, N, &a, &rng));
     tu_assert_close(f.x, f.x0, N * D, 1e-6, 1e-6, "no steps");
     a = (lf_attack){.eps = 0, .steps = 5, .norm = LF_ATTACK_L2, .start = LF_START_UNIFORM,
                     .lo = 0, .hi = 1};
-    TU_OK(lf_pgd_attack(f.m, f.norm, f.x, f.y, N, &a, &rng));
+    TU_OK(lf_pgd_attack(f.m, &f.norm, f.x, f.y, N, &a, &rng));
     tu_assert_close(f.x, f.x0, N * D, 1e-6, 1e-6, "eps 0");
     double clean, adv;
     a.norm = LF_ATTACK_LINF;
-    TU_OK(lf_evaluate_attack(f.m, &f.ds, NULL, 0, f.norm, &a, 5, 1, &clean, &adv));
+    TU_OK(lf_evaluate_attack(f.m, &f.ds, NULL, 0, &f.norm, &a, 5, 1, &clean, &adv));
     assert_true(clean == adv);
     a.eps = 0.3;
-    TU_OK(lf_evaluate_attack(f.m, &f.ds, NULL, 0, f.norm, &a, 5, 1, &clean, &adv));
+    TU_OK(lf_evaluate_attack(f.m, &f.ds, NULL, 0, &f.norm, &a, 5, 1, &clean, &adv));
     assert_true(adv <= clean);
     a.eps = -1;
-    TU_ERR(lf_pgd_attack(f.m, f.norm, f.x, f.y, N, &a, &rng), LF_EINVAL, "eps");
+    TU_ERR(lf_pgd_attack(f.m, &f.norm, f.x, f.y, N, &a, &rng), LF_EINVAL, "eps");
     fixture_free(&f);
 }
 
@@ -293,7 +296,7 @@ static double objective(fixture *f, lf_loss *l, float *grad)
     lf_tensor *x = lf_tape_wrap(t, f->x0, 2, shape);
     lf_tensor *z = lf_model_forward(f->m, t, x);
     lf_batch b = {.label = f->y};
-    const lf_objective_in in = {f->m, t, x, z, &b, f->norm, &f->ds};
+    const lf_objective_in in = {f->m, t, x, z, &b, &f->norm, &f->ds};
     lf_tensor *v = lf_loss_objective(l, &in);
     TU_OK(lf_tape_status(t));
     lf_params *p = lf_model_params(f->m);
@@ -358,9 +361,10 @@ static void test_adv_training(void **state)
         lf_model *m;
         lf_dataset none = {0};
         TU_OK(lf_train(&o, &tr, &none, &r, &m));
-        float norm[2 * D];
-        TU_OK(lf_dataset_moments(&tr, norm, norm + D));
-        TU_OK(lf_evaluate_attack(m, &te, NULL, 0, norm, &a, 64, 1, &clean[i], &adv[i]));
+        float nbuf[2 * D];
+        const lf_norm norm = {.mean = nbuf, .std = nbuf + D, .d = D};
+        TU_OK(lf_dataset_moments(&tr, norm.mean, norm.std));
+        TU_OK(lf_evaluate_attack(m, &te, NULL, 0, &norm, &a, 64, 1, &clean[i], &adv[i]));
         lf_model_free(m);
     }
     if (!(clean[0] > 0.8)) fail_msg("CE clean accuracy %.3f", clean[0]);

@@ -70,7 +70,7 @@ static void st_crc_detects_corruption(void **state)
     TU_ERR(lf_st_write_crc(path, &e, 1, bad, 1), LF_EINVAL, "reserved");
 }
 
-static lf_status stop_at(void *user, lf_model *m, const float *norm, const lf_epoch_stats *e)
+static lf_status stop_at(void *user, lf_model *m, const lf_norm *norm, const lf_epoch_stats *e)
 {
     (void)m;
     (void)norm;
@@ -169,10 +169,10 @@ static void checkpoint_info_and_model_file(void **state)
     assert_int_equal(back.checkpoint_every, 4);
     assert_string_equal(back.model, ci.model);
     lf_model *m;
-    float *norm;
+    lf_norm norm;
     TU_OK(lf_model_load(ckpt, &m, &norm)); /* a checkpoint is a model file too */
     lf_model_free(m);
-    free(norm);
+    lf_norm_release(&norm);
     lf_dataset_release(&tr);
 }
 

@@ -788,6 +788,47 @@ static void test_scalar_moments(void **state)
     lf_dataset_release(&ds);
 }
 
+/* lf_norm_fit: per-feature moments of the chosen rows for tables, one scalar repeated d times
+ * for images; lf_dataset_row applies it; out untouched on failure. */
+static void test_norm_fit(void **state)
+{
+    (void)state;
+    enum { N = 6, D = 4 };
+    lf_dataset ds = make_ds(N, D, 2);
+    const int64_t rows[3] = {4, 1, 2};
+    lf_dataset part;
+    TU_OK(lf_dataset_subset(&ds, rows, 3, &part));
+    float mean[D], std[D];
+    TU_OK(lf_dataset_moments(&part, mean, std));
+    lf_norm nm;
+    TU_OK(lf_norm_fit(&ds, rows, 3, &nm));
+    assert_int_equal(nm.d, D);
+    assert_ptr_equal(nm.std, nm.mean + D);
+    assert_memory_equal(nm.mean, mean, sizeof mean);
+    assert_memory_equal(nm.std, std, sizeof std);
+    float x[D];
+    lf_dataset_row(&ds, 4, &nm, x);
+    for (int j = 0; j < D; j++) assert_true(x[j] == (ds.x[4 * D + j] - mean[j]) / std[j]);
+    lf_norm_release(&nm);
+    lf_norm_release(&nm); /* zeroed: a second release is a no-op */
+    lf_norm_release(NULL);
+    /* Images: the scalar moments of all rows, repeated. */
+    ds.ndim = 3;
+    ds.shape[0] = 1, ds.shape[1] = 2, ds.shape[2] = 2;
+    float m1, s1;
+    lf_dataset_scalar_moments(&ds, &m1, &s1);
+    TU_OK(lf_norm_fit(&ds, NULL, 0, &nm));
+    for (int j = 0; j < D; j++) assert_true(nm.mean[j] == m1 && nm.std[j] == s1);
+    lf_norm_release(&nm);
+    /* Failure leaves out alone. */
+    lf_norm keep = {.d = 99};
+    lf_dataset empty = {0};
+    EXPECT(lf_norm_fit(&empty, NULL, 0, &keep), LF_EINVAL, NULL, NULL);
+    assert_int_equal(keep.d, 99);
+    lf_dataset_release(&part);
+    lf_dataset_release(&ds);
+}
+
 /* ------------------------------------------------------------------ named datasets */
 static void test_load_csv(void **state)
 {
@@ -980,7 +1021,8 @@ int main(void)
         cmocka_unit_test(test_csv_bad),        cmocka_unit_test(test_libsvm_read),
         cmocka_unit_test(test_libsvm_bad),     cmocka_unit_test(test_validate),
         cmocka_unit_test(test_subset_split),   cmocka_unit_test(test_moments),
-        cmocka_unit_test(test_scalar_moments), cmocka_unit_test(test_load_csv),
+        cmocka_unit_test(test_scalar_moments), cmocka_unit_test(test_norm_fit),
+        cmocka_unit_test(test_load_csv),
         cmocka_unit_test(test_load_libsvm),    cmocka_unit_test(test_load_npy),
         cmocka_unit_test(test_fmnist_fake),    cmocka_unit_test(test_fmnist_real),
     };

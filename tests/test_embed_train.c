@@ -24,7 +24,7 @@ static void blobs(lf_dataset *ds, float *x, int32_t *y)
 }
 
 /* Recall@1 of a model's embeddings over rows [N/2, N) of classes 0..2 (not trained on). */
-static double recall1(lf_model *m, const lf_dataset *ds, const float *norm)
+static double recall1(lf_model *m, const lf_dataset *ds, const lf_norm *norm)
 {
     int64_t rows[N / 2];
     int32_t y[N / 2];
@@ -46,7 +46,7 @@ static void train_and_check(lf_embed_opts *o, const lf_dataset *ds)
 {
     lf_embed_result r;
     lf_model *m = NULL;
-    float *norm = NULL;
+    lf_norm norm = {0};
     TU_OK(lf_train_embedding(o, ds, &r, &m, &norm));
     /* the ms loss has a floor (its positive term stays > 0 at S = 1) */
     if (!(r.last_loss < 0.9 * r.first_loss))
@@ -55,12 +55,12 @@ static void train_and_check(lf_embed_opts *o, const lf_dataset *ds)
     /* the untrained model of the same seed, for comparison */
     lf_model *m0 = NULL;
     TU_OK(lf_model_create(o->model, 1, (int64_t[]){D}, o->dim, o->seed, &m0));
-    double before = recall1(m0, ds, norm), after = recall1(m, ds, norm);
+    double before = recall1(m0, ds, &norm), after = recall1(m, ds, &norm);
     if (!(after > before + 0.05))
         fail_msg("%s: Recall@1 %.3f untrained, %.3f trained", o->loss, before, after);
     lf_model_free(m);
     lf_model_free(m0);
-    free(norm);
+    lf_norm_release(&norm);
 }
 
 /* Options shared by the runs: a small MLP, 8-d embeddings, 200 steps on classes 0..2. */
@@ -101,11 +101,11 @@ static void test_pk_with_miner(void **state)
     char path[1024];
     snprintf(path, sizeof path, "%s/model.safetensors", tu_tmpdir());
     lf_model *m = NULL;
-    float *norm = NULL;
+    lf_norm norm = {0};
     TU_OK(lf_model_load(path, &m, &norm));
     assert_int_equal(lf_model_n_out(m), 8);
     lf_model_free(m);
-    free(norm);
+    lf_norm_release(&norm);
 }
 
 static void test_episodes(void **state)

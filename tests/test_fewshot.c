@@ -147,18 +147,18 @@ static void test_meta_training(void **state)
     o.n_classes = 3;
     o.threads = 1;
     lf_model *m = NULL, *m0 = NULL;
-    float *norm = NULL;
+    lf_norm norm = {0};
     TU_OK(lf_train_embedding(&o, &ds, NULL, &m, &norm));
     TU_OK(lf_model_create(o.model, 1, (int64_t[]){DB}, o.dim, o.seed, &m0));
     lf_fewshot_result trained, untrained;
-    TU_OK(lf_fewshot_eval(m, norm, &ds, test_cls, 3, 3, 1, 5, 300, 1, &trained, NULL));
-    TU_OK(lf_fewshot_eval(m0, norm, &ds, test_cls, 3, 3, 1, 5, 300, 1, &untrained, NULL));
+    TU_OK(lf_fewshot_eval(m, &norm, &ds, test_cls, 3, 3, 1, 5, 300, 1, &trained, NULL));
+    TU_OK(lf_fewshot_eval(m0, &norm, &ds, test_cls, 3, 3, 1, 5, 300, 1, &untrained, NULL));
     if (!(trained.mean > untrained.mean + 2 * (trained.ci95 + untrained.ci95)))
         fail_msg("held-out 3-way 1-shot: trained %.3f ± %.3f, untrained %.3f ± %.3f", trained.mean,
                  trained.ci95, untrained.mean, untrained.ci95);
     lf_model_free(m);
     lf_model_free(m0);
-    free(norm);
+    lf_norm_release(&norm);
     free(x);
     free(y);
 }

@@ -119,12 +119,13 @@ static void model_file_round_trip(void **state)
     (void)state;
     lf_model *m, *back;
     TU_OK(lf_model_create("convnet:c1=2,c2=3", 3, img, 4, 9, &m));
-    float norm[288];
-    for (int i = 0; i < 288; i++) norm[i] = (float)i / 7.0f;
+    float nbuf[288];
+    for (int i = 0; i < 288; i++) nbuf[i] = (float)i / 7.0f;
+    const lf_norm norm = {.mean = nbuf, .std = nbuf + 144, .d = 144};
     char path[1024];
     snprintf(path, sizeof path, "%s/m.safetensors", tu_tmpdir());
-    TU_OK(lf_model_save(m, norm, path));
-    float *nb = NULL;
+    TU_OK(lf_model_save(m, &norm, path));
+    lf_norm nb = {0};
     TU_OK(lf_model_load(path, &back, &nb));
     assert_string_equal(lf_model_spec(back), lf_model_spec(m));
     assert_int_equal(lf_model_n_out(back), 4);
@@ -132,8 +133,10 @@ static void model_file_round_trip(void **state)
     lf_params *a = lf_model_params(m), *b = lf_model_params(back);
     assert_int_equal(a->size, b->size);
     assert_memory_equal(a->data, b->data, (size_t)a->size * sizeof(float));
-    assert_memory_equal(nb, norm, sizeof norm);
-    free(nb);
+    assert_int_equal(nb.d, 144);
+    assert_memory_equal(nb.mean, nbuf, 144 * sizeof(float));
+    assert_memory_equal(nb.std, nbuf + 144, 144 * sizeof(float));
+    lf_norm_release(&nb);
     lf_model_free(back);
     lf_model_free(m);
     /* A truncated model file is refused with its name. */

@@ -1,4 +1,5 @@
-/* Helpers shared by the tape ops in src/ad/ (not part of the library's interface). */
+/* Helpers shared by the tape ops in src/ad/, and the ops that only the losses use (not part of
+ * the library's interface). */
 #ifndef LF_AD_H
 #define LF_AD_H
 
@@ -23,5 +24,11 @@ void lf_ad_axpy(float *y, float a, const float *x, int64_t n);
 /* Sum of n floats in double, in an order fixed by n alone, so results do not depend on the
  * thread count. */
 double lf_ad_dsum(const float *x, int64_t n);
+
+/* Tape op (src/ad/logit_shift.c): sum_i || Delta(za_i) - Delta(z_i) ||_2 with
+ * Delta(z)_j = z_j - z_{y_i}, the movement of the logit-difference vector between clean logits z
+ * and perturbed logits za (both [n, k]); the smooth adversarial comp-sum loss's penalty.
+ * Gradients flow to both; a row that did not move gets a zero gradient. */
+lf_tensor *lf_logit_shift_penalty(lf_tape *t, lf_tensor *za, lf_tensor *z, const int32_t *y);
 
 #endif

@@ -279,7 +279,7 @@ typedef struct condenser {
     const lf_dataset *train;
     int nc, inner, net_steps;
     int64_t d, ns, nr;   /* features, synthetic rows, real rows per match */
-    float *norm;         /* 2d: the standardisation of train */
+    lf_norm norm;        /* the standardisation of train */
     float *xs, *dxs;     /* ns × d synthetic images (standardised) and their gradient */
     float *xr;           /* nr × d real batch, class-major */
     int64_t *rows;       /* nr sampler rows */
@@ -290,15 +290,10 @@ typedef struct condenser {
     lf_rng rng;
 } condenser;
 
-/* One scalar mean and std for images (torchvision's Normalize), per feature otherwise. */
+/* The standardisation of train (lf_norm_fit). */
 static lf_status standardisation(condenser *c)
 {
-    const lf_dataset *ds = c->train;
-    float *mean = c->norm, *std = c->norm + c->d;
-    if (ds->ndim != 3) return lf_dataset_moments(ds, mean, std);
-    lf_dataset_scalar_moments(ds, mean, std);
-    for (int64_t j = 1; j < c->d; j++) mean[j] = mean[0], std[j] = std[0];
-    return LF_OK;
+    return lf_norm_fit(c->train, NULL, 0, &c->norm);
 }
 
 /* k rows of every class, class-major into x (standardised), from one P×K draw. */
@@ -307,7 +302,7 @@ static lf_status draw_real(condenser *c, int64_t k, float *x)
     lf_status s = lf_sampler_pk(c->sampler, c->nc, (int)k, c->rows);
     for (int64_t i = 0; s == LF_OK && i < c->nc * k; i += k) {
         const int32_t y = c->train->y[c->rows[i]];
-        lf_gather_rows(c->train, c->rows + i, k, c->norm, x + y * k * c->d, NULL);
+        lf_gather_rows(c->train, c->rows + i, k, &c->norm, x + y * k * c->d, NULL);
     }
     return s;
 }
@@ -331,12 +326,11 @@ static lf_status condenser_build(condenser *c)
     if (o->inner > 0) c->inner = o->inner;
     if (o->net_steps >= 0) c->net_steps = o->net_steps;
     lf_rng_seed(&c->rng, o->seed);
-    c->norm = malloc((size_t)(2 * c->d) * sizeof *c->norm);
     c->xs = malloc((size_t)(c->ns * c->d) * sizeof *c->xs);
     c->dxs = malloc((size_t)(c->ns * c->d) * sizeof *c->dxs);
     c->xr = malloc((size_t)(c->nr * c->d) * sizeof *c->xr);
     c->rows = malloc((size_t)(c->nr > c->ns ? c->nr : c->ns) * sizeof *c->rows);
-    if (!c->norm || !c->xs || !c->dxs || !c->xr || !c->rows)
+    if (!c->xs || !c->dxs || !c->xr || !c->rows)
         return lf_error(LF_ENOMEM, "condense: out of memory");
     char spec[128];
     snprintf(spec, sizeof spec, "sgd:lr=%.17g,momentum=%.17g", o->lr_img, o->momentum_img);
@@ -410,7 +404,7 @@ static lf_status export_set(const condenser *c, lf_dataset *syn)
     for (int64_t i = 0; i < c->ns; i++) {
         out.y[i] = (int32_t)(i / c->o->ipc);
         for (int64_t j = 0; j < c->d; j++)
-            out.x[i * c->d + j] = c->xs[i * c->d + j] * c->norm[c->d + j] + c->norm[j];
+            out.x[i * c->d + j] = c->xs[i * c->d + j] * c->norm.std[j] + c->norm.mean[j];
     }
     *syn = out;
     return LF_OK;
@@ -456,7 +450,7 @@ static lf_status run(condenser *c, lf_condense_result *r)
 static void condenser_release(condenser *c)
 {
     matcher_release(&c->w);
-    free(c->norm);
+    lf_norm_release(&c->norm);
     free(c->xs);
     free(c->dxs);
     free(c->xr);
@@ -492,7 +486,7 @@ typedef struct eval_hook {
 } eval_hook;
 
 /* After the last epoch: test accuracy with the standardisation lf_train used. */
-static lf_status eval_last(void *user, lf_model *m, const float *norm, const lf_epoch_stats *e)
+static lf_status eval_last(void *user, lf_model *m, const lf_norm *norm, const lf_epoch_stats *e)
 {
     eval_hook *h = user;
     if (e->epoch < h->epochs) return LF_OK;

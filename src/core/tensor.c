@@ -3,6 +3,17 @@
 
 #include <string.h>
 
+size_t lf_dtype_size(lf_dtype t)
+{
+    switch (t) {
+    case LF_F32: case LF_I32: return 4;
+    case LF_F64: case LF_I64: return 8;
+    case LF_U8: return 1;
+    case LF_BF16: return 2;
+    }
+    return 0;
+}
+
 lf_status lf_tensor_shape(lf_tensor *t, int ndim, const int64_t *shape)
 {
     if (ndim < 1 || ndim > LF_MAX_DIMS)

@@ -1,8 +1,10 @@
 /* CSV reader: numeric fields, one integer label column, optional header; no quoting. Two passes
- * over the text (count rows, then parse into the final arrays), no allocation per field. */
+ * over the text (count rows, then parse into the final arrays), no allocation per field. The
+ * dataset "csv" (lf_desc_data_csv) at the end. */
 #include "reader.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #define SHOW 40 /* characters of a bad field quoted in a message */
@@ -180,3 +182,37 @@ lf_status lf_read_csv(const char *path, const lf_csv_opts *o, lf_dataset *out)
     *out = ds;
     return LF_OK;
 }
+
+/* ------------------------------------------------------------------ dataset "csv" */
+typedef struct csv_cfg {
+    char train[LF_STR_MAX];
+    char test[LF_STR_MAX];
+    int64_t label;
+    int header;
+} csv_cfg;
+
+static lf_status csv_raw(const char *path, const void *opts, lf_dataset *out, int64_t **raw)
+{
+    return lf_csv_read_raw(path, opts, out, raw);
+}
+
+static lf_status csv_load(const void *cfg, lf_dataset *train, lf_dataset *test)
+{
+    const csv_cfg *c = cfg;
+    lf_csv_opts o = {c->header, (int)c->label, ','};
+    lf_status s = lf_ds_need_train("csv", c->train);
+    return s != LF_OK ? s : lf_ds_load_pair(csv_raw, &o, c->train, c->test, train, test);
+}
+
+static const lf_param_desc csv_params[] = {
+    {"train", LF_PT_STR, 0, 0, 0, 0, "", "training file (required; .gz accepted)",
+     offsetof(csv_cfg, train)},
+    {"test", LF_PT_STR, 0, 0, 0, 0, "", "test file (optional)", offsetof(csv_cfg, test)},
+    {"label", LF_PT_INT, -1, -1, 1e6, 0, 0, "label column, 0-based (-1 = last)",
+     offsetof(csv_cfg, label)},
+    {"header", LF_PT_BOOL, 0, 0, 1, 0, 0, "first line is a header", offsetof(csv_cfg, header)},
+};
+static const lf_dataset_vt csv_vt = {csv_load};
+const lf_desc lf_desc_data_csv = {
+    LF_KIND_DATASET, "csv", "numeric CSV files with one integer label column", NULL, csv_params,
+    LF_NPARAMS(csv_params), sizeof(csv_cfg), &csv_vt};

@@ -1,4 +1,5 @@
-/* Datasets in memory: allocation, validation, subsets, splits, moments, loading by spec. */
+/* Datasets in memory: allocation, validation, subsets, splits, moments, loading by spec (each
+ * reader file holds its dataset descriptor). */
 #include "reader.h"
 
 #include <math.h>
@@ -6,17 +7,6 @@
 
 /* Below this many floats a pass stays single-threaded: thread start-up would dominate. */
 #define PAR_MIN (1 << 16)
-
-size_t lf_dtype_size(lf_dtype t)
-{
-    switch (t) {
-    case LF_F32: case LF_I32: return 4;
-    case LF_F64: case LF_I64: return 8;
-    case LF_U8: return 1;
-    case LF_BF16: return 2;
-    }
-    return 0;
-}
 
 void lf_dataset_release(lf_dataset *ds)
 {
@@ -27,7 +17,7 @@ void lf_dataset_release(lf_dataset *ds)
     memset(ds, 0, sizeof *ds);
 }
 
-void lf_dataset_row(const lf_dataset *ds, int64_t i, const float *norm, float *out)
+void lf_dataset_row(const lf_dataset *ds, int64_t i, const lf_norm *norm, float *out)
 {
     const int64_t d = ds->d;
     if (ds->x8) {
@@ -39,7 +29,7 @@ void lf_dataset_row(const lf_dataset *ds, int64_t i, const float *norm, float *o
         memcpy(out, ds->x + i * d, (size_t)d * sizeof *out);
     }
     if (!norm) return;
-    const float *mean = norm, *std = norm + d;
+    const float *mean = norm->mean, *std = norm->std;
 #pragma omp simd
     for (int64_t j = 0; j < d; j++) out[j] = (out[j] - mean[j]) / std[j];
 }
@@ -144,6 +134,37 @@ lf_status lf_ds_set_labels(lf_dataset *tr, const int64_t *raw_tr, lf_dataset *te
         free(yte);
     }
     return LF_OK;
+}
+
+lf_status lf_ds_load_pair(lf_raw_reader rd, const void *opts, const char *train_path,
+                          const char *test_path, lf_dataset *train, lf_dataset *test)
+{
+    lf_dataset tr, te;
+    int64_t *rtr = NULL, *rte = NULL;
+    memset(&te, 0, sizeof te);
+    lf_status s = rd(train_path, opts, &tr, &rtr);
+    if (s != LF_OK) return s;
+    if (*test_path) s = rd(test_path, opts, &te, &rte);
+    if (s == LF_OK && !rtr)
+        s = lf_error(LF_EINVAL, "%s: a dataset needs a label column", train_path);
+    if (s == LF_OK) s = lf_ds_set_labels(&tr, rtr, *test_path ? &te : NULL, rte);
+    free(rtr);
+    free(rte);
+    if (s != LF_OK) {
+        lf_dataset_release(&tr);
+        lf_dataset_release(&te);
+        return s;
+    }
+    *train = tr;
+    *test = te;
+    return LF_OK;
+}
+
+lf_status lf_ds_need_train(const char *name, const char *train)
+{
+    if (*train) return LF_OK;
+    return lf_error(LF_EINVAL, "dataset \"%s\": parameter \"train\" is required (%s:train=PATH)",
+                    name, name);
 }
 
 static lf_status check_labels(const lf_dataset *ds)
@@ -297,6 +318,53 @@ lf_status lf_dataset_standardize(lf_dataset *ds, const float *mean, const float 
 #pragma omp simd
         for (int64_t j = 0; j < d; j++) x[j] = (x[j] - mean[j]) / std[j];
     }
+    return LF_OK;
+}
+
+lf_status lf_norm_alloc(lf_norm *norm, int64_t d)
+{
+    if (!norm || d < 1) return lf_error(LF_EINVAL, "lf_norm_alloc: NULL norm or d < 1");
+    float *p = malloc((size_t)(2 * d) * sizeof *p);
+    if (!p) return lf_error(LF_ENOMEM, "standardisation of %lld features: out of memory",
+                            (long long)d);
+    *norm = (lf_norm){.mean = p, .std = p + d, .d = d};
+    return LF_OK;
+}
+
+void lf_norm_release(lf_norm *norm)
+{
+    if (!norm) return;
+    free(norm->mean);
+    *norm = (lf_norm){0};
+}
+
+lf_status lf_norm_fit(const lf_dataset *ds, const int64_t *rows, int64_t nrows, lf_norm *out)
+{
+    if (!ds || !out) return lf_error(LF_EINVAL, "lf_norm_fit: NULL argument");
+    lf_dataset part = {0};
+    const lf_dataset *src = ds;
+    lf_status s = LF_OK;
+    if (rows) {
+        s = lf_dataset_subset(ds, rows, nrows, &part);
+        src = &part;
+    }
+    lf_norm nm = {0};
+    if (s == LF_OK) s = lf_norm_alloc(&nm, ds->d);
+    if (s == LF_OK && src->ndim == 3) {
+        lf_dataset_scalar_moments(src, nm.mean, nm.std);
+        for (int64_t j = 1; j < nm.d; j++) {
+            nm.mean[j] = nm.mean[0];
+            nm.std[j] = nm.std[0];
+        }
+    } else if (s == LF_OK) {
+        s = lf_dataset_moments(src, nm.mean, nm.std);
+    }
+    lf_dataset_release(&part);
+    if (s != LF_OK) {
+        lf_norm_release(&nm);
+        return s;
+    }
+    *out = nm;
     return LF_OK;
 }
 

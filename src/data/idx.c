@@ -1,7 +1,10 @@
-/* IDX files (MNIST / Fashion-MNIST): big-endian header, unsigned bytes, gzip or plain. */
+/* IDX files (MNIST / Fashion-MNIST): big-endian header, unsigned bytes, gzip or plain; and the
+ * dataset "fashion-mnist" (lf_desc_data_fashion_mnist) read from them. */
 #include "reader.h"
 
+#include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #define IDX_UBYTE 0x08
 
@@ -106,3 +109,65 @@ lf_status lf_read_idx(const char *images_path, const char *labels_path, lf_datas
     free(lb.buf);
     return s;
 }
+
+/* ------------------------------------------------------------------ dataset "fashion-mnist" */
+#define FMNIST_DIR "/usr/share/datasets/fashion-mnist"
+#define FMNIST_CLASSES 10
+
+typedef struct fmnist_cfg {
+    char dir[LF_STR_MAX];
+} fmnist_cfg;
+
+/* Prefers "<dir>/<base>.gz", then the uncompressed "<dir>/<base>". */
+static lf_status fmnist_file(const char *dir, const char *base, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s.gz", dir, base);
+    if (access(path, F_OK) == 0) return LF_OK;
+    snprintf(path, cap, "%s/%s", dir, base);
+    if (access(path, F_OK) == 0) return LF_OK;
+    return lf_error(LF_ENOTFOUND, "fashion-mnist: %s(.gz) not found; install Debian package "
+                    "`dataset-fashion-mnist` (apt-get install dataset-fashion-mnist) or pass "
+                    "fashion-mnist:dir=DIR", path);
+}
+
+static lf_status fmnist_split(const char *dir, const char *prefix, lf_dataset *out)
+{
+    char im[LF_STR_MAX + 64], lb[LF_STR_MAX + 64], base[64];
+    snprintf(base, sizeof base, "%s-images-idx3-ubyte", prefix);
+    lf_status s = fmnist_file(dir, base, im, sizeof im);
+    snprintf(base, sizeof base, "%s-labels-idx1-ubyte", prefix);
+    if (s == LF_OK) s = fmnist_file(dir, base, lb, sizeof lb);
+    lf_dataset ds;
+    if (s == LF_OK) s = lf_read_idx(im, lb, &ds);
+    if (s != LF_OK) return s;
+    if (ds.shape[1] != 28 || ds.shape[2] != 28 || ds.n_classes > FMNIST_CLASSES) {
+        s = lf_error(LF_EFORMAT, "%s: expected 28x28 images with labels 0..9, got %lldx%lld and "
+                     "labels up to %d", im, (long long)ds.shape[1], (long long)ds.shape[2],
+                     ds.n_classes - 1);
+        lf_dataset_release(&ds);
+        return s;
+    }
+    ds.n_classes = FMNIST_CLASSES;
+    *out = ds;
+    return LF_OK;
+}
+
+static lf_status fmnist_load(const void *cfg, lf_dataset *train, lf_dataset *test)
+{
+    const fmnist_cfg *c = cfg;
+    lf_status s = fmnist_split(c->dir, "train", train);
+    if (s != LF_OK) return s;
+    s = fmnist_split(c->dir, "t10k", test);
+    if (s != LF_OK) lf_dataset_release(train);
+    return s;
+}
+
+static const lf_param_desc fmnist_params[] = {
+    {"dir", LF_PT_STR, 0, 0, 0, 0, FMNIST_DIR,
+     "directory with the four IDX files (.gz or plain)", offsetof(fmnist_cfg, dir)},
+};
+static const lf_dataset_vt fmnist_vt = {fmnist_load};
+const lf_desc lf_desc_data_fashion_mnist = {
+    LF_KIND_DATASET, "fashion-mnist",
+    "Fashion-MNIST: 60000/10000 28x28 grey images in [0,1], 10 classes", NULL, fmnist_params,
+    LF_NPARAMS(fmnist_params), sizeof(fmnist_cfg), &fmnist_vt};

@@ -1,9 +1,11 @@
 /* LIBSVM / SVMlight text: "label idx:val idx:val ... # comment", 1-based ascending indices.
  * Pass 1 checks the structure and finds the rows and the largest index; pass 2 parses labels
- * and values straight into the dense arrays. */
+ * and values straight into the dense arrays. The dataset "libsvm" (lf_desc_data_libsvm) at the
+ * end. */
 #include "reader.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #define SHOW 40
@@ -181,3 +183,60 @@ lf_status lf_read_libsvm(const char *path, int64_t n_features, lf_dataset *out)
     *out = ds;
     return LF_OK;
 }
+
+/* ------------------------------------------------------------------ dataset "libsvm" */
+typedef struct libsvm_cfg {
+    char train[LF_STR_MAX];
+    char test[LF_STR_MAX];
+    int64_t features;
+} libsvm_cfg;
+
+static lf_status libsvm_raw(const char *path, const void *opts, lf_dataset *out, int64_t **raw)
+{
+    return lf_libsvm_read_raw(path, *(const int64_t *)opts, out, raw);
+}
+
+/* Widens rows to d features (zeros on the right): train and test may see different largest
+ * indices when the width is found automatically. */
+static lf_status widen(lf_dataset *ds, int64_t d)
+{
+    if (ds->n == 0 || ds->d == d) return LF_OK;
+    lf_dataset w;
+    lf_status s = lf_ds_alloc(&w, ds->n, d, 0, ds->name);
+    if (s != LF_OK) return s;
+    for (int64_t i = 0; i < ds->n; i++)
+        memcpy(w.x + i * d, ds->x + i * ds->d, (size_t)ds->d * sizeof(float));
+    free(ds->x);
+    ds->x = w.x;
+    ds->d = d;
+    ds->shape[0] = d;
+    return LF_OK;
+}
+
+static lf_status libsvm_load(const void *cfg, lf_dataset *train, lf_dataset *test)
+{
+    const libsvm_cfg *c = cfg;
+    lf_status s = lf_ds_need_train("libsvm", c->train);
+    if (s == LF_OK) s = lf_ds_load_pair(libsvm_raw, &c->features, c->train, c->test, train, test);
+    if (s != LF_OK) return s;
+    int64_t d = train->d > test->d ? train->d : test->d;
+    s = widen(train, d);
+    if (s == LF_OK) s = widen(test, d);
+    if (s != LF_OK) {
+        lf_dataset_release(train);
+        lf_dataset_release(test);
+    }
+    return s;
+}
+
+static const lf_param_desc libsvm_params[] = {
+    {"train", LF_PT_STR, 0, 0, 0, 0, "", "training file (required; .gz accepted)",
+     offsetof(libsvm_cfg, train)},
+    {"test", LF_PT_STR, 0, 0, 0, 0, "", "test file (optional)", offsetof(libsvm_cfg, test)},
+    {"features", LF_PT_INT, 0, 0, 2147483647.0, 0, 0, "feature count (0 = largest index seen)",
+     offsetof(libsvm_cfg, features)},
+};
+static const lf_dataset_vt libsvm_vt = {libsvm_load};
+const lf_desc lf_desc_data_libsvm = {
+    LF_KIND_DATASET, "libsvm", "LIBSVM/SVMlight sparse text files, densified", NULL,
+    libsvm_params, LF_NPARAMS(libsvm_params), sizeof(libsvm_cfg), &libsvm_vt};

@@ -1,9 +1,11 @@
 /* NumPy .npy files, format versions 1 and 2: little-endian f4/f8/i4/i8/u1, C order.
  * The header dict is parsed strictly (exactly descr, fortran_order, shape), and the data
- * length implied by it must equal what the file holds before anything is allocated for it. */
+ * length implied by it must equal what the file holds before anything is allocated for it.
+ * The dataset "npy" (lf_desc_data_npy) at the end. */
 #include "reader.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -315,3 +317,114 @@ lf_status lf_npy_write(const char *path, lf_dtype dtype, int ndim, const int64_t
     free(buf);
     return s;
 }
+
+/* ------------------------------------------------------------------ dataset "npy" */
+typedef struct npy_cfg {
+    char x[LF_STR_MAX];
+    char y[LF_STR_MAX];
+    char test_x[LF_STR_MAX];
+    char test_y[LF_STR_MAX];
+} npy_cfg;
+
+/* uint8 features are taken as pixels and scaled to [0,1], as fashion-mnist is. */
+static void npy_features(const lf_npy *a, float *x)
+{
+    const int64_t n = a->count;
+    if (a->dtype == LF_F32) {
+        memcpy(x, a->data, (size_t)n * sizeof *x);
+    } else if (a->dtype == LF_F64) {
+        const double *p = a->data;
+        for (int64_t i = 0; i < n; i++) x[i] = (float)p[i];
+    } else {
+        const uint8_t *p = a->data;
+        for (int64_t i = 0; i < n; i++) x[i] = (float)p[i] / 255.0f;
+    }
+}
+
+static lf_status npy_x(const char *path, lf_dataset *ds)
+{
+    lf_npy a;
+    lf_status s = lf_npy_read(path, &a);
+    if (s != LF_OK) return s;
+    if (a.ndim < 1 || (a.dtype != LF_F32 && a.dtype != LF_F64 && a.dtype != LF_U8))
+        s = lf_error(LF_EFORMAT, "%s: features must be float32, float64 or uint8 with shape "
+                     "[n, ...]", path);
+    int64_t d = 1;
+    for (int i = 1; s == LF_OK && i < a.ndim; i++)
+        if (lf_mul_overflows(d, a.shape[i], &d) || d == 0)
+            s = lf_error(LF_EFORMAT, "%s: per-row shape has a zero or overflowing dimension %d",
+                         path, i);
+    if (s == LF_OK) s = lf_ds_alloc(ds, a.shape[0], d, 1, path);
+    if (s == LF_OK) {
+        npy_features(&a, ds->x);
+        ds->ndim = a.ndim > 1 ? a.ndim - 1 : 1;
+        for (int i = 1; i < a.ndim; i++) ds->shape[i - 1] = a.shape[i];
+    }
+    lf_npy_release(&a);
+    return s;
+}
+
+/* Labels are class ids as stored: non-negative integers; n_classes = largest + 1. */
+static lf_status npy_y(const char *path, lf_dataset *ds)
+{
+    lf_npy a;
+    lf_status s = lf_npy_read(path, &a);
+    if (s != LF_OK) return s;
+    if ((a.dtype != LF_I32 && a.dtype != LF_I64 && a.dtype != LF_U8) || a.count != ds->n ||
+        a.ndim < 1 || a.shape[0] != ds->n)
+        s = lf_error(LF_EFORMAT, "%s: labels must be int32, int64 or uint8 of shape [%lld]",
+                     path, (long long)ds->n);
+    for (int64_t i = 0; s == LF_OK && i < ds->n; i++) {
+        int64_t v = a.dtype == LF_I32 ? ((const int32_t *)a.data)[i]
+                  : a.dtype == LF_I64 ? ((const int64_t *)a.data)[i]
+                                      : ((const uint8_t *)a.data)[i];
+        if (v < 0 || v >= INT32_MAX)
+            s = lf_error(LF_EFORMAT, "%s: row %lld: label %lld is not a class id", path,
+                         (long long)i, (long long)v);
+        ds->y[i] = (int32_t)v;
+        if (ds->y[i] >= ds->n_classes) ds->n_classes = ds->y[i] + 1;
+    }
+    lf_npy_release(&a);
+    return s;
+}
+
+static lf_status npy_pair(const char *xp, const char *yp, lf_dataset *ds)
+{
+    lf_status s = npy_x(xp, ds);
+    if (s != LF_OK) return s;
+    s = npy_y(yp, ds);
+    if (s != LF_OK) lf_dataset_release(ds);
+    return s;
+}
+
+static lf_status npy_load(const void *cfg, lf_dataset *train, lf_dataset *test)
+{
+    const npy_cfg *c = cfg;
+    if (!*c->x || !*c->y || !*c->test_x != !*c->test_y)
+        return lf_error(LF_EINVAL, "dataset \"npy\": needs x= and y=, and test_x= with test_y=");
+    lf_dataset tr, te;
+    memset(&te, 0, sizeof te);
+    lf_status s = npy_pair(c->x, c->y, &tr);
+    if (s == LF_OK && *c->test_x) {
+        s = npy_pair(c->test_x, c->test_y, &te);
+        if (s != LF_OK) lf_dataset_release(&tr);
+    }
+    if (s != LF_OK) return s;
+    tr.n_classes = te.n_classes = tr.n_classes > te.n_classes ? tr.n_classes : te.n_classes;
+    *train = tr;
+    *test = te;
+    return LF_OK;
+}
+
+static const lf_param_desc npy_params[] = {
+    {"x", LF_PT_STR, 0, 0, 0, 0, "", "features [n, ...]: float32/float64, or uint8 scaled to [0,1]",
+     offsetof(npy_cfg, x)},
+    {"y", LF_PT_STR, 0, 0, 0, 0, "", "labels [n]: int32/int64/uint8 class ids",
+     offsetof(npy_cfg, y)},
+    {"test_x", LF_PT_STR, 0, 0, 0, 0, "", "test features (optional)", offsetof(npy_cfg, test_x)},
+    {"test_y", LF_PT_STR, 0, 0, 0, 0, "", "test labels (with test_x)", offsetof(npy_cfg, test_y)},
+};
+static const lf_dataset_vt npy_vt = {npy_load};
+const lf_desc lf_desc_data_npy = {
+    LF_KIND_DATASET, "npy", "NumPy .npy feature and label arrays", NULL, npy_params,
+    LF_NPARAMS(npy_params), sizeof(npy_cfg), &npy_vt};

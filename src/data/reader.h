@@ -1,4 +1,5 @@
-/* Helpers shared by the dataset readers and the named datasets (private to src/data). */
+/* Helpers shared by the dataset readers (private to src/data). A reader file holds its parser
+ * and the descriptor of the dataset it loads (lf_desc_data_*, listed in LF_REGISTRY). */
 #ifndef LF_DATA_READER_H
 #define LF_DATA_READER_H
 
@@ -23,6 +24,15 @@ lf_status lf_ds_set_labels(lf_dataset *tr, const int64_t *raw_tr, lf_dataset *te
 lf_status lf_csv_read_raw(const char *path, const lf_csv_opts *o, lf_dataset *out, int64_t **raw);
 lf_status lf_libsvm_read_raw(const char *path, int64_t n_features, lf_dataset *out,
                              int64_t **raw);
+
+/* For the descriptors of the text readers (csv, libsvm): a raw reader with its options, the
+ * pair loader that reads train (and test when test_path is not "") and maps their labels
+ * jointly, and the "train= is required" check. */
+typedef lf_status (*lf_raw_reader)(const char *path, const void *opts, lf_dataset *out,
+                                   int64_t **raw);
+lf_status lf_ds_load_pair(lf_raw_reader rd, const void *opts, const char *train_path,
+                          const char *test_path, lf_dataset *train, lf_dataset *test);
+lf_status lf_ds_need_train(const char *name, const char *train);
 
 /* Line cursor over a NUL-terminated text buffer; lines exclude "\n" / "\r\n". */
 typedef struct lf_lines {

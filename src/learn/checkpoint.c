@@ -466,7 +466,8 @@ static lf_status restore_model(const char *path, const lf_st *st, const lf_ckpt_
     for (int j = 0; s == LF_OK && j < 2; j++) {
         const lf_st_entry *e;
         s = need_tensor(path, st, names[j], LF_F32, d, 0, &e);
-        if (s == LF_OK && memcmp(e->data, run->norm + j * d, (size_t)d * sizeof(float)) != 0)
+        const float *mine = j ? run->norm->std : run->norm->mean;
+        if (s == LF_OK && memcmp(e->data, mine, (size_t)d * sizeof(float)) != 0)
             s = lf_error(LF_EINVAL, "%s: %s differs from this run's: other training data", path,
                          names[j]);
     }

@@ -23,7 +23,7 @@ typedef struct embed_trainer {
     const lf_embed_opts *o;
     const lf_dataset *data;
     int64_t *rows, nrows, batch;
-    float *norm;
+    lf_norm norm;
     lf_sampler *sampler;
     lf_model *model;
     lf_loss *loss;
@@ -52,25 +52,10 @@ static lf_status check_opts(const lf_embed_opts *o)
     return LF_OK;
 }
 
-/* Standardisation from the training rows: one scalar for images, per feature otherwise. */
+/* Standardisation from the training rows (lf_norm_fit). */
 static lf_status standardisation(embed_trainer *tr)
 {
-    const lf_dataset *ds = tr->data;
-    lf_dataset part = {0};
-    lf_status s = lf_dataset_subset(ds, tr->rows, tr->nrows, &part);
-    tr->norm = malloc((size_t)(2 * ds->d) * sizeof *tr->norm);
-    if (s == LF_OK && !tr->norm) s = lf_error(LF_ENOMEM, "embedding training: out of memory");
-    if (s == LF_OK && ds->ndim == 3) {
-        lf_dataset_scalar_moments(&part, tr->norm, tr->norm + ds->d);
-        for (int64_t j = 1; j < ds->d; j++) {
-            tr->norm[j] = tr->norm[0];
-            tr->norm[ds->d + j] = tr->norm[ds->d];
-        }
-    } else if (s == LF_OK) {
-        s = lf_dataset_moments(&part, tr->norm, tr->norm + ds->d);
-    }
-    lf_dataset_release(&part);
-    return s;
+    return lf_norm_fit(tr->data, tr->rows, tr->nrows, &tr->norm);
 }
 
 static lf_status select_rows(embed_trainer *tr)
@@ -135,7 +120,7 @@ static lf_status draw_batch(embed_trainer *tr)
         for (int64_t i = 0; i < tr->batch; i++) tr->group[i] = LF_EPISODE_SUPPORT;
     }
     if (s != LF_OK) return s;
-    lf_gather_rows(tr->data, tr->brows, tr->batch, tr->norm, tr->xb, o->way > 0 ? NULL : tr->yb);
+    lf_gather_rows(tr->data, tr->brows, tr->batch, &tr->norm, tr->xb, o->way > 0 ? NULL : tr->yb);
     return LF_OK;
 }
 
@@ -197,7 +182,7 @@ static lf_status run(embed_trainer *tr, lf_embed_result *r)
             lf_progress_update(&bar, step + 1, "loss %.4f", tr->losses[step]);
         const int due = o->every > 0 && ((step + 1) % o->every == 0 || step + 1 == o->steps);
         if (s == LF_OK && o->on_step && due) {
-            s = o->on_step(o->user, tr->model, tr->norm, step + 1,
+            s = o->on_step(o->user, tr->model, &tr->norm, step + 1,
                            mean_of(tr->losses + since, step + 1 - since));
             since = step + 1;
         }
@@ -213,7 +198,7 @@ static lf_status run(embed_trainer *tr, lf_embed_result *r)
         char path[4096];
         s = lf_mkdirs(o->out_dir, "--out");
         snprintf(path, sizeof path, "%s/model.safetensors", o->out_dir);
-        if (s == LF_OK) s = lf_model_save(tr->model, tr->norm, path);
+        if (s == LF_OK) s = lf_model_save(tr->model, &tr->norm, path);
     }
     return s;
 }
@@ -221,7 +206,7 @@ static lf_status run(embed_trainer *tr, lf_embed_result *r)
 static void release(embed_trainer *tr)
 {
     free(tr->rows);
-    free(tr->norm);
+    lf_norm_release(&tr->norm);
     lf_sampler_free(tr->sampler);
     lf_model_free(tr->model);
     lf_loss_free(tr->loss);
@@ -239,7 +224,7 @@ static void release(embed_trainer *tr)
 }
 
 lf_status lf_train_embedding(const lf_embed_opts *o, const lf_dataset *train, lf_embed_result *res,
-                             lf_model **model_out, float **norm_out)
+                             lf_model **model_out, lf_norm *norm_out)
 {
     if (!o || !train) return lf_error(LF_EINVAL, "embedding training: options or data missing");
     lf_status s = check_opts(o);
@@ -259,7 +244,7 @@ lf_status lf_train_embedding(const lf_embed_opts *o, const lf_dataset *train, lf
         }
         if (norm_out) {
             *norm_out = tr.norm;
-            tr.norm = NULL;
+            tr.norm = (lf_norm){0};
         }
     }
     release(&tr);

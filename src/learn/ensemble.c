@@ -66,7 +66,7 @@ static void add_softmax(const float *logits, int64_t nb, int64_t k, double weigh
     }
 }
 
-lf_status lf_predict_proba_add(lf_model *m, const lf_dataset *ds, const float *norm,
+lf_status lf_predict_proba_add(lf_model *m, const lf_dataset *ds, const lf_norm *norm,
                                double weight, double *prob)
 {
     if (!m || !ds || !prob) return lf_error(LF_EINVAL, "predict: model, dataset or prob is NULL");
@@ -116,7 +116,7 @@ static int is_sample_epoch(const ens_run *r, int epoch)
     return epoch > r->burn_in && (epoch - r->burn_in) % r->e->thin == 0;
 }
 
-static lf_status save_sample(const ens_run *r, lf_model *m, const float *norm)
+static lf_status save_sample(const ens_run *r, lf_model *m, const lf_norm *norm)
 {
     if (!r->user->out_dir || r->e->kind != LF_ENSEMBLE_SGLD) return LF_OK;
     char path[4096];
@@ -124,7 +124,7 @@ static lf_status save_sample(const ens_run *r, lf_model *m, const float *norm)
     return lf_model_save(m, norm, path);
 }
 
-static lf_status take_sample(ens_run *r, lf_model *m, const float *norm)
+static lf_status take_sample(ens_run *r, lf_model *m, const lf_norm *norm)
 {
     const int64_t n = r->test->n;
     if (!r->mix) {
@@ -149,7 +149,7 @@ static lf_status take_sample(ens_run *r, lf_model *m, const float *norm)
     return save_sample(r, m, norm);
 }
 
-static lf_status ens_on_epoch(void *user, lf_model *m, const float *norm, const lf_epoch_stats *e)
+static lf_status ens_on_epoch(void *user, lf_model *m, const lf_norm *norm, const lf_epoch_stats *e)
 {
     ens_run *r = user;
     if (r->user->on_epoch) {

@@ -24,7 +24,7 @@ int64_t lf_count_correct(const float *logits, int64_t n, int64_t k, const int32_
     return hits;
 }
 
-void lf_gather_rows(const lf_dataset *ds, const int64_t *idx, int64_t m, const float *norm,
+void lf_gather_rows(const lf_dataset *ds, const int64_t *idx, int64_t m, const lf_norm *norm,
                     float *x, int32_t *y)
 {
 #pragma omp parallel for schedule(static) if (m * ds->d > (1 << 16))
@@ -64,7 +64,7 @@ typedef struct eval_acc {
 
 /* Forward pass and tallies for one batch of rows. */
 static lf_status eval_batch(lf_model *m, lf_loss *loss, lf_tape *t, const lf_dataset *ds,
-                            const int64_t *idx, int64_t nb, const float *norm, float *xb,
+                            const int64_t *idx, int64_t nb, const lf_norm *norm, float *xb,
                             int32_t *yb, eval_acc *acc, int64_t *confusion)
 {
     lf_gather_rows(ds, idx, nb, norm, xb, yb);
@@ -85,7 +85,7 @@ static lf_status eval_batch(lf_model *m, lf_loss *loss, lf_tape *t, const lf_dat
 }
 
 lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, const int64_t *rows,
-                      int64_t nrows, const float *norm, int64_t batch, double *acc,
+                      int64_t nrows, const lf_norm *norm, int64_t batch, double *acc,
                       double *mean_loss, int64_t *confusion)
 {
     if (!ds->y) return lf_error(LF_EINVAL, "evaluate: dataset \"%s\" has no labels", ds->name);

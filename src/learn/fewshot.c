@@ -102,7 +102,7 @@ static double episode_accuracy(episode_ws *e, const float *emb, const int64_t *p
 }
 
 /* Embeds rows[0..m) of ds into emb; pos maps a dataset row to its index in emb. */
-static lf_status embed_candidates(lf_model *m, const float *norm, const lf_dataset *ds,
+static lf_status embed_candidates(lf_model *m, const lf_norm *norm, const lf_dataset *ds,
                                   const int64_t *rows, int64_t nrows, float **emb, int64_t **pos)
 {
     *emb = malloc((size_t)(nrows * lf_model_n_out(m)) * sizeof **emb);
@@ -135,7 +135,7 @@ static void episode_ws_release(episode_ws *e)
     free(e->scratch);
 }
 
-lf_status lf_fewshot_eval(lf_model *m, const float *norm, const lf_dataset *ds,
+lf_status lf_fewshot_eval(lf_model *m, const lf_norm *norm, const lf_dataset *ds,
                           const int32_t *classes, int nc, int way, int shot, int query,
                           int64_t episodes, uint64_t seed, lf_fewshot_result *out, double *acc)
 {

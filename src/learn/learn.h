@@ -6,7 +6,7 @@
 #include "internal.h"
 
 /* The safetensors content of a model file: the parameters, then "norm.mean" and "norm.std"
- * (d floats each, from norm = {mean, std}), and the metadata pairs {format, model, in_shape,
+ * (d floats each, from norm), and the metadata pairs {format, model, in_shape,
  * n_out}. A checkpoint holds the same, so it loads as a model file too. */
 typedef struct lf_model_file {
     lf_st_entry *e;        /* n entries (malloc'd; views into the model and norm) */
@@ -14,7 +14,7 @@ typedef struct lf_model_file {
     const char *meta[8];   /* 4 key/value pairs; values may point into shape/nout */
     char shape[96], nout[24];
 } lf_model_file;
-lf_status lf_model_file_init(lf_model_file *f, const lf_model *m, const float *norm);
+lf_status lf_model_file_init(lf_model_file *f, const lf_model *m, const lf_norm *norm);
 void lf_model_file_release(lf_model_file *f);
 /* Copies F32 tensor `name` of st (exactly count values) into dst; errors name path and tensor. */
 lf_status lf_st_copy_f32(const char *path, const lf_st *st, const char *name, float *dst,
@@ -42,7 +42,7 @@ typedef struct lf_ckpt_run {
     lf_optim *optim;
     lf_loss *loss;
     lf_schedule *sched;
-    const float *norm;     /* 2*d */
+    const lf_norm *norm;
     int64_t n_train;
     uint32_t data_crc;
 } lf_ckpt_run;

@@ -12,7 +12,7 @@ static int64_t in_size(const lf_model *m)
     return d;
 }
 
-lf_status lf_model_file_init(lf_model_file *f, const lf_model *m, const float *norm)
+lf_status lf_model_file_init(lf_model_file *f, const lf_model *m, const lf_norm *norm)
 {
     const lf_params *p = &m->params;
     memset(f, 0, sizeof *f);
@@ -34,7 +34,7 @@ lf_status lf_model_file_init(lf_model_file *f, const lf_model *m, const float *n
         x->dtype = LF_F32;
         x->ndim = 1;
         x->shape[0] = d;
-        x->data = norm + j * d;
+        x->data = j ? norm->std : norm->mean;
     }
     int len = 0;
     for (int i = 0; i < m->in_ndim; i++)
@@ -53,10 +53,10 @@ void lf_model_file_release(lf_model_file *f)
     f->e = NULL;
 }
 
-lf_status lf_model_save(const lf_model *m, const float *norm_mean_std, const char *path)
+lf_status lf_model_save(const lf_model *m, const lf_norm *norm, const char *path)
 {
     lf_model_file f;
-    lf_status s = lf_model_file_init(&f, m, norm_mean_std);
+    lf_status s = lf_model_file_init(&f, m, norm);
     if (s == LF_OK) s = lf_st_write(path, f.e, f.n, f.meta, 4);
     lf_model_file_release(&f);
     return s;
@@ -129,7 +129,7 @@ lf_status lf_st_copy_f32(const char *path, const lf_st *st, const char *name, fl
     return LF_OK;
 }
 
-lf_status lf_model_load(const char *path, lf_model **out, float **norm_mean_std)
+lf_status lf_model_load(const char *path, lf_model **out, lf_norm *norm)
 {
     lf_st *st;
     lf_status s = lf_st_read(path, &st);
@@ -146,21 +146,20 @@ lf_status lf_model_load(const char *path, lf_model **out, float **norm_mean_std)
     if (s == LF_OK) s = lf_model_create_max(spec, ndim, in_shape, n_out, 0, max_params, &m);
     for (int i = 0; s == LF_OK && i < m->params.n; i++)
         s = lf_st_copy_f32(path, st, m->params.t[i].name, m->params.t[i].data, m->params.t[i].size);
-    float *norm = NULL;
-    if (s == LF_OK && norm_mean_std) {
+    lf_norm nm = {0};
+    if (s == LF_OK && norm) {
         int64_t d = in_size(m);
-        norm = malloc((size_t)(2 * d) * sizeof *norm);
-        if (!norm) s = lf_error(LF_ENOMEM, "%s: out of memory", path);
-        if (s == LF_OK) s = lf_st_copy_f32(path, st, "norm.mean", norm, d);
-        if (s == LF_OK) s = lf_st_copy_f32(path, st, "norm.std", norm + d, d);
+        s = lf_norm_alloc(&nm, d);
+        if (s == LF_OK) s = lf_st_copy_f32(path, st, "norm.mean", nm.mean, d);
+        if (s == LF_OK) s = lf_st_copy_f32(path, st, "norm.std", nm.std, d);
     }
     lf_st_free(st);
     if (s != LF_OK) {
-        free(norm);
+        lf_norm_release(&nm);
         lf_model_free(m);
         return s;
     }
-    if (norm_mean_std) *norm_mean_std = norm;
+    if (norm) *norm = nm;
     *out = m;
     return LF_OK;
 }

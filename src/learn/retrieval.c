@@ -16,7 +16,7 @@ const int lf_recall_k[4] = {1, 2, 4, 8};
 
 /* ------------------------------------------------------------------ embeddings of a model */
 lf_status lf_embed_rows(lf_model *m, const lf_dataset *ds, const int64_t *rows, int64_t nrows,
-                        const float *norm, int64_t batch, float *out)
+                        const lf_norm *norm, int64_t batch, float *out)
 {
     if (!m || !ds || !out || batch < 1)
         return lf_error(LF_EINVAL, "embed rows: model, dataset, output or batch missing");

@@ -14,7 +14,7 @@ typedef struct trainer {
     int64_t *rows;          /* train rows [0, n_train), then validation rows [n_train, +n_val) */
     int64_t n_train, n_val;
     int64_t *perm;          /* this epoch's permutation of 0..n_train-1 */
-    float *norm;            /* 2*d: mean, std of the training rows; applied per batch */
+    lf_norm norm;           /* of the training rows; applied per batch */
     lf_model *model;
     lf_loss *loss;
     lf_optim *optim;
@@ -45,33 +45,11 @@ void lf_train_opts_default(lf_train_opts *o)
     o->seed = 1;
 }
 
-/* Moments of the training rows: one scalar for images (as torchvision's Normalize), per
- * feature otherwise. The data stay as loaded; batches are standardised as they are gathered. */
+/* The standardisation of the training rows (lf_norm_fit). The data stay as loaded; batches are
+ * standardised as they are gathered. */
 static lf_status moments(trainer *tr)
 {
-    int64_t d = tr->data->d;
-    tr->norm = malloc((size_t)(2 * d) * sizeof *tr->norm);
-    if (!tr->norm) return lf_error(LF_ENOMEM, "train: out of memory");
-    float *mean = tr->norm, *std = tr->norm + d;
-    lf_dataset part = {0};
-    const lf_dataset *src = tr->data;
-    if (tr->n_val) {
-        lf_status s = lf_dataset_subset(tr->data, tr->rows, tr->n_train, &part);
-        if (s != LF_OK) return s;
-        src = &part;
-    }
-    lf_status s = LF_OK;
-    if (src->ndim == 3) {
-        lf_dataset_scalar_moments(src, mean, std);
-        for (int64_t j = 1; j < d; j++) {
-            mean[j] = mean[0];
-            std[j] = std[0];
-        }
-    } else {
-        s = lf_dataset_moments(src, mean, std);
-    }
-    lf_dataset_release(&part);
-    return s;
+    return lf_norm_fit(tr->data, tr->n_val ? tr->rows : NULL, tr->n_train, &tr->norm);
 }
 
 static lf_status prepare_data(trainer *tr, const lf_dataset *train, const lf_dataset *test)
@@ -215,7 +193,7 @@ static lf_status nonfinite(trainer *tr, double v, const lf_tensor *x, const lf_t
 static lf_status train_step(trainer *tr, int64_t off, int64_t nb)
 {
     const lf_dataset *d = tr->data;
-    lf_gather_rows(d, tr->order + off, nb, tr->norm, tr->xb, tr->yb);
+    lf_gather_rows(d, tr->order + off, nb, &tr->norm, tr->xb, tr->yb);
     lf_tape *t = tr->tape;
     lf_tape_reset(t);
     lf_tape_set_train(t, 1, tr->o->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(tr->pos.step + 1)));
@@ -224,7 +202,7 @@ static lf_status train_step(trainer *tr, int64_t off, int64_t nb)
     lf_tensor *logits = lf_model_forward(tr->model, t, x);
     lf_batch b = {.label = tr->yb, .index = tr->order + off};
     /* Adversarial losses need the model and the inputs, not just the logits. */
-    const lf_objective_in oin = {tr->model, t, x, logits, &b, tr->norm, d};
+    const lf_objective_in oin = {tr->model, t, x, logits, &b, &tr->norm, d};
     lf_tensor *loss = lf_loss_objective(tr->loss, &oin);
     lf_status s = lf_tape_status(t);
     if (s != LF_OK) return s;
@@ -268,12 +246,12 @@ static lf_status save_model(trainer *tr)
     if (!tr->o->out_dir) return LF_OK;
     char path[4096];
     snprintf(path, sizeof path, "%s/model.safetensors", tr->o->out_dir);
-    return lf_model_save(tr->model, tr->norm, path);
+    return lf_model_save(tr->model, &tr->norm, path);
 }
 
 static lf_ckpt_run ckpt_run(trainer *tr)
 {
-    return (lf_ckpt_run){tr->o, tr->model, tr->optim, tr->loss, tr->sched, tr->norm, tr->n_train,
+    return (lf_ckpt_run){tr->o, tr->model, tr->optim, tr->loss, tr->sched, &tr->norm, tr->n_train,
                          tr->data_crc};
 }
 
@@ -340,11 +318,11 @@ static lf_status run_epoch(trainer *tr, int epoch, lf_epoch_stats *e)
     e->samples_per_s = (double)n / e->seconds;
     e->lr = lf_optim_lr(tr->optim) * lf_schedule_at(tr->sched, ps->step - 1, tr->total_steps);
     if (tr->n_val)
-        s = lf_evaluate(tr->model, tr->loss, tr->data, tr->rows + n, tr->n_val, tr->norm, 512,
+        s = lf_evaluate(tr->model, tr->loss, tr->data, tr->rows + n, tr->n_val, &tr->norm, 512,
                         &e->val_acc, &e->val_loss, NULL);
     /* Test metrics per epoch are for the curves only; nothing is selected on them. */
     if (s == LF_OK && tr->test->n)
-        s = lf_evaluate(tr->model, tr->loss, tr->test, NULL, 0, tr->norm, 512, &e->test_acc,
+        s = lf_evaluate(tr->model, tr->loss, tr->test, NULL, 0, &tr->norm, 512, &e->test_acc,
                         &e->test_loss, NULL);
     if (tr->o->progress && tr->n_val)
         lf_progress_end(&bar, "loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | %.0f samples/s",
@@ -433,7 +411,7 @@ static void trainer_release(trainer *tr, lf_model **model_out)
     lf_optim_free(tr->optim);
     lf_schedule_free(tr->sched);
     lf_tape_free(tr->tape);
-    free(tr->norm);
+    lf_norm_release(&tr->norm);
     free(tr->xb);
     free(tr->yb);
     free(tr->order);
@@ -497,7 +475,7 @@ lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dat
         tr.pos.hist[epoch - 1] = r.last;
         record_curve(&tr, epoch, &r.last);
         s = write_epoch(&tr, &r.last);
-        if (s == LF_OK && o->on_epoch) s = o->on_epoch(o->user, tr.model, tr.norm, &r.last);
+        if (s == LF_OK && o->on_epoch) s = o->on_epoch(o->user, tr.model, &tr.norm, &r.last);
         if (s != LF_OK) break;
         r.epochs_done = epoch;
         s = save_model(&tr);

@@ -12,7 +12,7 @@
  *   mean_i L_tau + nu mean_i ||.||.
  * pgdat:tau,eps,steps,step_size,norm
  *   L_tau(z(x'), y) with x' from PGD on L_tau itself, started uniformly in the ball (Madry).
- * eps, step_size and the clamp are in raw input units (pixels in [0, 1]; learn/adversarial.c).
+ * eps, step_size and the clamp are in raw input units (pixels in [0, 1]; model/attack.c).
  * On logits alone (lf_loss_eval: validation and test loss) both are the clean term L_tau(z/rho).
  * The clean term is the plain mean comp-sum loss: no smoothing, class weights or ignore_index.
  * nu: the penalty is linear in the logit shift (TRADES's KL is quadratic for small shifts), so
@@ -21,7 +21,8 @@
  * model towards constant logits (clean accuracy 45%); default 0.3.
  */
 #include "internal.h"
-#include "learn/adversarial.h"
+#include "ad/ad.h"
+#include "model/attack.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -137,3 +137,10 @@ lf_tensor *lf_op_loss(lf_tape *t, lf_loss *l, lf_tensor *pred, const lf_batch *b
     if (nd) nd->ctx = dpred;
     return out;
 }
+
+lf_tensor *lf_loss_objective(lf_loss *l, const lf_objective_in *in)
+{
+    const lf_loss_vt *vt = l->desc->impl;
+    if (vt->objective) return vt->objective(l->cfg, l->state, in);
+    return lf_op_loss(in->tape, l, in->logits, in->batch);
+}

@@ -13,7 +13,7 @@
 typedef struct fit {
     const lf_binfit *o;
     const lf_dataset *ds;
-    float *norm;           /* 2*d: mean, std of the training rows */
+    lf_norm norm;          /* of the training rows */
     lf_model *model;
     lf_loss *loss;
     lf_optim *optim;
@@ -108,27 +108,10 @@ int lf_paired_ttest(const double *a, const double *b, int n, int stride)
     return fabs(t) > t975[n - 2] ? (t > 0 ? 1 : -1) : 0;
 }
 
-/* Standardisation from the training rows: one scalar for images (ndim 3), per feature else. */
+/* Standardisation from the training rows (lf_norm_fit). */
 static lf_status fit_norm(fit *f, const int64_t *train, int64_t ntr)
 {
-    const int64_t d = f->ds->d;
-    f->norm = malloc((size_t)(2 * d) * sizeof *f->norm);
-    if (!f->norm) return lf_error(LF_ENOMEM, "binfit: out of memory");
-    lf_dataset part;
-    lf_status s = lf_dataset_subset(f->ds, train, ntr, &part);
-    if (s != LF_OK) return s;
-    float *mean = f->norm, *std = f->norm + d;
-    if (part.ndim == 3) {
-        lf_dataset_scalar_moments(&part, mean, std);
-        for (int64_t j = 1; j < d; j++) {
-            mean[j] = mean[0];
-            std[j] = std[0];
-        }
-    } else {
-        s = lf_dataset_moments(&part, mean, std);
-    }
-    lf_dataset_release(&part);
-    return s;
+    return lf_norm_fit(f->ds, train, ntr, &f->norm);
 }
 
 static lf_status fit_build(fit *f, int64_t ntr, int64_t nte)
@@ -159,7 +142,7 @@ static void fit_release(fit *f)
     lf_loss_free(f->loss);
     lf_optim_free(f->optim);
     lf_tape_free(f->tape);
-    free(f->norm);
+    lf_norm_release(&f->norm);
     free(f->xb);
     free(f->tb);
     free(f->yb);
@@ -172,7 +155,7 @@ static void fit_release(fit *f)
 static lf_tensor *forward(fit *f, const int64_t *idx, int64_t nb)
 {
     const lf_dataset *ds = f->ds;
-    lf_gather_rows(ds, idx, nb, f->norm, f->xb, f->yb);
+    lf_gather_rows(ds, idx, nb, &f->norm, f->xb, f->yb);
     int64_t shape[4] = {nb, ds->shape[0], ds->shape[1], ds->shape[2]};
     lf_tape_reset(f->tape);
     return lf_model_forward(f->model, f->tape, lf_tape_wrap(f->tape, f->xb, ds->ndim + 1, shape));

@@ -48,7 +48,7 @@ typedef struct final_eval {
     double *acc;               /* NEPS */
 } final_eval;
 
-static lf_status on_epoch(void *user, lf_model *m, const float *norm, const lf_epoch_stats *e)
+static lf_status on_epoch(void *user, lf_model *m, const lf_norm *norm, const lf_epoch_stats *e)
 {
     final_eval *fe = user;
     const ca_cfg *c = &fe->r->c;

@@ -63,7 +63,7 @@ typedef struct fs_results {
 
 static const int32_t test_classes[5] = {5, 6, 7, 8, 9};
 
-static lf_status on_step(void *user, lf_model *m, const float *norm, int64_t step, double loss)
+static lf_status on_step(void *user, lf_model *m, const lf_norm *norm, int64_t step, double loss)
 {
     fs_curve *c = user;
     const double t0 = lf_now();
@@ -87,7 +87,7 @@ typedef struct fs_job {
 } fs_job;
 
 /* The untrained network of seed 1, standardised as training was (norm), at shot si. */
-static lf_status untrained(const fs_cfg *c, const fs_data *d, const float *norm, int si,
+static lf_status untrained(const fs_cfg *c, const fs_data *d, const lf_norm *norm, int si,
                            int64_t episodes, lf_fewshot_result *out)
 {
     lf_model *m = NULL;
@@ -130,15 +130,15 @@ static lf_status run_one(const fs_cfg *c, const fs_data *d, const fs_job *j, fs_
     lf_embed_result er;
     lf_fewshot_result fr;
     lf_model *m = NULL;
-    float *norm = NULL;
+    lf_norm norm = {0};
     lf_status s = lf_train_embedding(&o, &d->train, &er, &m, &norm);
     if (s == LF_OK)
-        s = lf_fewshot_eval(m, norm, &d->test, test_classes, 5, WAY, shots[j->si], (int)c->query,
+        s = lf_fewshot_eval(m, &norm, &d->test, test_classes, 5, WAY, shots[j->si], (int)c->query,
                             j->episodes, EVAL_SEED, &fr, acc);
     if (s == LF_OK) *seconds += er.seconds - (curve ? curve->seconds : 0);
-    if (s == LF_OK && floor) s = untrained(c, d, norm, j->si, j->episodes, floor);
+    if (s == LF_OK && floor) s = untrained(c, d, &norm, j->si, j->episodes, floor);
     lf_model_free(m);
-    free(norm);
+    lf_norm_release(&norm);
     return s;
 }
 

@@ -84,7 +84,7 @@ static void measure_params(const lf_params *p, lva_stats *st, int at)
     st->nparams = p->size;
 }
 
-static lf_status on_epoch(void *user, lf_model *m, const float *norm, const lf_epoch_stats *e)
+static lf_status on_epoch(void *user, lf_model *m, const lf_norm *norm, const lf_epoch_stats *e)
 {
     LF_UNUSED(norm);
     lva_stats *st = user;

@@ -68,7 +68,7 @@ typedef struct msr_curve {
 } msr_curve;
 
 /* Retrieval metrics of a model on the first n rows of a test split. */
-static lf_status evaluate(lf_model *m, const float *norm, const msr_data *d, int split, int64_t n,
+static lf_status evaluate(lf_model *m, const lf_norm *norm, const msr_data *d, int split, int64_t n,
                           int64_t dim, float *emb, uint64_t seed, int nmi, lf_retrieval *r)
 {
     const msr_split *sp = &d->split[split];
@@ -77,7 +77,7 @@ static lf_status evaluate(lf_model *m, const float *norm, const msr_data *d, int
     return s;
 }
 
-static lf_status on_step(void *user, lf_model *m, const float *norm, int64_t step, double loss)
+static lf_status on_step(void *user, lf_model *m, const lf_norm *norm, int64_t step, double loss)
 {
     msr_curve *c = user;
     if (c->n == CURVE_PTS) return LF_OK;
@@ -128,16 +128,16 @@ static lf_status run_one(const msr_cfg *c, const msr_data *d, int li, uint64_t s
     }
     lf_embed_result res;
     lf_model *m = NULL;
-    float *norm = NULL;
+    lf_norm norm = {0};
     lf_status s = lf_train_embedding(&o, &d->train, &res, &m, &norm);
     for (int sp = 0; sp < 2 && s == LF_OK; sp++) {
         lf_retrieval r;
-        s = evaluate(m, norm, d, sp, d->split[sp].n, c->dim, emb, seed, 1, &r);
+        s = evaluate(m, &norm, d, sp, d->split[sp].n, c->dim, emb, seed, 1, &r);
         if (s == LF_OK) metrics_of(&r, metrics[sp]);
     }
     if (s == LF_OK) *seconds = res.seconds;
     lf_model_free(m);
-    free(norm);
+    lf_norm_release(&norm);
     return s;
 }
 
@@ -146,23 +146,24 @@ static lf_status floor_metrics(const msr_cfg *c, const msr_data *d, float *emb,
                                double (*metrics)[NMETRIC])
 {
     lf_model *m = NULL;
-    float mean, std, *norm = malloc((size_t)(2 * d->train.d) * sizeof *norm);
-    lf_status s = norm ? lf_model_create(c->model, d->train.ndim, d->train.shape, c->dim, 1, &m)
-                       : lf_error(LF_ENOMEM, "ms-recall: out of memory");
+    float mean, std;
+    lf_norm norm;
+    lf_status s = lf_norm_alloc(&norm, d->train.d);
+    if (s == LF_OK) s = lf_model_create(c->model, d->train.ndim, d->train.shape, c->dim, 1, &m);
     if (s == LF_OK) {
         lf_dataset_scalar_moments(&d->train, &mean, &std);
         for (int64_t j = 0; j < d->train.d; j++) {
-            norm[j] = mean;
-            norm[d->train.d + j] = std;
+            norm.mean[j] = mean;
+            norm.std[j] = std;
         }
         for (int sp = 0; sp < 2 && s == LF_OK; sp++) {
             lf_retrieval r;
-            s = evaluate(m, norm, d, sp, d->split[sp].n, c->dim, emb, 1, 1, &r);
+            s = evaluate(m, &norm, d, sp, d->split[sp].n, c->dim, emb, 1, 1, &r);
             if (s == LF_OK) metrics_of(&r, metrics[sp]);
         }
     }
     lf_model_free(m);
-    free(norm);
+    lf_norm_release(&norm);
     return s;
 }
 

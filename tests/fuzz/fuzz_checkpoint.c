@@ -59,7 +59,7 @@ LF_FUZZ_ENTRY(checkpoint)
 #ifdef LF_FUZZ_SEED_MAIN
 #include <stdio.h>
 
-static lf_status stop_after_first(void *user, lf_model *m, const float *norm,
+static lf_status stop_after_first(void *user, lf_model *m, const lf_norm *norm,
                                   const lf_epoch_stats *e)
 {
     (void)user, (void)m, (void)norm;

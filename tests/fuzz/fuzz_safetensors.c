@@ -21,10 +21,10 @@ int lf_fuzz_safetensors(const uint8_t *data, size_t size)
         lf_st_free(st);
     }
     lf_model *m;
-    float *norm;
+    lf_norm norm;
     if (lf_model_load(path, &m, &norm) == LF_OK) {
         lf_model_free(m);
-        free(norm);
+        lf_norm_release(&norm);
     }
     return 0;
 }
