@@ -483,7 +483,7 @@ static void test_specs(void **state)
     lf_loss_free(l);
     l = make_loss("icnn");
     assert_string_equal(lf_loss_spec(l), "icnn:k=4,variant=full,ce=false,temperature=1");
-    assert_int_equal(lf_loss_needs(l), LF_NEED_LABEL | LF_NEED_GROUP);
+    assert_int_equal(lf_loss_needs(l), LF_NEED_LABEL | LF_NEED_GROUP | LF_LOSS_EPISODE);
     lf_loss_free(l);
     l = make_loss("triplet:mining=batch-hard");
     assert_string_equal(lf_loss_spec(l),

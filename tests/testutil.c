@@ -145,26 +145,56 @@ void tu_blobs(lf_dataset *ds, int64_t n, uint64_t seed)
     }
 }
 
+/* Rows to bind a stateful loss to: past the largest row id of b, or b->n without ids. */
+static int64_t bind_rows(const lf_batch *b)
+{
+    int64_t rows = b->n;
+    for (int64_t i = 0; b->index && i < b->n; i++)
+        if (b->index[i] >= rows) rows = b->index[i] + 1;
+    return rows;
+}
+
+/* lf_loss_eval from the loss's initial state: a stateful loss (ALDR-KL's lambda_i, EnsLoss's
+ * draw stream) is rebound first, so every call sees the same state and the loss is a function
+ * of pred alone. */
+static double eval_fresh(lf_loss *l, const lf_batch *b, float *grad)
+{
+    if (lf_loss_state_count(l) > 0) TU_OK(lf_loss_bind(l, bind_rows(b)));
+    double v;
+    TU_OK(lf_loss_eval(l, b, &v, grad));
+    return v;
+}
+
+void tu_loss_reference_at(const char *spec, const lf_batch *b, const double *ref, double atol,
+                          double rtol, const char *what)
+{
+    const int64_t m = b->n * b->k;
+    float *g = malloc((size_t)m * sizeof *g), *want = malloc((size_t)m * sizeof *want);
+    assert_non_null(g);
+    assert_non_null(want);
+    for (int64_t i = 0; i < m; i++) want[i] = (float)ref[i + 1];
+    lf_loss *l = NULL;
+    TU_OK(lf_loss_create(spec, &l));
+    double v = eval_fresh(l, b, g);
+    if (fabs(v - ref[0]) > 1e-5 * fmax(1, fabs(ref[0])))
+        fail_msg("%s (%s): value %.9g, reference %.9g", what, spec, v, ref[0]);
+    tu_assert_close(g, want, m, atol, rtol, what);
+    /* The value-only pass (evaluation) must agree with the fused one (training). */
+    double v2 = eval_fresh(l, b, NULL);
+    if (fabs(v2 - v) > 1e-6 * fmax(1, fabs(v)))
+        fail_msg("%s (%s): value-only pass %.9g, fused pass %.9g", what, spec, v2, v);
+    lf_loss_free(l);
+    free(g);
+    free(want);
+}
+
 void tu_loss_reference(const char *spec, const lf_batch *b, const char *fixture, double atol,
                        double rtol)
 {
     int64_t nref, m = b->n * b->k;
     double *ref = tu_fixture_f64(fixture, &nref);
     if (nref != 1 + m) fail_msg("%s: %lld values, want %lld", fixture, (long long)nref, (long long)(1 + m));
-    float *g = malloc((size_t)m * sizeof *g), *want = malloc((size_t)m * sizeof *want);
-    assert_non_null(g);
-    assert_non_null(want);
-    for (int64_t i = 0; i < m; i++) want[i] = (float)ref[i + 1];
-    lf_loss *l = NULL;
-    double v;
-    TU_OK(lf_loss_create(spec, &l));
-    TU_OK(lf_loss_eval(l, b, &v, g));
-    if (fabs(v - ref[0]) > 1e-5 * fmax(1, fabs(ref[0])))
-        fail_msg("%s (%s): value %.9g, reference %.9g", fixture, spec, v, ref[0]);
-    tu_assert_close(g, want, m, atol, rtol, fixture);
-    lf_loss_free(l);
-    free(g);
-    free(want);
+    tu_loss_reference_at(spec, b, ref, atol, rtol, fixture);
     free(ref);
 }
 
@@ -177,9 +207,7 @@ static double loss_gc_fn(void *ctx, const float *x, float *grad)
 {
     loss_gc *c = ctx;
     c->b.pred = x;
-    double v;
-    TU_OK(lf_loss_eval(c->loss, &c->b, &v, grad));
-    return v;
+    return eval_fresh(c->loss, &c->b, grad);
 }
 
 double tu_loss_gradcheck(const char *spec, const lf_batch *b, const float *x, double h,
