@@ -225,3 +225,50 @@ double tu_loss_gradcheck(const char *spec, const lf_batch *b, const float *x, do
     lf_loss_free(c.loss);
     return worst;
 }
+
+void tu_optim_reference(const char *spec, const char *set, const char *fixture, unsigned flags,
+                        double atol, double rtol)
+{
+    char name[256];
+    int64_t n, ng, nr;
+    snprintf(name, sizeof name, "%s_p0.npy", set);
+    float *w = tu_fixture_f32(name, &n);
+    snprintf(name, sizeof name, "%s_grads.npy", set);
+    float *grads = tu_fixture_f32(name, &ng);
+    float *ref = tu_fixture_f32(fixture, &nr);
+    const int64_t steps = ng / n;
+    if (steps < 1 || nr != steps * n)
+        fail_msg("%s: %lld values, want %lld steps of %lld", fixture, (long long)nr,
+                 (long long)steps, (long long)n);
+    uint8_t *mask = NULL;
+    if (flags & TU_OPTIM_MASKED) {
+        snprintf(name, sizeof name, "%s_mask.npy", set);
+        int32_t *m32 = tu_fixture_i32(name, NULL);
+        mask = malloc((size_t)n);
+        assert_non_null(mask);
+        for (int64_t i = 0; i < n; i++) mask[i] = m32[i] ? 0x80 : 0; /* any nonzero byte decays */
+        free(m32);
+    }
+    lf_optim *o = NULL;
+    TU_OK(lf_optim_create(spec, n, mask, &o));
+    if (flags & TU_OPTIM_SEGMENTED) {
+        int64_t ns, seg[64];
+        snprintf(name, sizeof name, "%s_seg.npy", set);
+        int32_t *s32 = tu_fixture_i32(name, &ns);
+        assert_true(ns >= 2 && ns <= 64);
+        for (int64_t k = 0; k < ns; k++) seg[k] = s32[k];
+        TU_OK(lf_optim_set_segments(o, seg, (int)ns - 1));
+        free(s32);
+    }
+    for (int64_t t = 0; t < steps; t++) {
+        TU_OK(lf_optim_step(o, w, grads + t * n, 1.0));
+        char what[320];
+        snprintf(what, sizeof what, "%s (%s) step %lld", spec, fixture, (long long)t + 1);
+        tu_assert_close(w, ref + t * n, n, atol, rtol, what);
+    }
+    lf_optim_free(o);
+    free(mask);
+    free(ref);
+    free(grads);
+    free(w);
+}

@@ -66,4 +66,11 @@ void tu_loss_reference(const char *spec, const lf_batch *b, const char *fixture,
 double tu_loss_gradcheck(const char *spec, const lf_batch *b, const float *x, double h,
                          double tol);
 
+/* The optimizer `spec` from fixture set `set` (<set>_p0.npy, <set>_grads.npy: steps × n, and
+ * with the flags <set>_mask.npy: where decay applies, <set>_seg.npy: tensor offsets) against
+ * `fixture` (the weights after each step, steps × n): every step within atol + rtol*|ref|. */
+enum { TU_OPTIM_MASKED = 1, TU_OPTIM_SEGMENTED = 2 };
+void tu_optim_reference(const char *spec, const char *set, const char *fixture, unsigned flags,
+                        double atol, double rtol);
+
 #endif
