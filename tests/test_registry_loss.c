@@ -82,7 +82,8 @@ static const loss_check checks[] = {
     /* Margins within [-1, 1]: no tail scaling, so with the draws fixed (the check rebinds the
      * loss, restarting its stream, before every evaluation) the surrogate is linear in the
      * scores and its gradient is the one the loss returns. */
-    {"ensloss", NULL, 1.0f, 0, 1e-3, 1e-6, {"ensloss:lambda=0.5,seed=7", "ensloss:lambda=-0.3,seed=3"}},
+    {"ensloss", NULL, 1.0f, 0, 1e-3, 1e-6,
+     {"ensloss:lambda=0.5,seed=7", "ensloss:lambda=-0.3,seed=3"}},
     {"ldr", NULL, 0, 0, 1e-3, 1e-4,
      {"ldr:variant=raw,margin=0,lambda=1", "ldr:variant=raw,margin=2,lambda=0.3",
       "ldr:variant=raw,margin=0.5,lambda=10", "ldr:variant=normalized,margin=0.1,lambda=0.2",

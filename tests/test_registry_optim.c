@@ -155,7 +155,8 @@ static void check_spec(const char *spec, const run_data *d, const char *path)
     float wa[N], wb[N], before[N];
     memcpy(wa, d->w, sizeof wa);
     run(a, wa, d, 3, 1.0);
-    if (!memcmp(wa, d->w, sizeof wa)) fail_msg("%s: three steps left the weights as they were", spec);
+    if (!memcmp(wa, d->w, sizeof wa))
+        fail_msg("%s: three steps left the weights as they were", spec);
     assert_int_equal(lf_optim_steps(a), 3);
 
     /* lr = 0: the weights stay (the state may move: moments see the gradients). */

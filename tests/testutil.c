@@ -193,7 +193,8 @@ void tu_loss_reference(const char *spec, const lf_batch *b, const char *fixture,
 {
     int64_t nref, m = b->n * b->k;
     double *ref = tu_fixture_f64(fixture, &nref);
-    if (nref != 1 + m) fail_msg("%s: %lld values, want %lld", fixture, (long long)nref, (long long)(1 + m));
+    if (nref != 1 + m)
+        fail_msg("%s: %lld values, want %lld", fixture, (long long)nref, (long long)(1 + m));
     tu_loss_reference_at(spec, b, ref, atol, rtol, fixture);
     free(ref);
 }
