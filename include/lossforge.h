@@ -284,7 +284,15 @@ enum { /* lf_loss_needs() bits */
     /* Not a field: the loss reads a binary problem as n×1 scores (labels 0/1; bce, anyloss,
      * ensloss, ...), so on two-class data lf_train builds a one-output model, and lf_evaluate
      * predicts class 1 where that score is > 0. */
-    LF_LOSS_SCORES = 64
+    LF_LOSS_SCORES = 64,
+    /* Not fields either: how a valid batch is laid out, for samplers and for the registry's
+     * gradient check (tests/test_registry_loss.c), which builds its batches from these bits.
+     * LF_LOSS_PAIRS: pred is n embeddings and label class ids compared across rows, so a batch
+     * wants P classes × K >= 2 rows each (ms, contrastive, triplet). LF_LOSS_EPISODE: pred is one
+     * N-way few-shot episode, group marks its support and query rows (LF_EPISODE_*) and every
+     * query's label has support rows (protonet, proto-triplet, icnn). */
+    LF_LOSS_PAIRS = 128,
+    LF_LOSS_EPISODE = 256
 };
 
 typedef struct lf_loss lf_loss;

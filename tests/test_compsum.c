@@ -1,8 +1,9 @@
 /* The comp-sum family (compsum, gce, mae, sumexp): reference values from an independent PyTorch
  * transcription of the spec sheet (tests/gen_fixtures_compsum.py), equality with ce at tau = 1
- * and between aliases, continuity across tau = 1, gradient checks for every tau and option,
- * logits of ±1e4 and -inf, the §11 pitfalls (ignored rows, weighted-mean semantics, batch of
- * one) and bad input. The tape op lf_op_loss is the same for every loss (test_loss.c). */
+ * and between aliases, continuity across tau = 1, logits of ±1e4 (with gradient checks there;
+ * those for every tau and option are test_registry_loss.c's) and -inf, the §11 pitfalls
+ * (ignored rows, weighted-mean semantics, batch of one) and bad input. The tape op lf_op_loss is
+ * the same for every loss (test_loss.c). */
 #include "testutil.h"
 
 #include <math.h>
@@ -66,30 +67,16 @@ static const ref_case cases[] = {
 static void test_reference(void **state)
 {
     (void)state;
-    int64_t nx, ny, ns, nref;
+    int64_t nx, ny, ns;
     float *x = tu_fixture_f32("compsum_x.npy", &nx);
     float *sw = tu_fixture_f32("compsum_sw.npy", &ns);
-    float *g = malloc((size_t)nx * sizeof *g), *want = malloc((size_t)nx * sizeof *want);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int32_t *y = tu_fixture_i32(cases[c].labels, &ny);
         lf_batch b = {.pred = x, .n = ny, .k = nx / ny, .label = y};
         if (cases[c].sample_weights) b.weight = sw;
-        lf_loss *l = make_loss(cases[c].spec);
-        double *ref = tu_fixture_f64(cases[c].fixture, &nref);
-        assert_int_equal(nref, 1 + nx);
-        for (int64_t i = 0; i < nx; i++) want[i] = (float)ref[i + 1];
-        double v = eval(l, &b, g);
-        if (fabs(v - ref[0]) > 1e-5 * fmax(1, fabs(ref[0])))
-            fail_msg("%s: value %.9g, reference %.9g", cases[c].spec, v, ref[0]);
-        tu_assert_close(g, want, nx, 1e-6, 1e-4, cases[c].spec);
-        double v2 = eval(l, &b, NULL); /* the value-only pass agrees with the fused one */
-        assert_true(fabs(v - v2) <= 1e-6 * fmax(1, fabs(v)));
-        lf_loss_free(l);
-        free(ref);
+        tu_loss_reference(cases[c].spec, &b, cases[c].fixture, 1e-6, 1e-4);
         free(y);
     }
-    free(g);
-    free(want);
     free(x);
     free(sw);
 }
@@ -149,55 +136,12 @@ static void test_continuity(void **state)
     expect_same("gce:q=1e-6", "ce", Y6, NULL, 1e-5, 1e-5);
 }
 
-/* ------------------------------------------------------------------ gradient checks */
-typedef struct gc_ctx {
-    lf_loss *loss;
-    lf_batch b;
-} gc_ctx;
-
-static double loss_fn(void *ctx, const float *x, float *grad)
-{
-    gc_ctx *c = ctx;
-    c->b.pred = x;
-    return eval(c->loss, &c->b, grad);
-}
-
-static void gradcheck(const char *spec, int64_t n, int64_t k, const int32_t *y, const float *sw,
-                      float scale)
-{
-    float *x = malloc((size_t)(n * k) * sizeof *x);
-    tu_fill_uniform(x, n * k, -scale, scale, 7);
-    gc_ctx c = {make_loss(spec), {.n = n, .k = k, .label = y, .weight = sw}};
-    tu_gradcheck(loss_fn, &c, x, n * k, 1e-2, 1e-4);
-    lf_loss_free(c.loss);
-    free(x);
-}
-
+/* The family's members, for the checks that run on each. */
 static const char *const members[] = {
     "compsum:tau=0", "compsum:tau=0.5", "compsum:tau=1", "compsum:tau=1.7", "compsum:tau=2",
     "gce",           "gce:q=0.2",       "mae",           "sumexp",
 };
 #define NMEMBERS (sizeof members / sizeof members[0])
-
-static void test_gradcheck(void **state)
-{
-    (void)state;
-    const int32_t y[6] = {4, 0, -100, 2, 1, 4}, y4[6] = {4, 0, 3, 2, 1, 4}, y0[6] = {0};
-    const char *const options[] = {
-        "", "smoothing=0.2", "smoothing=0.1," CLASS_W, "reduction=sum,smoothing=1," CLASS_W,
-        "weighted_mean=n,smoothing=0.05," CLASS_W, "reduction=none",
-    };
-    char spec[256];
-    for (size_t m = 0; m < NMEMBERS; m++) {
-        for (size_t o = 0; o < sizeof options / sizeof options[0]; o++)
-            gradcheck(with(spec, sizeof spec, members[m], options[o]), 6, 5, y,
-                      o == 3 ? SW6 : NULL, 2.0f);
-        gradcheck(with(spec, sizeof spec, members[m], "ignore_index=4,smoothing=0.1"), 6, 5, y4,
-                  NULL, 2.0f);
-        gradcheck(members[m], 1, 5, y, NULL, 2.0f);  /* batch of one */
-        gradcheck(members[m], 6, 1, y0, NULL, 2.0f); /* one class */
-    }
-}
 
 /* ------------------------------------------------------------------ extreme logits */
 static int all_finite(const float *g, int64_t n)
@@ -224,11 +168,11 @@ static void test_extreme_logits(void **state)
             const char *opts = sm ? "smoothing=0.1," CLASS_W : "";
             lf_loss *l = make_loss(with(spec, sizeof spec, members[m], opts));
             for (int r = 0; r < 3; r++) {
-                gc_ctx c = {l, {.pred = big + 5 * r, .n = 1, .k = 5, .label = y}};
+                lf_batch b = {.pred = big + 5 * r, .n = 1, .k = 5, .label = y};
                 float g[5];
-                double v = eval(l, &c.b, g);
+                double v = eval(l, &b, g);
                 if (!isfinite(v) || !all_finite(g, 5)) fail_msg("%s: not finite at ±1e4", spec);
-                tu_gradcheck(loss_fn, &c, big + 5 * r, 5, 2e-6, 1e-3);
+                tu_loss_gradcheck(spec, &b, big + 5 * r, 2e-6, 1e-3);
             }
             lf_loss_free(l);
         }
@@ -413,7 +357,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference),      cmocka_unit_test(test_tau1_is_ce),
         cmocka_unit_test(test_aliases),        cmocka_unit_test(test_continuity),
-        cmocka_unit_test(test_gradcheck),      cmocka_unit_test(test_extreme_logits),
+        cmocka_unit_test(test_extreme_logits),
         cmocka_unit_test(test_neg_inf_logits), cmocka_unit_test(test_ignored_rows),
         cmocka_unit_test(test_weighted_mean),  cmocka_unit_test(test_registry),
         cmocka_unit_test(test_errors),

@@ -106,26 +106,8 @@ static lf_batch case_batch(const case_data *c)
     return (lf_batch){.pred = c->x, .n = c->n, .k = c->d, .label = c->y, .group = c->g};
 }
 
-/* value within rtol of ref[0], gradient within atol + rtol of ref[1..]. */
-static void expect_reference(const char *spec, const lf_batch *b, const double *ref,
-                             const char *what)
-{
-    lf_loss *l = make_loss(spec);
-    const int64_t m = b->n * b->k;
-    float *g = malloc((size_t)m * sizeof *g), *want = malloc((size_t)m * sizeof *want);
-    for (int64_t i = 0; i < m; i++) want[i] = (float)ref[1 + i];
-    double v;
-    TU_OK(lf_loss_eval(l, b, &v, g));
-    if (fabs(v - ref[0]) > 2e-5 * fmax(1, fabs(ref[0])))
-        fail_msg("%s (%s): value %.9g, PyTorch %.9g", what, spec, v, ref[0]);
-    tu_assert_close(g, want, m, 2e-5, 2e-3, what);
-    double v2;
-    TU_OK(lf_loss_eval(l, b, &v2, NULL));
-    assert_true(fabs(v2 - v) <= 1e-12 * fmax(1, fabs(v)));
-    free(g);
-    free(want);
-    lf_loss_free(l);
-}
+/* The pairwise passes run in float through sgemm: references hold to 2e-5 + 2e-3 relative. */
+#define REF_TOL 2e-5, 2e-3
 
 static void test_pair_reference(void **state)
 {
@@ -133,7 +115,7 @@ static void test_pair_reference(void **state)
     for (size_t i = 0; i < NPAIR; i++) {
         case_data c = load_case(pair_cases[i].name, NULL);
         lf_batch b = case_batch(&c);
-        expect_reference(pair_cases[i].spec, &b, c.ref, pair_cases[i].name);
+        tu_loss_reference_at(pair_cases[i].spec, &b, c.ref, REF_TOL, pair_cases[i].name);
         free_case(&c);
     }
 }
@@ -144,46 +126,28 @@ static void test_fewshot_reference(void **state)
     for (size_t i = 0; i < NEPI; i++) {
         case_data c = load_case(epi_cases[i].name, epi_cases[i].episode);
         lf_batch b = case_batch(&c);
-        expect_reference(epi_cases[i].spec, &b, c.ref, epi_cases[i].name);
+        tu_loss_reference_at(epi_cases[i].spec, &b, c.ref, REF_TOL, epi_cases[i].name);
         free_case(&c);
     }
 }
 
 /* ------------------------------------------------------------------ gradient checks */
-typedef struct gc_ctx {
-    lf_loss *loss;
-    lf_batch b;
-} gc_ctx;
-
-static double loss_fn(void *ctx, const float *x, float *grad)
-{
-    gc_ctx *c = ctx;
-    c->b.pred = x;
-    double v;
-    TU_OK(lf_loss_eval(c->loss, &c->b, &v, grad));
-    return v;
-}
-
-static void gradcheck(const char *spec, lf_batch b, const float *x, double h, double tol)
-{
-    gc_ctx c = {make_loss(spec), b};
-    tu_gradcheck(loss_fn, &c, x, b.n * b.k, h, tol);
-    lf_loss_free(c.loss);
-}
-
 /* Every setting at its fixture point, where the generator kept each discrete choice (mined
- * pair, hinge, hardest pair, neighbour order) at least 5e-3 from its tie. */
+ * pair, hinge, hardest pair, neighbour order) at least 5e-3 from its tie; test_registry_loss.c
+ * checks them at points of its own. */
 static void test_gradcheck_cases(void **state)
 {
     (void)state;
     for (size_t i = 0; i < NPAIR; i++) {
         case_data c = load_case(pair_cases[i].name, NULL);
-        gradcheck(pair_cases[i].spec, case_batch(&c), c.x, 1e-3, 2e-3);
+        lf_batch b = case_batch(&c);
+        tu_loss_gradcheck(pair_cases[i].spec, &b, c.x, 1e-3, 2e-3);
         free_case(&c);
     }
     for (size_t i = 0; i < NEPI; i++) {
         case_data c = load_case(epi_cases[i].name, epi_cases[i].episode);
-        gradcheck(epi_cases[i].spec, case_batch(&c), c.x, 1e-3, 2e-3);
+        lf_batch b = case_batch(&c);
+        tu_loss_gradcheck(epi_cases[i].spec, &b, c.x, 1e-3, 2e-3);
         free_case(&c);
     }
 }
@@ -269,8 +233,8 @@ static void test_miner_reference(void **state)
         assert_int_equal(np, wp);
         assert_int_equal(nn, wn);
         b.pairs = mask;
-        expect_reference(losses[t], &b, ref, buf);
-        gradcheck(losses[t], b, x, 1e-3, 2e-3);
+        tu_loss_reference_at(losses[t], &b, ref, REF_TOL, buf);
+        tu_loss_gradcheck(losses[t], &b, x, 1e-3, 2e-3);
         /* Mining again inside its own output: the mask is a fixed point. */
         uint8_t *again = malloc((size_t)nm);
         memcpy(again, mask, (size_t)nm);
@@ -483,7 +447,7 @@ static void test_specs(void **state)
     lf_loss_free(l);
     l = make_loss("icnn");
     assert_string_equal(lf_loss_spec(l), "icnn:k=4,variant=full,ce=false,temperature=1");
-    assert_int_equal(lf_loss_needs(l), LF_NEED_LABEL | LF_NEED_GROUP);
+    assert_int_equal(lf_loss_needs(l), LF_NEED_LABEL | LF_NEED_GROUP | LF_LOSS_EPISODE);
     lf_loss_free(l);
     l = make_loss("triplet:mining=batch-hard");
     assert_string_equal(lf_loss_spec(l),

@@ -145,26 +145,57 @@ void tu_blobs(lf_dataset *ds, int64_t n, uint64_t seed)
     }
 }
 
-void tu_loss_reference(const char *spec, const lf_batch *b, const char *fixture, double atol,
-                       double rtol)
+/* Rows to bind a stateful loss to: past the largest row id of b, or b->n without ids. */
+static int64_t bind_rows(const lf_batch *b)
 {
-    int64_t nref, m = b->n * b->k;
-    double *ref = tu_fixture_f64(fixture, &nref);
-    if (nref != 1 + m) fail_msg("%s: %lld values, want %lld", fixture, (long long)nref, (long long)(1 + m));
+    int64_t rows = b->n;
+    for (int64_t i = 0; b->index && i < b->n; i++)
+        if (b->index[i] >= rows) rows = b->index[i] + 1;
+    return rows;
+}
+
+/* lf_loss_eval from the loss's initial state: a stateful loss (ALDR-KL's lambda_i, EnsLoss's
+ * draw stream) is rebound first, so every call sees the same state and the loss is a function
+ * of pred alone. */
+static double eval_fresh(lf_loss *l, const lf_batch *b, float *grad)
+{
+    if (lf_loss_state_count(l) > 0) TU_OK(lf_loss_bind(l, bind_rows(b)));
+    double v;
+    TU_OK(lf_loss_eval(l, b, &v, grad));
+    return v;
+}
+
+void tu_loss_reference_at(const char *spec, const lf_batch *b, const double *ref, double atol,
+                          double rtol, const char *what)
+{
+    const int64_t m = b->n * b->k;
     float *g = malloc((size_t)m * sizeof *g), *want = malloc((size_t)m * sizeof *want);
     assert_non_null(g);
     assert_non_null(want);
     for (int64_t i = 0; i < m; i++) want[i] = (float)ref[i + 1];
     lf_loss *l = NULL;
-    double v;
     TU_OK(lf_loss_create(spec, &l));
-    TU_OK(lf_loss_eval(l, b, &v, g));
+    double v = eval_fresh(l, b, g);
     if (fabs(v - ref[0]) > 1e-5 * fmax(1, fabs(ref[0])))
-        fail_msg("%s (%s): value %.9g, reference %.9g", fixture, spec, v, ref[0]);
-    tu_assert_close(g, want, m, atol, rtol, fixture);
+        fail_msg("%s (%s): value %.9g, reference %.9g", what, spec, v, ref[0]);
+    tu_assert_close(g, want, m, atol, rtol, what);
+    /* The value-only pass (evaluation) must agree with the fused one (training). */
+    double v2 = eval_fresh(l, b, NULL);
+    if (fabs(v2 - v) > 1e-6 * fmax(1, fabs(v)))
+        fail_msg("%s (%s): value-only pass %.9g, fused pass %.9g", what, spec, v2, v);
     lf_loss_free(l);
     free(g);
     free(want);
+}
+
+void tu_loss_reference(const char *spec, const lf_batch *b, const char *fixture, double atol,
+                       double rtol)
+{
+    int64_t nref, m = b->n * b->k;
+    double *ref = tu_fixture_f64(fixture, &nref);
+    if (nref != 1 + m)
+        fail_msg("%s: %lld values, want %lld", fixture, (long long)nref, (long long)(1 + m));
+    tu_loss_reference_at(spec, b, ref, atol, rtol, fixture);
     free(ref);
 }
 
@@ -177,9 +208,7 @@ static double loss_gc_fn(void *ctx, const float *x, float *grad)
 {
     loss_gc *c = ctx;
     c->b.pred = x;
-    double v;
-    TU_OK(lf_loss_eval(c->loss, &c->b, &v, grad));
-    return v;
+    return eval_fresh(c->loss, &c->b, grad);
 }
 
 double tu_loss_gradcheck(const char *spec, const lf_batch *b, const float *x, double h,
@@ -196,4 +225,51 @@ double tu_loss_gradcheck(const char *spec, const lf_batch *b, const float *x, do
     }
     lf_loss_free(c.loss);
     return worst;
+}
+
+void tu_optim_reference(const char *spec, const char *set, const char *fixture, unsigned flags,
+                        double atol, double rtol)
+{
+    char name[256];
+    int64_t n, ng, nr;
+    snprintf(name, sizeof name, "%s_p0.npy", set);
+    float *w = tu_fixture_f32(name, &n);
+    snprintf(name, sizeof name, "%s_grads.npy", set);
+    float *grads = tu_fixture_f32(name, &ng);
+    float *ref = tu_fixture_f32(fixture, &nr);
+    const int64_t steps = ng / n;
+    if (steps < 1 || nr != steps * n)
+        fail_msg("%s: %lld values, want %lld steps of %lld", fixture, (long long)nr,
+                 (long long)steps, (long long)n);
+    uint8_t *mask = NULL;
+    if (flags & TU_OPTIM_MASKED) {
+        snprintf(name, sizeof name, "%s_mask.npy", set);
+        int32_t *m32 = tu_fixture_i32(name, NULL);
+        mask = malloc((size_t)n);
+        assert_non_null(mask);
+        for (int64_t i = 0; i < n; i++) mask[i] = m32[i] ? 0x80 : 0; /* any nonzero byte decays */
+        free(m32);
+    }
+    lf_optim *o = NULL;
+    TU_OK(lf_optim_create(spec, n, mask, &o));
+    if (flags & TU_OPTIM_SEGMENTED) {
+        int64_t ns, seg[64];
+        snprintf(name, sizeof name, "%s_seg.npy", set);
+        int32_t *s32 = tu_fixture_i32(name, &ns);
+        assert_true(ns >= 2 && ns <= 64);
+        for (int64_t k = 0; k < ns; k++) seg[k] = s32[k];
+        TU_OK(lf_optim_set_segments(o, seg, (int)ns - 1));
+        free(s32);
+    }
+    for (int64_t t = 0; t < steps; t++) {
+        TU_OK(lf_optim_step(o, w, grads + t * n, 1.0));
+        char what[320];
+        snprintf(what, sizeof what, "%s (%s) step %lld", spec, fixture, (long long)t + 1);
+        tu_assert_close(w, ref + t * n, n, atol, rtol, what);
+    }
+    lf_optim_free(o);
+    free(mask);
+    free(ref);
+    free(grads);
+    free(w);
 }

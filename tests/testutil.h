@@ -51,13 +51,26 @@ void tu_fill_uniform(float *x, int64_t n, float lo, float hi, uint64_t seed);
  * labels 0..2; release with lf_dataset_release. */
 void tu_blobs(lf_dataset *ds, int64_t n, uint64_t seed);
 
-/* The loss `spec` on batch b against a fixture [value, grad...] (float64): the value within
- * 1e-5 relative, each gradient entry within atol + rtol*|ref|. */
+/* The loss `spec` on batch b against ref = [value, grad...] (1 + n*k values): the value within
+ * 1e-5 relative, each gradient entry within atol + rtol*|ref|, and the value-only pass within
+ * 1e-6 of the fused one; failures name `what`. A stateful loss is evaluated from its initial
+ * state (lf_loss_bind before each call). */
+void tu_loss_reference_at(const char *spec, const lf_batch *b, const double *ref, double atol,
+                          double rtol, const char *what);
+/* tu_loss_reference_at against a fixture [value, grad...] (float64). */
 void tu_loss_reference(const char *spec, const lf_batch *b, const char *fixture, double atol,
                        double rtol);
 /* tu_gradcheck of the loss `spec` with respect to pred at x (b->n * b->k floats; b->pred is
- * ignored). */
+ * ignored). A stateful loss is rebound (lf_loss_bind) before every evaluation, so its state
+ * (a draw stream, per-sample temperatures) is the same at every point the check visits. */
 double tu_loss_gradcheck(const char *spec, const lf_batch *b, const float *x, double h,
                          double tol);
+
+/* The optimizer `spec` from fixture set `set` (<set>_p0.npy, <set>_grads.npy: steps × n, and
+ * with the flags <set>_mask.npy: where decay applies, <set>_seg.npy: tensor offsets) against
+ * `fixture` (the weights after each step, steps × n): every step within atol + rtol*|ref|. */
+enum { TU_OPTIM_MASKED = 1, TU_OPTIM_SEGMENTED = 2 };
+void tu_optim_reference(const char *spec, const char *set, const char *fixture, unsigned flags,
+                        double atol, double rtol);
 
 #endif

@@ -23,10 +23,10 @@ void lf_embed_ws_release(lf_embed_ws *w);
 /* Loss state for vtables that need only a workspace. */
 lf_status lf_embed_ws_init(const void *cfg, void **state);
 void lf_embed_ws_free(void *state);
-/* The vtable of a pair loss: labels, a workspace, its eval. */
+/* The vtable of a pair loss: labels (P×K batches), a workspace, its eval. */
 #define LF_EMBED_PAIR_VT(eval_fn)                                                              \
-    {.needs = LF_NEED_LABEL, .init = lf_embed_ws_init, .free_state = lf_embed_ws_free,         \
-     .eval = eval_fn}
+    {.needs = LF_NEED_LABEL | LF_LOSS_PAIRS, .init = lf_embed_ws_init,                         \
+     .free_state = lf_embed_ws_free, .eval = eval_fn}
 
 /* ------------------------------------------------------------------ matrices */
 /* out (na × nb) = a b^T, rows of d floats. */

@@ -486,7 +486,8 @@ static lf_status icnn_eval(const void *cfg, void *state, const lf_batch *b, doub
 }
 
 #define FS_VT(fn)                                                                              \
-    {.needs = LF_NEED_LABEL | LF_NEED_GROUP, .init = fs_init, .free_state = fs_free, .eval = fn}
+    {.needs = LF_NEED_LABEL | LF_NEED_GROUP | LF_LOSS_EPISODE, .init = fs_init,                \
+     .free_state = fs_free, .eval = fn}
 static const lf_loss_vt protonet_vt = FS_VT(protonet_eval);
 static const lf_loss_vt proto_triplet_vt = FS_VT(proto_triplet_eval);
 static const lf_loss_vt icnn_vt = FS_VT(icnn_eval);

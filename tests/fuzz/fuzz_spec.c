@@ -31,7 +31,9 @@ static void create_and_use(const char *spec)
         int32_t label[2] = {0, 1};
         lf_batch b = {.pred = pred, .n = 2, .k = 3, .label = label};
         double v;
-        if (lf_loss_needs(l) == LF_NEED_LABEL) (void)lf_loss_eval(l, &b, &v, dpred);
+        /* labels alone (pair losses read them as class ids of embeddings) */
+        if ((lf_loss_needs(l) & ~(unsigned)LF_LOSS_PAIRS) == LF_NEED_LABEL)
+            (void)lf_loss_eval(l, &b, &v, dpred);
         lf_loss_free(l);
     }
     lf_optim *o;
