@@ -155,9 +155,9 @@ typedef struct lf_optim_vt {
  * wrong for Lion, whose sign() then sees the decay: bitsandbytes#1992). */
 enum { LF_WD_DECOUPLED, LF_WD_FIXED, LF_WD_L2 };
 #define LF_WD_MODE_PARAM(cfg_type, field)                                                      \
-    {"wd_mode", LF_PT_ENUM, LF_WD_DECOUPLED, 0, 0, 0, "decoupled|fixed|l2",                   \
-     "decoupled: w *= 1 - lr*wd; fixed: w *= 1 - wd; l2: g += wd*w (not for Lion)",           \
-     offsetof(cfg_type, field)}
+    LF_PARAM_ENUM("wd_mode", LF_WD_DECOUPLED, "decoupled|fixed|l2",                              \
+                  "decoupled: w *= 1 - lr*wd; fixed: w *= 1 - wd; l2: g += wd*w (not for Lion)", \
+                  cfg_type, field)
 /* The decay step s in w += s*w (where the mask is 1): -lr*wd (decoupled), -wd (fixed), 0 (l2).
  * Kernels use w + (mask*s)*w, not w*(1 - lr*wd) as torch does: 1 - lr*wd rounded to float
  * keeps only ~6e-8 of absolute precision, so for lr*wd = 1e-5 the decay (and Lion's box radius

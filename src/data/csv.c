@@ -205,12 +205,10 @@ static lf_status csv_load(const void *cfg, lf_dataset *train, lf_dataset *test)
 }
 
 static const lf_param_desc csv_params[] = {
-    {"train", LF_PT_STR, 0, 0, 0, 0, "", "training file (required; .gz accepted)",
-     offsetof(csv_cfg, train)},
-    {"test", LF_PT_STR, 0, 0, 0, 0, "", "test file (optional)", offsetof(csv_cfg, test)},
-    {"label", LF_PT_INT, -1, -1, 1e6, 0, 0, "label column, 0-based (-1 = last)",
-     offsetof(csv_cfg, label)},
-    {"header", LF_PT_BOOL, 0, 0, 1, 0, 0, "first line is a header", offsetof(csv_cfg, header)},
+    LF_PARAM_STR("train", "", "training file (required; .gz accepted)", csv_cfg, train),
+    LF_PARAM_STR("test", "", "test file (optional)", csv_cfg, test),
+    LF_PARAM_INT("label", -1, -1, 1e6, "label column, 0-based (-1 = last)", csv_cfg, label),
+    LF_PARAM_BOOL("header", 0, "first line is a header", csv_cfg, header),
 };
 static const lf_dataset_vt csv_vt = {csv_load};
 const lf_desc lf_desc_data_csv = {

@@ -163,8 +163,8 @@ static lf_status fmnist_load(const void *cfg, lf_dataset *train, lf_dataset *tes
 }
 
 static const lf_param_desc fmnist_params[] = {
-    {"dir", LF_PT_STR, 0, 0, 0, 0, FMNIST_DIR,
-     "directory with the four IDX files (.gz or plain)", offsetof(fmnist_cfg, dir)},
+    LF_PARAM_STR("dir", FMNIST_DIR, "directory with the four IDX files (.gz or plain)", fmnist_cfg,
+        dir),
 };
 static const lf_dataset_vt fmnist_vt = {fmnist_load};
 const lf_desc lf_desc_data_fashion_mnist = {

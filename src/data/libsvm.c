@@ -230,11 +230,10 @@ static lf_status libsvm_load(const void *cfg, lf_dataset *train, lf_dataset *tes
 }
 
 static const lf_param_desc libsvm_params[] = {
-    {"train", LF_PT_STR, 0, 0, 0, 0, "", "training file (required; .gz accepted)",
-     offsetof(libsvm_cfg, train)},
-    {"test", LF_PT_STR, 0, 0, 0, 0, "", "test file (optional)", offsetof(libsvm_cfg, test)},
-    {"features", LF_PT_INT, 0, 0, 2147483647.0, 0, 0, "feature count (0 = largest index seen)",
-     offsetof(libsvm_cfg, features)},
+    LF_PARAM_STR("train", "", "training file (required; .gz accepted)", libsvm_cfg, train),
+    LF_PARAM_STR("test", "", "test file (optional)", libsvm_cfg, test),
+    LF_PARAM_INT("features", 0, 0, 2147483647.0, "feature count (0 = largest index seen)",
+        libsvm_cfg, features),
 };
 static const lf_dataset_vt libsvm_vt = {libsvm_load};
 const lf_desc lf_desc_data_libsvm = {

@@ -417,12 +417,11 @@ static lf_status npy_load(const void *cfg, lf_dataset *train, lf_dataset *test)
 }
 
 static const lf_param_desc npy_params[] = {
-    {"x", LF_PT_STR, 0, 0, 0, 0, "", "features [n, ...]: float32/float64, or uint8 scaled to [0,1]",
-     offsetof(npy_cfg, x)},
-    {"y", LF_PT_STR, 0, 0, 0, 0, "", "labels [n]: int32/int64/uint8 class ids",
-     offsetof(npy_cfg, y)},
-    {"test_x", LF_PT_STR, 0, 0, 0, 0, "", "test features (optional)", offsetof(npy_cfg, test_x)},
-    {"test_y", LF_PT_STR, 0, 0, 0, 0, "", "test labels (with test_x)", offsetof(npy_cfg, test_y)},
+    LF_PARAM_STR("x", "", "features [n, ...]: float32/float64, or uint8 scaled to [0,1]", npy_cfg,
+        x),
+    LF_PARAM_STR("y", "", "labels [n]: int32/int64/uint8 class ids", npy_cfg, y),
+    LF_PARAM_STR("test_x", "", "test features (optional)", npy_cfg, test_x),
+    LF_PARAM_STR("test_y", "", "test labels (with test_x)", npy_cfg, test_y),
 };
 static const lf_dataset_vt npy_vt = {npy_load};
 const lf_desc lf_desc_data_npy = {

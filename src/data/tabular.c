@@ -46,8 +46,7 @@ static lf_status tab_load(const tab_info *t, const tab_cfg *c, lf_dataset *train
 }
 
 static const lf_param_desc tab_params[] = {
-    {"dir", LF_PT_STR, 0, 0, 0, 0, TABULAR_DIR, "directory holding the exported CSV file",
-     offsetof(tab_cfg, dir)},
+    LF_PARAM_STR("dir", TABULAR_DIR, "directory holding the exported CSV file", tab_cfg, dir),
 };
 
 /* One registered dataset: its file, its load entry point, its descriptor. */

@@ -161,25 +161,21 @@ static lf_tensor *adv_objective(const void *cfg, void *state, const lf_objective
 static const lf_loss_vt advcompsum_vt = ADV_VT(advcompsum_init), pgdat_vt = ADV_VT(pgdat_init);
 
 #define ADV_TAU                                                                                 \
-    {"tau", LF_PT_FLOAT, 1.0, 0.0, 2.0, 0, NULL, "comp-sum exponent (1 = cross-entropy)",        \
-     offsetof(adv_cfg, tau)}
+    LF_PARAM_FLOAT("tau", 1.0, 0.0, 2.0, 0, "comp-sum exponent (1 = cross-entropy)", adv_cfg, tau)
 #define ADV_ATTACK                                                                              \
-    {"eps", LF_PT_FLOAT, 0.1, 0.0, 1e6, 0, NULL, "radius of the ball, raw input units",          \
-     offsetof(adv_cfg, eps)},                                                                   \
-        {"steps", LF_PT_INT, 10, 1, 1000, 0, NULL, "PGD steps for the inner sup",               \
-         offsetof(adv_cfg, steps)},                                                             \
-        {"step_size", LF_PT_FLOAT, 0.0, 0.0, 1e6, 0, NULL, "per PGD step; 0 = 2.5 eps / steps", \
-         offsetof(adv_cfg, step_size)},                                                         \
-        {"norm", LF_PT_ENUM, LF_ATTACK_LINF, 0, 0, 0, "linf|l2", "the ball's norm",              \
-         offsetof(adv_cfg, norm)}
+    LF_PARAM_FLOAT("eps", 0.1, 0.0, 1e6, 0, "radius of the ball, raw input units", adv_cfg, eps), \
+    LF_PARAM_INT("steps", 10, 1, 1000, "PGD steps for the inner sup", adv_cfg, steps),            \
+    LF_PARAM_FLOAT("step_size", 0.0, 0.0, 1e6, 0, "per PGD step; 0 = 2.5 eps / steps", adv_cfg,   \
+                   step_size),                                                                    \
+    LF_PARAM_ENUM("norm", LF_ATTACK_LINF, "linf|l2", "the ball's norm", adv_cfg, norm)
 
 static const lf_param_desc advcompsum_params[] = {
     ADV_TAU,
-    {"rho", LF_PT_FLOAT, 1.0, 0.0, 1e6, LF_OPEN_MIN, NULL,
-     "margin scale: the comp-sum term sees logits / rho", offsetof(adv_cfg, rho)},
-    {"nu", LF_PT_FLOAT, 0.3, 0.0, 1e6, 0, NULL,
-     "weight of the smoothness penalty ||Delta(x') - Delta(x)||_2 (compsum-adv: 1 collapses)",
-     offsetof(adv_cfg, nu)},
+    LF_PARAM_FLOAT("rho", 1.0, 0.0, 1e6, LF_OPEN_MIN,
+        "margin scale: the comp-sum term sees logits / rho", adv_cfg, rho),
+    LF_PARAM_FLOAT("nu", 0.3, 0.0, 1e6, 0,
+        "weight of the smoothness penalty ||Delta(x') - Delta(x)||_2 (compsum-adv: 1 collapses)",
+        adv_cfg, nu),
     ADV_ATTACK,
 };
 static const lf_param_desc pgdat_params[] = {ADV_TAU, ADV_ATTACK};

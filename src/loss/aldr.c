@@ -185,20 +185,18 @@ static const lf_loss_vt aldr_vt = {
 };
 
 static const lf_param_desc aldr_params[] = {
-    {"margin", LF_PT_FLOAT, 1.0, 0.0, INFINITY, 0, NULL,
-     "margin c added to every wrong class's logit difference (ALDRLoss_V1's threshold)",
-     offsetof(aldr_cfg, margin)},
-    {"lambda0", LF_PT_FLOAT, 1.0, 0.0, INFINITY, LF_OPEN_MIN, NULL,
-     "initial and reference temperature lambda0", offsetof(aldr_cfg, lambda0)},
-    {"alpha", LF_PT_FLOAT, 2.0, 1.0, INFINITY, 0, NULL,
-     "strength of the prior keeping lambda_i near lambda0 (the authors use 2)",
-     offsetof(aldr_cfg, alpha)},
-    {"softplus", LF_PT_BOOL, 0, 0, 1, 0, NULL,
-     "normalise softplus(z) by its mean instead of z by ||z||_1 / K",
-     offsetof(aldr_cfg, softplus)},
-    {"adapt", LF_PT_BOOL, 1, 0, 1, 0, NULL,
-     "1: each training step moves lambda_i; 0: lambda_i stay at their stored values",
-     offsetof(aldr_cfg, adapt)},
+    LF_PARAM_FLOAT("margin", 1.0, 0.0, INFINITY, 0,
+        "margin c added to every wrong class's logit difference (ALDRLoss_V1's threshold)",
+        aldr_cfg, margin),
+    LF_PARAM_FLOAT("lambda0", 1.0, 0.0, INFINITY, LF_OPEN_MIN,
+        "initial and reference temperature lambda0", aldr_cfg, lambda0),
+    LF_PARAM_FLOAT("alpha", 2.0, 1.0, INFINITY, 0,
+        "strength of the prior keeping lambda_i near lambda0 (the authors use 2)", aldr_cfg, alpha),
+    LF_PARAM_BOOL("softplus", 0, "normalise softplus(z) by its mean instead of z by ||z||_1 / K",
+        aldr_cfg, softplus),
+    LF_PARAM_BOOL("adapt", 1,
+        "1: each training step moves lambda_i; 0: lambda_i stay at their stored values", aldr_cfg,
+        adapt),
     LF_REDUCE_PARAMS(aldr_cfg, red),
 };
 

@@ -183,15 +183,13 @@ static const lf_loss_vt any_vt = {
 };
 
 static const lf_param_desc any_params[] = {
-    {"metric", LF_PT_ENUM, M_F1, 0, 0, 0, "acc|f1|fbeta|gmean|bacc|mcc",
-     "the confusion-matrix metric M; the loss is 1 - M", offsetof(any_cfg, metric)},
-    {"L", LF_PT_FLOAT, 73, 0, 1e4, LF_OPEN_MIN, NULL,
-     "amplifier steepness: yhat = sigmoid(L (sigmoid(s) - 0.5))", offsetof(any_cfg, L)},
-    {"beta", LF_PT_FLOAT, 1, 0, 1e3, LF_OPEN_MIN, NULL, "beta of metric=fbeta",
-     offsetof(any_cfg, beta)},
-    {"r", LF_PT_FLOAT, 0, 0, 1, 0, NULL,
-     "weight of the weighted-BCE term: (1-r)(1-M) + r WBCE (0 = pure AnyLoss)",
-     offsetof(any_cfg, r)},
+    LF_PARAM_ENUM("metric", M_F1, "acc|f1|fbeta|gmean|bacc|mcc",
+        "the confusion-matrix metric M; the loss is 1 - M", any_cfg, metric),
+    LF_PARAM_FLOAT("L", 73, 0, 1e4, LF_OPEN_MIN,
+        "amplifier steepness: yhat = sigmoid(L (sigmoid(s) - 0.5))", any_cfg, L),
+    LF_PARAM_FLOAT("beta", 1, 0, 1e3, LF_OPEN_MIN, "beta of metric=fbeta", any_cfg, beta),
+    LF_PARAM_FLOAT("r", 0, 0, 1, 0,
+        "weight of the weighted-BCE term: (1-r)(1-M) + r WBCE (0 = pure AnyLoss)", any_cfg, r),
 };
 
 const lf_desc lf_desc_loss_anyloss = {

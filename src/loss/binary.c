@@ -143,27 +143,26 @@ MARGIN_LOSS(exp, "exp", phi_exp, 1.0, 1.0)
 MARGIN_LOSS(focal, "focal", phi_focal, focal_weight(c, 0), focal_weight(c, 1))
 
 #define REDUCTION_PARAM                                                                        \
-    {"reduction", LF_PT_ENUM, LF_RED_MEAN, 0, 0, 0, "mean|sum|none",                              \
-     "mean: divide by n (weights do not enter the denominator); sum; none: the value is the "  \
-     "sum and dpred holds each row's unscaled gradient",                                       \
-     offsetof(margin_cfg, reduction)}
+    LF_PARAM_ENUM("reduction", LF_RED_MEAN, "mean|sum|none",                                    \
+                  "mean: divide by n (weights do not enter the denominator); sum; none: the "   \
+                  "value is the sum and dpred holds each row's unscaled gradient",              \
+                  margin_cfg, reduction)
 
 static const lf_param_desc plain_params[] = {REDUCTION_PARAM};
 
 static const lf_param_desc bce_params[] = {
     REDUCTION_PARAM,
-    {"pos_weight", LF_PT_FLOAT, 1.0, 0, 1e6, 0, NULL,
-     "weight of the positive term (PyTorch BCEWithLogitsLoss pos_weight)",
-     offsetof(margin_cfg, pos_weight)},
+    LF_PARAM_FLOAT("pos_weight", 1.0, 0, 1e6, 0,
+        "weight of the positive term (PyTorch BCEWithLogitsLoss pos_weight)", margin_cfg,
+        pos_weight),
 };
 
 static const lf_param_desc focal_params[] = {
     REDUCTION_PARAM,
-    {"gamma", LF_PT_FLOAT, 2.0, 0, 100, 0, NULL, "focusing exponent on (1 - p_t)",
-     offsetof(margin_cfg, gamma)},
-    {"alpha", LF_PT_FLOAT, 0.25, -1, 1, 0, NULL,
-     "weight of positives (negatives get 1 - alpha); < 0 turns it off (torchvision's -1)",
-     offsetof(margin_cfg, alpha)},
+    LF_PARAM_FLOAT("gamma", 2.0, 0, 100, 0, "focusing exponent on (1 - p_t)", margin_cfg, gamma),
+    LF_PARAM_FLOAT("alpha", 0.25, -1, 1, 0,
+        "weight of positives (negatives get 1 - alpha); < 0 turns it off (torchvision's -1)",
+        margin_cfg, alpha),
 };
 
 #define MARGIN_DESC(id, NAME, DOC, PARAMS)                                                     \

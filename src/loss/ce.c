@@ -101,9 +101,9 @@ static const lf_loss_vt ce_vt = {
 };
 
 static const lf_param_desc ce_params[] = {
-    {"smoothing", LF_PT_FLOAT, 0.0, 0.0, 1.0, 0, NULL,
-     "label smoothing: the target is (1-s) one-hot + s/k uniform (PyTorch label_smoothing)",
-     offsetof(ce_cfg, smoothing)},
+    LF_PARAM_FLOAT("smoothing", 0.0, 0.0, 1.0, 0,
+        "label smoothing: the target is (1-s) one-hot + s/k uniform (PyTorch label_smoothing)",
+        ce_cfg, smoothing),
     LF_REDUCE_PARAMS(ce_cfg, red),
 };
 

@@ -167,20 +167,19 @@ static const lf_loss_vt compsum_vt = CS_VT(compsum_init), gce_vt = CS_VT(gce_ini
                         mae_vt = CS_VT(mae_init), sumexp_vt = CS_VT(sumexp_init);
 
 #define CS_COMMON_PARAMS                                                                        \
-    {"smoothing", LF_PT_FLOAT, 0.0, 0.0, 1.0, 0, NULL,                                          \
-     "label smoothing: expected loss under the target (1-s) one-hot + s/k uniform",            \
-     offsetof(cs_cfg, smoothing)},                                                              \
+    LF_PARAM_FLOAT("smoothing", 0.0, 0.0, 1.0, 0,                                                 \
+                   "label smoothing: expected loss under the target (1-s) one-hot + s/k uniform", \
+                   cs_cfg, smoothing),                                                            \
         LF_REDUCE_PARAMS(cs_cfg, red)
 
 static const lf_param_desc compsum_params[] = {
-    {"tau", LF_PT_FLOAT, 1.0, 0.0, 2.0, 0, NULL,
-     "0 sum-exp, 1 cross-entropy, 1+q GCE, 2 MAE; gradient p_y^(tau-1) (p - e_y)",
-     offsetof(cs_cfg, tau)},
+    LF_PARAM_FLOAT("tau", 1.0, 0.0, 2.0, 0,
+        "0 sum-exp, 1 cross-entropy, 1+q GCE, 2 MAE; gradient p_y^(tau-1) (p - e_y)", cs_cfg, tau),
     CS_COMMON_PARAMS,
 };
 static const lf_param_desc gce_params[] = {
-    {"q", LF_PT_FLOAT, 0.7, 0.0, 1.0, LF_OPEN_MIN, NULL,
-     "GCE exponent: (1 - p_y^q)/q, i.e. compsum tau = 1 + q", offsetof(cs_cfg, q)},
+    LF_PARAM_FLOAT("q", 0.7, 0.0, 1.0, LF_OPEN_MIN,
+        "GCE exponent: (1 - p_y^q)/q, i.e. compsum tau = 1 + q", cs_cfg, q),
     CS_COMMON_PARAMS,
 };
 static const lf_param_desc plain_params[] = {CS_COMMON_PARAMS};

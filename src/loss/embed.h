@@ -90,13 +90,15 @@ static inline int lf_embed_is_neg(const lf_batch *b, int64_t i, int64_t j)
 
 /* The spec parameters every pair loss and miner shares. */
 #define LF_EMBED_DISTANCE_PARAM(type, field, def)                                              \
-    {"distance", LF_PT_ENUM, def, 0, 0, 0, LF_EMBED_DISTANCE_CHOICES,                       \
-     "cosine: dot product of the embeddings; euclidean: L2 distance (pytorch-metric-learning's "\
-     "CosineSimilarity / LpDistance)", offsetof(type, field)}
+    LF_PARAM_ENUM("distance", def, LF_EMBED_DISTANCE_CHOICES,                                   \
+                  "cosine: dot product of the embeddings; euclidean: L2 distance "              \
+                  "(pytorch-metric-learning's CosineSimilarity / LpDistance)",                  \
+                  type, field)
 #define LF_EMBED_NORMALIZE_PARAM(type, field)                                                  \
-    {"normalize", LF_PT_BOOL, 1, 0, 1, 0, NULL,                                              \
-     "L2-normalise the embeddings first (normalize_embeddings; the gradient flows through it)", \
-     offsetof(type, field)}
+    LF_PARAM_BOOL("normalize", 1,                                                               \
+                  "L2-normalise the embeddings first (normalize_embeddings; the gradient "      \
+                  "flows through it)",                                                          \
+                  type, field)
 
 /* ------------------------------------------------------------------ miners */
 typedef struct lf_miner_vt {

@@ -204,11 +204,10 @@ static const lf_loss_vt ens_vt = {
 };
 
 static const lf_param_desc ens_params[] = {
-    {"lambda", LF_PT_FLOAT, 0, -10, 10, 0, NULL,
-     "Box-Cox parameter of the derivative distribution: -g = BCinv(N(0,1)); 0 = lognormal",
-     offsetof(ens_cfg, lambda)},
-    {"seed", LF_PT_INT, 0, 0, 9007199254740992.0, 0, NULL, "seed of the loss's draw stream",
-     offsetof(ens_cfg, seed)},
+    LF_PARAM_FLOAT("lambda", 0, -10, 10, 0,
+        "Box-Cox parameter of the derivative distribution: -g = BCinv(N(0,1)); 0 = lognormal",
+        ens_cfg, lambda),
+    LF_PARAM_INT("seed", 0, 0, 9007199254740992.0, "seed of the loss's draw stream", ens_cfg, seed),
 };
 
 const lf_desc lf_desc_loss_ensloss = {

@@ -493,12 +493,13 @@ static const lf_loss_vt proto_triplet_vt = FS_VT(proto_triplet_eval);
 static const lf_loss_vt icnn_vt = FS_VT(icnn_eval);
 
 #define FS_TEMPERATURE(type)                                                                   \
-    {"temperature", LF_PT_FLOAT, 1.0, 0.0, 1e6, LF_OPEN_MIN, NULL,                           \
-     "prototype logits are -squared distance / temperature", offsetof(type, temperature)}
+    LF_PARAM_FLOAT("temperature", 1.0, 0.0, 1e6, LF_OPEN_MIN,                                   \
+                   "prototype logits are -squared distance / temperature", type, temperature)
 #define FS_CE(type)                                                                            \
-    {"ce", LF_PT_BOOL, 0, 0, 1, 0, NULL,                                                     \
-     "1: the value is (ProtoNet cross-entropy + this loss) / 2, the paper's episode loss",    \
-     offsetof(type, ce)}
+    LF_PARAM_BOOL("ce", 0,                                                                      \
+                  "1: the value is (ProtoNet cross-entropy + this loss) / 2, the paper's "      \
+                  "episode loss",                                                               \
+                  type, ce)
 
 static const lf_param_desc protonet_params[] = {FS_TEMPERATURE(protonet_cfg)};
 
@@ -515,9 +516,9 @@ const lf_desc lf_desc_loss_protonet = {
 };
 
 static const lf_param_desc proto_triplet_params[] = {
-    {"margin", LF_PT_FLOAT, 0.5, 0.0, 1e6, 0, NULL,
-     "wanted gap between a query's own prototype and the nearest other one",
-     offsetof(proto_triplet_cfg, margin)},
+    LF_PARAM_FLOAT("margin", 0.5, 0.0, 1e6, 0,
+        "wanted gap between a query's own prototype and the nearest other one", proto_triplet_cfg,
+        margin),
     FS_CE(proto_triplet_cfg),
     FS_TEMPERATURE(proto_triplet_cfg),
 };
@@ -534,11 +535,11 @@ const lf_desc lf_desc_loss_proto_triplet = {
 };
 
 static const lf_param_desc icnn_params[] = {
-    {"k", LF_PT_INT, 4, 1, 1e6, 0, NULL,
-     "neighbours scored per row (cut to the targets - 2 on small sets)", offsetof(icnn_cfg, k)},
-    {"variant", LF_PT_ENUM, ICNN_FULL, 0, 0, 0, "support|query|full",
-     "support: support set against itself; query: queries against the support set; full: "
-     "all rows together", offsetof(icnn_cfg, variant)},
+    LF_PARAM_INT("k", 4, 1, 1e6, "neighbours scored per row (cut to the targets - 2 on small sets)",
+        icnn_cfg, k),
+    LF_PARAM_ENUM("variant", ICNN_FULL, "support|query|full",
+        "support: support set against itself; query: queries against the support set; full: all "
+        "rows together", icnn_cfg, variant),
     FS_CE(icnn_cfg),
     FS_TEMPERATURE(icnn_cfg),
 };

@@ -160,16 +160,15 @@ static const lf_loss_vt ldr_vt = {
 };
 
 static const lf_param_desc ldr_params[] = {
-    {"margin", LF_PT_FLOAT, 2.0, 0.0, INFINITY, 0, NULL,
-     "margin c added to every wrong class's logit difference (LDRLoss_V1's threshold)",
-     offsetof(ldr_cfg, margin)},
-    {"lambda", LF_PT_FLOAT, 1.0, 0.0, INFINITY, LF_OPEN_MIN, NULL,
-     "weight of the KL penalty = temperature: small -> max hinge, large -> mean (robust)",
-     offsetof(ldr_cfg, lambda)},
-    {"variant", LF_PT_ENUM, LDR_NORMALIZED, 0, 0, 0, "raw|normalized",
-     "raw: the paper's formula on the logits; normalized: on softplus(z) / mean softplus(z), as "
-     "the reference code",
-     offsetof(ldr_cfg, variant)},
+    LF_PARAM_FLOAT("margin", 2.0, 0.0, INFINITY, 0,
+        "margin c added to every wrong class's logit difference (LDRLoss_V1's threshold)", ldr_cfg,
+        margin),
+    LF_PARAM_FLOAT("lambda", 1.0, 0.0, INFINITY, LF_OPEN_MIN,
+        "weight of the KL penalty = temperature: small -> max hinge, large -> mean (robust)",
+        ldr_cfg, lambda),
+    LF_PARAM_ENUM("variant", LDR_NORMALIZED, "raw|normalized",
+        "raw: the paper's formula on the logits; normalized: on softplus(z) / mean softplus(z), "
+        "as the reference code", ldr_cfg, variant),
     LF_REDUCE_PARAMS(ldr_cfg, red),
 };
 

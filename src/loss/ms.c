@@ -106,12 +106,12 @@ static lf_status ms_eval(const void *cfg, void *state, const lf_batch *b, double
 static const lf_loss_vt ms_vt = LF_EMBED_PAIR_VT(ms_eval);
 
 static const lf_param_desc ms_params[] = {
-    {"alpha", LF_PT_FLOAT, 2.0, 0.0, 1e6, LF_OPEN_MIN, NULL,
-     "scale of the positive term (PML alpha, official SCALE_POS)", offsetof(ms_cfg, alpha)},
-    {"beta", LF_PT_FLOAT, 50.0, 0.0, 1e6, LF_OPEN_MIN, NULL,
-     "scale of the negative term (PML beta, official SCALE_NEG)", offsetof(ms_cfg, beta)},
-    {"lambda", LF_PT_FLOAT, 1.0, -1e6, 1e6, 0, NULL,
-     "similarity (or distance) threshold (PML base, official THRESH)", offsetof(ms_cfg, lambda)},
+    LF_PARAM_FLOAT("alpha", 2.0, 0.0, 1e6, LF_OPEN_MIN,
+        "scale of the positive term (PML alpha, official SCALE_POS)", ms_cfg, alpha),
+    LF_PARAM_FLOAT("beta", 50.0, 0.0, 1e6, LF_OPEN_MIN,
+        "scale of the negative term (PML beta, official SCALE_NEG)", ms_cfg, beta),
+    LF_PARAM_FLOAT("lambda", 1.0, -1e6, 1e6, 0,
+        "similarity (or distance) threshold (PML base, official THRESH)", ms_cfg, lambda),
     LF_EMBED_DISTANCE_PARAM(ms_cfg, distance, LF_EMBED_COSINE),
     LF_EMBED_NORMALIZE_PARAM(ms_cfg, normalize),
 };
@@ -189,9 +189,9 @@ static lf_status ms_mine(const void *cfg, lf_embed_ws *ws, const lf_batch *b, ui
 static const lf_miner_vt ms_miner_vt = {.mine = ms_mine};
 
 static const lf_param_desc ms_miner_params[] = {
-    {"eps", LF_PT_FLOAT, 0.1, 0.0, 1e6, 0, NULL,
-     "margin of the hard-pair test against the hardest pair of the other kind (PML epsilon)",
-     offsetof(ms_miner_cfg, eps)},
+    LF_PARAM_FLOAT("eps", 0.1, 0.0, 1e6, 0,
+        "margin of the hard-pair test against the hardest pair of the other kind (PML epsilon)",
+        ms_miner_cfg, eps),
     LF_EMBED_DISTANCE_PARAM(ms_miner_cfg, distance, LF_EMBED_COSINE),
     LF_EMBED_NORMALIZE_PARAM(ms_miner_cfg, normalize),
 };

@@ -35,9 +35,8 @@ static const lf_loss_vt mse_vt = {
 };
 
 static const lf_param_desc mse_params[] = {
-    {"reduction", LF_PT_ENUM, MSE_MEAN, 0, 0, 0, "mean|sum",
-     "mean: divide the summed squared error by n*k; sum: no division",
-     offsetof(mse_cfg, reduction)},
+    LF_PARAM_ENUM("reduction", MSE_MEAN, "mean|sum",
+        "mean: divide the summed squared error by n*k; sum: no division", mse_cfg, reduction),
 };
 
 const lf_desc lf_desc_loss_mse = {

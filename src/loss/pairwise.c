@@ -98,12 +98,12 @@ static lf_status contrastive_eval(const void *cfg, void *state, const lf_batch *
 static const lf_loss_vt contrastive_vt = LF_EMBED_PAIR_VT(contrastive_eval);
 
 static const lf_param_desc contrastive_params[] = {
-    {"margin", LF_PT_FLOAT, 1.0, -1e6, 1e6, 0, NULL,
-     "negative margin: negatives nearer than it (distance) or more similar (cosine) lose "
-     "(PML neg_margin)", offsetof(contrastive_cfg, margin)},
-    {"pos_margin", LF_PT_FLOAT, 0.0, -1e6, 1e6, 0, NULL,
-     "positives farther than it (distance) or less similar (cosine) lose (PML pos_margin)",
-     offsetof(contrastive_cfg, pos_margin)},
+    LF_PARAM_FLOAT("margin", 1.0, -1e6, 1e6, 0,
+        "negative margin: negatives nearer than it (distance) or more similar (cosine) lose (PML "
+        "neg_margin)", contrastive_cfg, margin),
+    LF_PARAM_FLOAT("pos_margin", 0.0, -1e6, 1e6, 0,
+        "positives farther than it (distance) or less similar (cosine) lose (PML pos_margin)",
+        contrastive_cfg, pos_margin),
     LF_EMBED_DISTANCE_PARAM(contrastive_cfg, distance, LF_EMBED_EUCLIDEAN),
     LF_EMBED_NORMALIZE_PARAM(contrastive_cfg, normalize),
 };
@@ -198,13 +198,13 @@ static lf_status triplet_eval(const void *cfg, void *state, const lf_batch *b, d
 static const lf_loss_vt triplet_vt = LF_EMBED_PAIR_VT(triplet_eval);
 
 static const lf_param_desc triplet_params[] = {
-    {"margin", LF_PT_FLOAT, 0.05, 0.0, 1e6, 0, NULL,
-     "wanted gap between the negative and the positive (PML margin, default 0.05)",
-     offsetof(triplet_cfg, margin)},
-    {"mining", LF_PT_ENUM, MINE_ALL, 0, 0, 0, "all|semi-hard|batch-hard",
-     "all: every triplet; semi-hard: negatives farther than the positive but inside the "
-     "margin (PML TripletMarginMiner semihard); batch-hard: hardest positive and negative per "
-     "anchor (PML BatchHardMiner)", offsetof(triplet_cfg, mining)},
+    LF_PARAM_FLOAT("margin", 0.05, 0.0, 1e6, 0,
+        "wanted gap between the negative and the positive (PML margin, default 0.05)", triplet_cfg,
+        margin),
+    LF_PARAM_ENUM("mining", MINE_ALL, "all|semi-hard|batch-hard",
+        "all: every triplet; semi-hard: negatives farther than the positive but inside the "
+        "margin (PML TripletMarginMiner semihard); batch-hard: hardest positive and negative per "
+        "anchor (PML BatchHardMiner)", triplet_cfg, mining),
     LF_EMBED_DISTANCE_PARAM(triplet_cfg, distance, LF_EMBED_EUCLIDEAN),
     LF_EMBED_NORMALIZE_PARAM(triplet_cfg, normalize),
 };

@@ -33,19 +33,20 @@ typedef struct lf_reduce_cfg {
 
 /* The parameter-table entries of an lf_reduce_cfg held in field `f` of config struct `T`. */
 #define LF_REDUCE_PARAMS(T, f)                                                                  \
-    {"reduction", LF_PT_ENUM, LF_RED_MEAN, 0, 0, 0, "mean|sum|none",                            \
-     "mean: divide by D (see weighted_mean); sum; none: the value is the sum and dpred holds "  \
-     "each row's unscaled gradient",                                                            \
-     offsetof(T, f.reduction)},                                                                 \
-    {"ignore_index", LF_PT_INT, -100, INT32_MIN, INT32_MAX, 0, NULL,                            \
-     "rows with this label add no loss and no gradient and are not counted by the mean",        \
-     offsetof(T, f.ignore_index)},                                                              \
-    {"weights", LF_PT_STR, 0, 0, 0, 0, "",                                                      \
-     "class weights \"w0;w1;...\" (k numbers >= 0; empty = all 1)",                             \
-     offsetof(T, f.weights)},                                                                   \
-    {"weighted_mean", LF_PT_ENUM, LF_WMEAN_SUM_W, 0, 0, 0, "sum_w|n",                           \
-     "D of the mean: sum_w = the counted rows' summed class weight (PyTorch), n = their number", \
-     offsetof(T, f.weighted_mean)}
+    LF_PARAM_ENUM("reduction", LF_RED_MEAN, "mean|sum|none",                                    \
+                  "mean: divide by D (see weighted_mean); sum; none: the value is the sum "     \
+                  "and dpred holds each row's unscaled gradient",                               \
+                  T, f.reduction),                                                              \
+    LF_PARAM_INT("ignore_index", -100, INT32_MIN, INT32_MAX,                                    \
+                 "rows with this label add no loss and no gradient and are not counted by "     \
+                 "the mean",                                                                    \
+                 T, f.ignore_index),                                                            \
+    LF_PARAM_STR("weights", "", "class weights \"w0;w1;...\" (k numbers >= 0; empty = all 1)",  \
+                 T, f.weights),                                                                 \
+    LF_PARAM_ENUM("weighted_mean", LF_WMEAN_SUM_W, "sum_w|n",                                   \
+                  "D of the mean: sum_w = the counted rows' summed class weight (PyTorch), "    \
+                  "n = their number",                                                           \
+                  T, f.weighted_mean)
 
 /* Class weights parsed once, at loss creation. */
 typedef struct lf_reduce {

@@ -22,15 +22,14 @@ typedef struct atk_cfg {
 } atk_cfg;
 
 static const lf_param_desc atk_params[] = {
-    {"eps", LF_PT_FLOAT, 0.1, 0, INFINITY, 0, NULL, "radius in raw input units (pixels: [0, 1])",
-     offsetof(atk_cfg, eps)},
-    {"steps", LF_PT_INT, 10, 0, 100000, 0, NULL, "gradient ascent steps", offsetof(atk_cfg, steps)},
-    {"step_size", LF_PT_FLOAT, 0, 0, INFINITY, 0, NULL, "per step; 0 = 2.5 eps / steps",
-     offsetof(atk_cfg, step_size)},
-    {"norm", LF_PT_ENUM, LF_ATTACK_LINF, 0, 0, 0, "linf|l2", "the ball: l-infinity or l2",
-     offsetof(atk_cfg, norm)},
-    {"start", LF_PT_ENUM, LF_START_UNIFORM, 0, 0, 0, "uniform|none|small",
-     "random start: uniform in the ball, none, or 0.001 N(0,1) (TRADES)", offsetof(atk_cfg, start)},
+    LF_PARAM_FLOAT("eps", 0.1, 0, INFINITY, 0, "radius in raw input units (pixels: [0, 1])",
+        atk_cfg, eps),
+    LF_PARAM_INT("steps", 10, 0, 100000, "gradient ascent steps", atk_cfg, steps),
+    LF_PARAM_FLOAT("step_size", 0, 0, INFINITY, 0, "per step; 0 = 2.5 eps / steps", atk_cfg,
+        step_size),
+    LF_PARAM_ENUM("norm", LF_ATTACK_LINF, "linf|l2", "the ball: l-infinity or l2", atk_cfg, norm),
+    LF_PARAM_ENUM("start", LF_START_UNIFORM, "uniform|none|small",
+        "random start: uniform in the ball, none, or 0.001 N(0,1) (TRADES)", atk_cfg, start),
 };
 
 /* Not in the registry (an attack is no training component); the parser only needs a table. */

@@ -55,18 +55,15 @@ static lf_tensor *convnet_forward(lf_model *m, lf_tape *t, lf_tensor *x)
 static const lf_model_vt convnet_vt = {convnet_build, convnet_forward, NULL};
 
 static const lf_param_desc convnet_params[] = {
-    {"c1", LF_PT_INT, 16, 1, 4096, 0, NULL, "channels of the first conv block",
-     offsetof(convnet_cfg, c1)},
-    {"c2", LF_PT_INT, 32, 1, 4096, 0, NULL, "channels of the second conv block",
-     offsetof(convnet_cfg, c2)},
-    {"k", LF_PT_INT, 3, 1, 15, 0, NULL, "kernel size (odd; same padding)",
-     offsetof(convnet_cfg, k)},
-    {"hidden", LF_PT_INT, 128, 0, 1 << 20, 0, NULL, "width of the hidden linear layer (0 = none)",
-     offsetof(convnet_cfg, hidden)},
-    {"act", LF_PT_ENUM, 0, 0, 0, 0, LF_ACT_CHOICES, "activation after each conv and the hidden layer",
-     offsetof(convnet_cfg, act)},
-    {"dropout", LF_PT_FLOAT, 0, 0, 1, LF_OPEN_MAX, NULL, "dropout before the linear head",
-     offsetof(convnet_cfg, dropout)},
+    LF_PARAM_INT("c1", 16, 1, 4096, "channels of the first conv block", convnet_cfg, c1),
+    LF_PARAM_INT("c2", 32, 1, 4096, "channels of the second conv block", convnet_cfg, c2),
+    LF_PARAM_INT("k", 3, 1, 15, "kernel size (odd; same padding)", convnet_cfg, k),
+    LF_PARAM_INT("hidden", 128, 0, 1 << 20, "width of the hidden linear layer (0 = none)",
+        convnet_cfg, hidden),
+    LF_PARAM_ENUM("act", 0, LF_ACT_CHOICES, "activation after each conv and the hidden layer",
+        convnet_cfg, act),
+    LF_PARAM_FLOAT("dropout", 0, 0, 1, LF_OPEN_MAX, "dropout before the linear head", convnet_cfg,
+        dropout),
 };
 
 const lf_desc lf_desc_model_convnet = {

@@ -45,13 +45,11 @@ static lf_tensor *mlp_forward(lf_model *m, lf_tape *t, lf_tensor *x)
 static const lf_model_vt mlp_vt = {mlp_build, mlp_forward, NULL};
 
 static const lf_param_desc mlp_params[] = {
-    {"hidden", LF_PT_INTLIST, 0, 1, 1 << 20, 0, "256,256",
-     "hidden layer widths, positional: mlp:256,256 (none = linear model)",
-     offsetof(mlp_cfg, hidden)},
-    {"act", LF_PT_ENUM, 0, 0, 0, 0, LF_ACT_CHOICES, "activation after each hidden layer",
-     offsetof(mlp_cfg, act)},
-    {"dropout", LF_PT_FLOAT, 0, 0, 1, LF_OPEN_MAX, NULL,
-     "dropout probability after each hidden activation", offsetof(mlp_cfg, dropout)},
+    LF_PARAM_INTLIST("hidden", "256,256", 1, 1 << 20,
+        "hidden layer widths, positional: mlp:256,256 (none = linear model)", mlp_cfg, hidden),
+    LF_PARAM_ENUM("act", 0, LF_ACT_CHOICES, "activation after each hidden layer", mlp_cfg, act),
+    LF_PARAM_FLOAT("dropout", 0, 0, 1, LF_OPEN_MAX,
+        "dropout probability after each hidden activation", mlp_cfg, dropout),
 };
 
 const lf_desc lf_desc_model_mlp = {

@@ -59,16 +59,15 @@ static const lf_optim_vt adamw_vt = {
 };
 
 static const lf_param_desc adamw_params[] = {
-    {"lr", LF_PT_FLOAT, 1e-3, 0, INFINITY, LF_OPEN_MIN, NULL, "learning rate",
-     offsetof(adamw_cfg, lr)},
-    {"b1", LF_PT_FLOAT, 0.9, 0, 1, LF_OPEN_MAX, NULL, "decay rate of the gradient mean (beta1)",
-     offsetof(adamw_cfg, b1)},
-    {"b2", LF_PT_FLOAT, 0.999, 0, 1, LF_OPEN_MAX, NULL,
-     "decay rate of the squared-gradient mean (beta2)", offsetof(adamw_cfg, b2)},
-    {"eps", LF_PT_FLOAT, 1e-8, 0, INFINITY, LF_OPEN_MIN, NULL,
-     "added to sqrt of the corrected second moment", offsetof(adamw_cfg, eps)},
-    {"wd", LF_PT_FLOAT, 1e-2, 0, INFINITY, 0, NULL,
-     "weight decay: w *= 1 - lr*wd each step (see wd_mode)", offsetof(adamw_cfg, wd)},
+    LF_PARAM_FLOAT("lr", 1e-3, 0, INFINITY, LF_OPEN_MIN, "learning rate", adamw_cfg, lr),
+    LF_PARAM_FLOAT("b1", 0.9, 0, 1, LF_OPEN_MAX, "decay rate of the gradient mean (beta1)",
+        adamw_cfg, b1),
+    LF_PARAM_FLOAT("b2", 0.999, 0, 1, LF_OPEN_MAX,
+        "decay rate of the squared-gradient mean (beta2)", adamw_cfg, b2),
+    LF_PARAM_FLOAT("eps", 1e-8, 0, INFINITY, LF_OPEN_MIN,
+        "added to sqrt of the corrected second moment", adamw_cfg, eps),
+    LF_PARAM_FLOAT("wd", 1e-2, 0, INFINITY, 0,
+        "weight decay: w *= 1 - lr*wd each step (see wd_mode)", adamw_cfg, wd),
     LF_WD_MODE_PARAM(adamw_cfg, wd_mode),
 };
 

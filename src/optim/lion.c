@@ -51,15 +51,14 @@ static const lf_optim_vt lion_vt = {
 };
 
 static const lf_param_desc lion_params[] = {
-    {"lr", LF_PT_FLOAT, 1e-4, 0, INFINITY, LF_OPEN_MIN, NULL,
-     "learning rate (3-10x smaller than AdamW's)", offsetof(lion_cfg, lr)},
-    {"b1", LF_PT_FLOAT, 0.9, 0, 1, LF_OPEN_MAX, NULL,
-     "interpolation between momentum and gradient for the sign", offsetof(lion_cfg, b1)},
-    {"b2", LF_PT_FLOAT, 0.99, 0, 1, LF_OPEN_MAX, NULL, "decay rate of the momentum",
-     offsetof(lion_cfg, b2)},
-    {"wd", LF_PT_FLOAT, 0, 0, INFINITY, 0, NULL,
-     "weight decay lambda, w *= 1 - lr*wd by default (3-10x larger than AdamW's); "
-     "|w| <= 1/lambda", offsetof(lion_cfg, wd)},
+    LF_PARAM_FLOAT("lr", 1e-4, 0, INFINITY, LF_OPEN_MIN,
+        "learning rate (3-10x smaller than AdamW's)", lion_cfg, lr),
+    LF_PARAM_FLOAT("b1", 0.9, 0, 1, LF_OPEN_MAX,
+        "interpolation between momentum and gradient for the sign", lion_cfg, b1),
+    LF_PARAM_FLOAT("b2", 0.99, 0, 1, LF_OPEN_MAX, "decay rate of the momentum", lion_cfg, b2),
+    LF_PARAM_FLOAT("wd", 0, 0, INFINITY, 0,
+        "weight decay lambda, w *= 1 - lr*wd by default (3-10x larger than AdamW's); |w| <= "
+        "1/lambda", lion_cfg, wd),
     LF_WD_MODE_PARAM(lion_cfg, wd_mode),
     LK_MU_DTYPE_PARAM(lion_cfg, mu_dtype),
 };

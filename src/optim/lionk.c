@@ -309,24 +309,22 @@ static const lf_optim_vt lionk_vt = {
 };
 
 static const lf_param_desc lionk_params[] = {
-    {"kappa", LF_PT_ENUM, LK_L1, 0, 0, 0, LK_KAPPA_CHOICES,
-     "dK replacing sign, and what it solves with lambda = wd: l1 sign (Lion): |x|_inf <= "
-     "1/lambda; l2 c/|c|_2 per tensor: |x|_2 <= 1/lambda; lp sign(c)|c|^(p-1)/|c|_p^(p-1): "
-     "|x|_q <= 1/lambda; sq c (momentum SGD): f + lambda/2 |x|^2; huber clip(c, +-c): f + "
-     "lambda/2 |x|^2, |x|_inf <= c/lambda; relativistic c/sqrt(|c|^2 + c^2): f - (c/lambda) "
-     "sqrt(1 - lambda^2 |x|_2^2)", offsetof(lionk_cfg, h.kappa)},
-    {"p", LF_PT_FLOAT, 1.5, 1, 2, 0, NULL, "exponent of kappa=lp (1 = Lion, 2 = l2)",
-     offsetof(lionk_cfg, h.p)},
-    {"c", LF_PT_FLOAT, 1, 0, INFINITY, LF_OPEN_MIN, NULL,
-     "huber threshold / relativistic constant", offsetof(lionk_cfg, h.c)},
-    {"lr", LF_PT_FLOAT, 1e-4, 0, INFINITY, LF_OPEN_MIN, NULL,
-     "learning rate (3-10x smaller than AdamW's)", offsetof(lionk_cfg, lr)},
-    {"b1", LF_PT_FLOAT, 0.9, 0, 1, LF_OPEN_MAX, NULL,
-     "interpolation between momentum and gradient inside dK", offsetof(lionk_cfg, h.b1)},
-    {"b2", LF_PT_FLOAT, 0.99, 0, 1, LF_OPEN_MAX, NULL, "decay rate of the momentum",
-     offsetof(lionk_cfg, h.b2)},
-    {"wd", LF_PT_FLOAT, 0, 0, INFINITY, 0, NULL,
-     "weight decay lambda: the constraint radius is 1/lambda", offsetof(lionk_cfg, h.wd)},
+    LF_PARAM_ENUM("kappa", LK_L1, LK_KAPPA_CHOICES,
+        "dK replacing sign, and what it solves with lambda = wd: l1 sign (Lion): |x|_inf <= "
+        "1/lambda; l2 c/|c|_2 per tensor: |x|_2 <= 1/lambda; lp sign(c)|c|^(p-1)/|c|_p^(p-1): "
+        "|x|_q <= 1/lambda; sq c (momentum SGD): f + lambda/2 |x|^2; huber clip(c, +-c): f + "
+        "lambda/2 |x|^2, |x|_inf <= c/lambda; relativistic c/sqrt(|c|^2 + c^2): f - (c/lambda) "
+        "sqrt(1 - lambda^2 |x|_2^2)", lionk_cfg, h.kappa),
+    LF_PARAM_FLOAT("p", 1.5, 1, 2, 0, "exponent of kappa=lp (1 = Lion, 2 = l2)", lionk_cfg, h.p),
+    LF_PARAM_FLOAT("c", 1, 0, INFINITY, LF_OPEN_MIN, "huber threshold / relativistic constant",
+        lionk_cfg, h.c),
+    LF_PARAM_FLOAT("lr", 1e-4, 0, INFINITY, LF_OPEN_MIN,
+        "learning rate (3-10x smaller than AdamW's)", lionk_cfg, lr),
+    LF_PARAM_FLOAT("b1", 0.9, 0, 1, LF_OPEN_MAX,
+        "interpolation between momentum and gradient inside dK", lionk_cfg, h.b1),
+    LF_PARAM_FLOAT("b2", 0.99, 0, 1, LF_OPEN_MAX, "decay rate of the momentum", lionk_cfg, h.b2),
+    LF_PARAM_FLOAT("wd", 0, 0, INFINITY, 0,
+        "weight decay lambda: the constraint radius is 1/lambda", lionk_cfg, h.wd),
     LF_WD_MODE_PARAM(lionk_cfg, h.wd_mode),
     LK_MU_DTYPE_PARAM(lionk_cfg, h.mu_dtype),
 };

@@ -14,9 +14,9 @@ enum { LK_L1, LK_L2, LK_LP, LK_SQ, LK_HUBER, LK_REL };
 /* Momentum storage: float32, or bfloat16 rounded to nearest even (half the state bytes). */
 enum { LK_MU_F32, LK_MU_BF16 };
 #define LK_MU_DTYPE_PARAM(cfg_type, field)                                                     \
-    {"mu_dtype", LF_PT_ENUM, LK_MU_F32, 0, 0, 0, "f32|bf16",                                  \
-     "momentum storage: f32, or bf16 rounded to nearest even (half the state bytes)",        \
-     offsetof(cfg_type, field)}
+    LF_PARAM_ENUM("mu_dtype", LK_MU_F32, "f32|bf16",                                               \
+                  "momentum storage: f32, or bf16 rounded to nearest even (half the state bytes)", \
+                  cfg_type, field)
 
 typedef struct lf_lionk_hyper {
     int kappa;

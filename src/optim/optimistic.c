@@ -57,12 +57,10 @@ static const lf_optim_vt ogd_vt = {
 };
 
 static const lf_param_desc ogd_params[] = {
-    {"lr", LF_PT_FLOAT, 1e-2, 0, INFINITY, LF_OPEN_MIN, NULL, "learning rate",
-     offsetof(ogd_cfg, lr)},
-    {"alpha", LF_PT_FLOAT, 1, 0, INFINITY, 0, NULL, "weight of the current gradient",
-     offsetof(ogd_cfg, alpha)},
-    {"beta", LF_PT_FLOAT, 1, 0, INFINITY, 0, NULL,
-     "optimism: extrapolation by beta*(g_t - g_{t-1})", offsetof(ogd_cfg, beta)},
+    LF_PARAM_FLOAT("lr", 1e-2, 0, INFINITY, LF_OPEN_MIN, "learning rate", ogd_cfg, lr),
+    LF_PARAM_FLOAT("alpha", 1, 0, INFINITY, 0, "weight of the current gradient", ogd_cfg, alpha),
+    LF_PARAM_FLOAT("beta", 1, 0, INFINITY, 0, "optimism: extrapolation by beta*(g_t - g_{t-1})",
+        ogd_cfg, beta),
 };
 
 const lf_desc lf_desc_optim_ogd = {
@@ -138,21 +136,19 @@ static const lf_optim_vt oadam_vt = {
 };
 
 static const lf_param_desc oadam_params[] = {
-    {"lr", LF_PT_FLOAT, 1e-3, 0, INFINITY, LF_OPEN_MIN, NULL, "learning rate (alpha)",
-     offsetof(oadam_cfg, lr)},
-    {"optimism", LF_PT_FLOAT, -1, -1, INFINITY, 0, NULL,
-     "extrapolation weight o: (lr+o)*r_t - o*r_{t-1}; -1 = equal to lr (optax's default)",
-     offsetof(oadam_cfg, optimism)},
-    {"b1", LF_PT_FLOAT, 0.9, 0, 1, LF_OPEN_MAX, NULL, "decay rate of the gradient mean",
-     offsetof(oadam_cfg, b1)},
-    {"b2", LF_PT_FLOAT, 0.999, 0, 1, LF_OPEN_MAX, NULL, "decay rate of the squared-gradient mean",
-     offsetof(oadam_cfg, b2)},
-    {"eps", LF_PT_FLOAT, 1e-8, 0, INFINITY, 0, NULL, "added to the denominator's square root",
-     offsetof(oadam_cfg, eps)},
-    {"eps_root", LF_PT_FLOAT, 0, 0, INFINITY, 0, NULL, "added inside the square root",
-     offsetof(oadam_cfg, eps_root)},
-    {"nesterov", LF_PT_BOOL, 1, 0, 1, 0, NULL, "Nesterov (NAdam) first moment, optax's default",
-     offsetof(oadam_cfg, nesterov)},
+    LF_PARAM_FLOAT("lr", 1e-3, 0, INFINITY, LF_OPEN_MIN, "learning rate (alpha)", oadam_cfg, lr),
+    LF_PARAM_FLOAT("optimism", -1, -1, INFINITY, 0,
+        "extrapolation weight o: (lr+o)*r_t - o*r_{t-1}; -1 = equal to lr (optax's default)",
+        oadam_cfg, optimism),
+    LF_PARAM_FLOAT("b1", 0.9, 0, 1, LF_OPEN_MAX, "decay rate of the gradient mean", oadam_cfg, b1),
+    LF_PARAM_FLOAT("b2", 0.999, 0, 1, LF_OPEN_MAX, "decay rate of the squared-gradient mean",
+        oadam_cfg, b2),
+    LF_PARAM_FLOAT("eps", 1e-8, 0, INFINITY, 0, "added to the denominator's square root", oadam_cfg,
+        eps),
+    LF_PARAM_FLOAT("eps_root", 0, 0, INFINITY, 0, "added inside the square root", oadam_cfg,
+        eps_root),
+    LF_PARAM_BOOL("nesterov", 1, "Nesterov (NAdam) first moment, optax's default", oadam_cfg,
+        nesterov),
 };
 
 const lf_desc lf_desc_optim_oadam = {

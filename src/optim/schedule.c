@@ -87,21 +87,21 @@ static const lf_schedule_vt constant_vt = {constant_at};
 static const lf_schedule_vt cosine_vt = {cosine_at};
 static const lf_schedule_vt linear_vt = {linear_at};
 
-#define WARMUP_PARAM                                                                             \
-    {"warmup", LF_PT_INT, 0, 0, 1e15, 0, NULL,                                                   \
-     "steps of linear warm-up, the multiplier rising as (step+1)/warmup",                        \
-     offsetof(sched_cfg, warmup)}
+#define WARMUP_PARAM                                                                            \
+    LF_PARAM_INT("warmup", 0, 0, 1e15,                                                          \
+                 "steps of linear warm-up, the multiplier rising as (step+1)/warmup",           \
+                 sched_cfg, warmup)
 
 static const lf_param_desc cosine_params[] = {
     WARMUP_PARAM,
-    {"min_lr", LF_PT_FLOAT, 0, 0, 1, 0, NULL, "final multiplier, as a fraction of the base lr",
-     offsetof(sched_cfg, floor)},
+    LF_PARAM_FLOAT("min_lr", 0, 0, 1, 0, "final multiplier, as a fraction of the base lr",
+        sched_cfg, floor),
 };
 
 static const lf_param_desc linear_params[] = {
     WARMUP_PARAM,
-    {"end", LF_PT_FLOAT, 0, 0, 1, 0, NULL, "final multiplier, as a fraction of the base lr",
-     offsetof(sched_cfg, floor)},
+    LF_PARAM_FLOAT("end", 0, 0, 1, 0, "final multiplier, as a fraction of the base lr", sched_cfg,
+        floor),
 };
 
 const lf_desc lf_desc_sched_constant = {

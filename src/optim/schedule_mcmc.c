@@ -37,17 +37,14 @@ static const lf_schedule_vt poly_vt = {poly_at};
 static const lf_schedule_vt cyclical_vt = {cyclical_at};
 
 static const lf_param_desc poly_params[] = {
-    {"a", LF_PT_FLOAT, 1, 0, INFINITY, LF_OPEN_MIN, NULL, "scale of the multiplier",
-     offsetof(poly_cfg, a)},
-    {"b", LF_PT_FLOAT, 1, 0, INFINITY, LF_OPEN_MIN, NULL, "offset of the step count",
-     offsetof(poly_cfg, b)},
-    {"gamma", LF_PT_FLOAT, 0.55, 0, 1, 0, NULL, "decay exponent ((0.5, 1] for SGLD's theory)",
-     offsetof(poly_cfg, gamma)},
+    LF_PARAM_FLOAT("a", 1, 0, INFINITY, LF_OPEN_MIN, "scale of the multiplier", poly_cfg, a),
+    LF_PARAM_FLOAT("b", 1, 0, INFINITY, LF_OPEN_MIN, "offset of the step count", poly_cfg, b),
+    LF_PARAM_FLOAT("gamma", 0.55, 0, 1, 0, "decay exponent ((0.5, 1] for SGLD's theory)", poly_cfg,
+        gamma),
 };
 
 static const lf_param_desc cyclical_params[] = {
-    {"cycles", LF_PT_INT, 4, 1, 1e15, 0, NULL, "number of cosine cycles over the run",
-     offsetof(cyclical_cfg, cycles)},
+    LF_PARAM_INT("cycles", 4, 1, 1e15, "number of cosine cycles over the run", cyclical_cfg, cycles),
 };
 
 const lf_desc lf_desc_sched_polynomial = {

@@ -58,16 +58,14 @@ static const lf_optim_vt sgd_vt = {
 };
 
 static const lf_param_desc sgd_params[] = {
-    {"lr", LF_PT_FLOAT, 1e-2, 0, INFINITY, LF_OPEN_MIN, NULL, "learning rate",
-     offsetof(sgd_cfg, lr)},
-    {"momentum", LF_PT_FLOAT, 0, 0, 1, 0, NULL, "momentum factor (0 = plain SGD)",
-     offsetof(sgd_cfg, momentum)},
-    {"dampening", LF_PT_FLOAT, 0, 0, 1, 0, NULL,
-     "the gradient enters the momentum times 1-dampening", offsetof(sgd_cfg, dampening)},
-    {"nesterov", LF_PT_BOOL, 0, 0, 1, 0, NULL,
-     "Nesterov momentum (needs momentum > 0, dampening = 0)", offsetof(sgd_cfg, nesterov)},
-    {"wd", LF_PT_FLOAT, 0, 0, INFINITY, 0, NULL, "L2 weight decay added to the gradient (wd*w)",
-     offsetof(sgd_cfg, wd)},
+    LF_PARAM_FLOAT("lr", 1e-2, 0, INFINITY, LF_OPEN_MIN, "learning rate", sgd_cfg, lr),
+    LF_PARAM_FLOAT("momentum", 0, 0, 1, 0, "momentum factor (0 = plain SGD)", sgd_cfg, momentum),
+    LF_PARAM_FLOAT("dampening", 0, 0, 1, 0, "the gradient enters the momentum times 1-dampening",
+        sgd_cfg, dampening),
+    LF_PARAM_BOOL("nesterov", 0, "Nesterov momentum (needs momentum > 0, dampening = 0)", sgd_cfg,
+        nesterov),
+    LF_PARAM_FLOAT("wd", 0, 0, INFINITY, 0, "L2 weight decay added to the gradient (wd*w)", sgd_cfg,
+        wd),
 };
 
 const lf_desc lf_desc_optim_sgd = {

@@ -167,20 +167,18 @@ static const lf_optim_vt sgld_vt = {
 };
 
 static const lf_param_desc sgld_params[] = {
-    {"lr", LF_PT_FLOAT, 1e-6, 0, INFINITY, LF_OPEN_MIN, NULL,
-     "step on the full-data potential U (= SGD lr on the mean loss / n_data)",
-     offsetof(sgld_cfg, lr)},
-    {"temperature", LF_PT_FLOAT, 1, 0, INFINITY, 0, NULL,
-     "T: noise variance 2*lr*T (1 = the posterior, <1 cold, 0 = SGD)",
-     offsetof(sgld_cfg, temperature)},
-    {"prior_sigma", LF_PT_FLOAT, 1, 0, INFINITY, 0, NULL,
-     "std of the Gaussian prior N(0, s^2) on every parameter (0 = flat prior)",
-     offsetof(sgld_cfg, prior_sigma)},
-    {"n_data", LF_PT_INT, 0, 0, 1e15, 0, NULL,
-     "N, training examples: grad U = N*(mean-loss gradient) + prior term (required; "
-     "`lossforge train` fills it from the training set)", offsetof(sgld_cfg, n_data)},
-    {"seed", LF_PT_INT, 1, 0, 9007199254740992.0, 0, NULL,
-     "seed of the injected noise (a function of seed and step only)", offsetof(sgld_cfg, seed)},
+    LF_PARAM_FLOAT("lr", 1e-6, 0, INFINITY, LF_OPEN_MIN,
+        "step on the full-data potential U (= SGD lr on the mean loss / n_data)", sgld_cfg, lr),
+    LF_PARAM_FLOAT("temperature", 1, 0, INFINITY, 0,
+        "T: noise variance 2*lr*T (1 = the posterior, <1 cold, 0 = SGD)", sgld_cfg, temperature),
+    LF_PARAM_FLOAT("prior_sigma", 1, 0, INFINITY, 0,
+        "std of the Gaussian prior N(0, s^2) on every parameter (0 = flat prior)", sgld_cfg,
+        prior_sigma),
+    LF_PARAM_INT("n_data", 0, 0, 1e15,
+        "N, training examples: grad U = N*(mean-loss gradient) + prior term (required; "
+        "`lossforge train` fills it from the training set)", sgld_cfg, n_data),
+    LF_PARAM_INT("seed", 1, 0, 9007199254740992.0,
+        "seed of the injected noise (a function of seed and step only)", sgld_cfg, seed),
 };
 
 const lf_desc lf_desc_optim_sgld = {
