@@ -118,8 +118,8 @@ static void report_tables(lf_xp *rep, el_run *r)
             char cells[NLOSS][64];
             for (int li = 0; li < NLOSS; li++) {
                 double ma, sa, mu, su;
-                lf_mean_sd(r->acc[di][dj][li], r->splits, 1, &ma, &sa);
-                lf_mean_sd(r->auc[di][dj][li], r->splits, 1, &mu, &su);
+                lf_xp_mean_sd(r->acc[di][dj][li], r->splits, 1, &ma, &sa);
+                lf_xp_mean_sd(r->auc[di][dj][li], r->splits, 1, &mu, &su);
                 snprintf(cells[li], sizeof cells[li], "%.4f / %.4f", ma, mu);
             }
             lf_xp_line(rep, "| %s | %s | %s | %s | %s | %s |", depth_models[dj], cells[0],
