@@ -206,7 +206,8 @@ static lf_status write_curves(el_run *r)
             snprintf(file, sizeof file, "curves_%s_%dlayer.svg", data_specs[di], dj + 1);
             snprintf(title, sizeof title, "EnsLoss vs fixed losses: %s, %s, mean of %d splits",
                      data_specs[di], depth_models[dj], r->splits);
-            const lf_plot p = {title, "epoch", {"test accuracy", NULL}, {"accuracy (%)", NULL}, {0, 0}};
+            const lf_plot p = {title, "epoch", {"test accuracy", NULL}, {"accuracy (%)", NULL},
+                               {0, 0}};
             s = lf_xp_plot(r->xp, file, &p, x, r->epochs, ser, NLOSS);
             if (s == LF_OK) lf_xp_line(r->xp, "- [%s](%s)", file, file);
         }
@@ -238,7 +239,8 @@ static lf_status el_run_fn(const void *cfg, lf_xp *xp)
     const el_cfg *c = cfg;
     el_run r = {.c = c, .xp = xp, .splits = (int)LF_XP_PICK(xp, c->splits, 3),
                 .epochs = (int)LF_XP_PICK(xp, c->epochs, 40), .ndata = LF_XP_PICK(xp, NDATA, 1),
-                .ndepth = LF_XP_PICK(xp, NDEPTH, 1), .data_ids = LF_XP_PICK(xp, all_data, quick_data),
+                .ndepth = LF_XP_PICK(xp, NDEPTH, 1),
+                .data_ids = LF_XP_PICK(xp, all_data, quick_data),
                 .depth_ids = LF_XP_PICK(xp, all_depth, quick_depth)};
     snprintf(r.optim, sizeof r.optim, "adamw:lr=%.17g,wd=0", c->lr);
     r.curve = calloc((size_t)NDATA * NDEPTH * NLOSS * (size_t)r.epochs, sizeof *r.curve);
@@ -251,7 +253,8 @@ static lf_status el_run_fn(const void *cfg, lf_xp *xp)
                "over splits. Losses: ensloss (lambda 0, seeded per split), bce, hinge, "
                "exp, focal (gamma 2, no alpha, as the EnsLoss code).%s", BATCH, r.optim,
                r.epochs, r.splits,
-               LF_XP_PICK(xp, "", " Quick variant: sonar only, 2 hidden layers, 3 splits, 40 epochs."));
+               LF_XP_PICK(xp, "", " Quick variant: sonar only, 2 hidden layers, 3 splits, 40 "
+                                  "epochs."));
     lf_xp_progress(xp, (int64_t)r.ndata * r.splits * r.ndepth * NLOSS);
     for (int a = 0; s == LF_OK && a < r.ndata; a++) s = run_data(&r, r.data_ids[a]);
     int wins = 0, losses = 0;
