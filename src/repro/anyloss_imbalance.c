@@ -43,14 +43,13 @@ static const ai_task tasks[NSETS] = {
     {"digits, 9 vs rest (natural, 1:9)", "digits", 9, 0, 0, 0, "mlp:32", 40, 10, 128},
     {"fashion-mnist, shirt vs rest 1:20", "fashion-mnist", 6, 20, 20000, 3000, "mlp:64", 10, 2, 256},
 };
-static const int quick_tasks[] = {1, 4};
+static const int all_tasks[NSETS] = {0, 1, 2, 3, 4}, quick_tasks[] = {1, 4};
 
 typedef struct ai_run {
     const ai_cfg *c;
-    int quick, folds;
-    double res[NSETS][NLOSS][MAX_FOLDS][NMETRIC];
-    int64_t rows[NSETS], pos[NSETS];
-    int done[NSETS];
+    lf_xp *xp;
+    int folds;
+    lf_xp_grid res[NMETRIC]; /* [loss][task][fold] per metric */
 } ai_run;
 
 static int cmp_row(const void *a, const void *b)
@@ -59,14 +58,16 @@ static int cmp_row(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The task's rows as a binary dataset (label 1 = the positive class). */
+/* The task's rows as a binary dataset (label 1 = the positive class). The cap is drawn here,
+ * not with lf_xp_subset: its rows go back into file order before lf_subsample_ratio, whose
+ * draw depends on that order, and they stay indices into one dataset instead of a copy. */
 static lf_status task_data(const ai_run *r, const ai_task *t, lf_dataset *bin)
 {
     lf_dataset tr, te;
     lf_status s = lf_dataset_load(t->spec, &tr, &te);
     if (s != LF_OK) return s;
     lf_dataset_release(&te);
-    int64_t cap = r->quick ? t->quick_cap : t->cap, m = tr.n;
+    int64_t cap = LF_XP_PICK(r->xp, t->cap, t->quick_cap), m = tr.n;
     int64_t *rows = malloc((size_t)tr.n * sizeof *rows), *kept = malloc((size_t)tr.n * sizeof *kept);
     if (!rows || !kept) s = lf_error(LF_ENOMEM, "anyloss-imbalance: out of memory");
     if (s == LF_OK && cap > 0 && cap < tr.n) { /* a random cap rows, in increasing order */
@@ -98,37 +99,65 @@ static void loss_spec(const ai_run *r, int li, char *buf, size_t cap)
     else snprintf(buf, cap, "%s,L=%.17g", base[li], r->c->L);
 }
 
+/* Every loss on every fold of task ti (folds outer, so each fold's losses share its rows). */
+static lf_status run_folds(ai_run *r, int ti, const lf_dataset *bin, int64_t *tr, int64_t *te,
+                           int32_t *fold)
+{
+    const ai_task *t = &tasks[ti];
+    lf_status s = lf_stratified_kfold(bin->y, bin->n, r->folds, (uint64_t)r->c->seed, fold);
+    char spec[128];
+    for (int f = 0; s == LF_OK && f < r->folds; f++) {
+        int64_t ntr, nte;
+        lf_fold_rows(fold, bin->n, f, tr, &ntr, te, &nte);
+        for (int li = 0; s == LF_OK && li < NLOSS; li++) {
+            loss_spec(r, li, spec, sizeof spec);
+            lf_binfit o = {t->model, spec, "adamw:lr=1e-3,wd=0",
+                           LF_XP_PICK(r->xp, t->epochs, t->quick_epochs), t->batch,
+                           (uint64_t)r->c->seed + (uint64_t)f};
+            lf_binmetrics m;
+            s = lf_binfit_run(&o, bin, tr, ntr, te, nte, &m, NULL);
+            LF_XP_AT(&r->res[M_F1], li, ti, f) = m.f1;
+            LF_XP_AT(&r->res[M_BACC], li, ti, f) = m.bacc;
+            LF_XP_AT(&r->res[M_ACC], li, ti, f) = m.acc;
+            lf_xp_tick(r->xp, "%s, fold %d, %s", t->spec, f + 1, loss_names[li]);
+        }
+    }
+    return s;
+}
+
+static double mean_of(const ai_run *r, int ti, int li, int metric)
+{
+    double mu, sd;
+    lf_xp_grid_stat(&r->res[metric], li, ti, &mu, &sd);
+    return mu;
+}
+
+/* Runs task ti and writes its section: data size, then mean ± sd over folds per loss. */
 static lf_status run_task(ai_run *r, int ti)
 {
     const ai_task *t = &tasks[ti];
     lf_dataset bin;
     lf_status s = task_data(r, t, &bin);
     if (s != LF_OK) return s;
-    const int64_t n = bin.n;
-    int32_t *fold = malloc((size_t)n * sizeof *fold);
-    int64_t *tr = malloc((size_t)n * sizeof *tr), *te = malloc((size_t)n * sizeof *te);
-    if (!fold || !tr || !te) s = lf_error(LF_ENOMEM, "anyloss-imbalance: out of memory");
-    if (s == LF_OK) s = lf_stratified_kfold(bin.y, n, r->folds, (uint64_t)r->c->seed, fold);
-    r->rows[ti] = n;
-    r->pos[ti] = 0;
-    for (int64_t i = 0; i < n; i++) r->pos[ti] += bin.y[i];
-    char spec[128];
-    for (int f = 0; s == LF_OK && f < r->folds; f++) {
-        int64_t ntr, nte;
-        lf_fold_rows(fold, n, f, tr, &ntr, te, &nte);
-        for (int li = 0; s == LF_OK && li < NLOSS; li++) {
-            loss_spec(r, li, spec, sizeof spec);
-            lf_binfit o = {t->model, spec, "adamw:lr=1e-3,wd=0", r->quick ? t->quick_epochs : t->epochs,
-                           t->batch, (uint64_t)r->c->seed + (uint64_t)f};
-            lf_binmetrics m;
-            s = lf_binfit_run(&o, &bin, tr, ntr, te, nte, &m, NULL);
-            double *out = r->res[ti][li][f];
-            out[M_F1] = m.f1;
-            out[M_BACC] = m.bacc;
-            out[M_ACC] = m.acc;
-        }
+    int32_t *fold = malloc((size_t)bin.n * sizeof *fold);
+    int64_t *tr = malloc((size_t)bin.n * sizeof *tr), *te = malloc((size_t)bin.n * sizeof *te);
+    s = fold && tr && te ? run_folds(r, ti, &bin, tr, te, fold)
+                         : lf_error(LF_ENOMEM, "anyloss-imbalance: out of memory");
+    int64_t pos = 0;
+    for (int64_t i = 0; i < bin.n; i++) pos += bin.y[i];
+    lf_xp *x = r->xp;
+    lf_xp_section(x, "%s", t->label);
+    lf_xp_line(x, "%lld rows, %lld positive; model %s, %d epochs, batch %lld", (long long)bin.n,
+               (long long)pos, t->model, LF_XP_PICK(x, t->epochs, t->quick_epochs),
+               (long long)t->batch);
+    lf_xp_line(x, "%s", "");
+    lf_xp_table(x, t->spec, "| loss | F1 | balanced accuracy | accuracy |");
+    for (int li = 0; s == LF_OK && li < NLOSS; li++) {
+        char cell[NMETRIC][64];
+        for (int m = 0; m < NMETRIC; m++)
+            lf_xp_pm(cell[m], sizeof cell[m], &LF_XP_AT(&r->res[m], li, ti, 0), r->folds, 1, 1, 3);
+        lf_xp_row(x, "| %s | %s | %s | %s |", loss_names[li], cell[M_F1], cell[M_BACC], cell[M_ACC]);
     }
-    r->done[ti] = s == LF_OK;
     free(fold);
     free(tr);
     free(te);
@@ -136,50 +165,24 @@ static lf_status run_task(ai_run *r, int ti)
     return s;
 }
 
-static double mean_of(const ai_run *r, int ti, int li, int metric, double *sd)
-{
-    double mu;
-    lf_mean_sd(&r->res[ti][li][0][metric], r->folds, NMETRIC, &mu, sd);
-    return mu;
-}
-
-static void report_task(lf_xp *rep, const ai_run *r, int ti)
-{
-    const ai_task *t = &tasks[ti];
-    lf_xp_line(rep, "### %s", t->label);
-    lf_xp_line(rep, "%lld rows, %lld positive; model %s, %d epochs, batch %lld", (long long)r->rows[ti],
-                   (long long)r->pos[ti], t->model, r->quick ? t->quick_epochs : t->epochs,
-                   (long long)t->batch);
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "| loss | F1 | balanced accuracy | accuracy |");
-    lf_xp_line(rep, "|---|---|---|---|");
-    for (int li = 0; li < NLOSS; li++) {
-        double sd[NMETRIC], mu[NMETRIC];
-        for (int m = 0; m < NMETRIC; m++) mu[m] = mean_of(r, ti, li, m, &sd[m]);
-        lf_xp_line(rep, "| %s | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f |", loss_names[li],
-                       mu[M_F1], sd[M_F1], mu[M_BACC], sd[M_BACC], mu[M_ACC], sd[M_ACC]);
-    }
-    lf_xp_line(rep, "%s", "");
-}
-
 /* The better of BCE and MSE on a metric (by mean over folds). */
 static int best_baseline(const ai_run *r, int ti, int metric, double *mean)
 {
-    double sd, b = mean_of(r, ti, L_BCE, metric, &sd), m = mean_of(r, ti, L_MSE, metric, &sd);
+    const double b = mean_of(r, ti, L_BCE, metric), m = mean_of(r, ti, L_MSE, metric);
     *mean = fmax(b, m);
     return m > b ? L_MSE : L_BCE;
 }
 
 /* AnyLoss loss `li` against the better baseline on `metric`: "higher" when its mean is, plus
- * " (sig.)" when a paired t-test over the folds agrees; counts both. */
+ * "sig." when a paired t-test over the folds agrees; counts both. */
 static const char *compare(const ai_run *r, int ti, int li, int metric, int *higher, int *sig)
 {
-    double base, sd;
+    double base;
     const int bl = best_baseline(r, ti, metric, &base);
-    if (mean_of(r, ti, li, metric, &sd) <= base) return "";
+    if (mean_of(r, ti, li, metric) <= base) return "";
     ++*higher;
-    if (lf_paired_ttest(&r->res[ti][li][0][metric], &r->res[ti][bl][0][metric], r->folds,
-                        NMETRIC) <= 0)
+    const lf_xp_grid *g = &r->res[metric];
+    if (lf_paired_ttest(&LF_XP_AT(g, li, ti, 0), &LF_XP_AT(g, bl, ti, 0), r->folds, 1) <= 0)
         return " (higher)";
     ++*sig;
     return " (higher, sig.)";
@@ -187,34 +190,32 @@ static const char *compare(const ai_run *r, int ti, int li, int metric, int *hig
 
 /* Per task: does AnyLoss-F1 beat both baselines on F1, AnyLoss-BAcc on balanced accuracy, and
  * does their accuracy stay within 0.03 of the better baseline's? */
-static void report_verdict(lf_xp *rep, const ai_run *r, const int *ids, int ntasks)
+static void report_verdict(const ai_run *r, const int *ids, int ntasks)
 {
-    lf_xp_line(rep, "## Summary (means over folds; sig. = paired t-test over the folds, 5%%)");
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "| task | F1: best of BCE/MSE | F1: AnyLoss-F1 | BAcc: best of BCE/MSE | "
-                   "BAcc: AnyLoss-BAcc | acc: best baseline / AnyLoss-F1 / AnyLoss-BAcc |");
-    lf_xp_line(rep, "|---|---|---|---|---|---|");
+    lf_xp *x = r->xp;
+    lf_xp_section(x, "Summary (means over folds; sig. = paired t-test over the folds, 5%%)");
+    lf_xp_table(x, "summary", "| task | F1: best of BCE/MSE | F1: AnyLoss-F1 | BAcc: best of "
+                "BCE/MSE | BAcc: AnyLoss-BAcc | acc: best baseline / AnyLoss-F1 / AnyLoss-BAcc |");
     int f1_wins = 0, f1_sig = 0, ba_wins = 0, ba_sig = 0, acc_ok = 0;
-    double sd;
     for (int k = 0; k < ntasks; k++) {
         const int ti = ids[k];
         double bf1, bba, bacc;
         best_baseline(r, ti, M_F1, &bf1);
         best_baseline(r, ti, M_BACC, &bba);
         best_baseline(r, ti, M_ACC, &bacc);
-        const double acc1 = mean_of(r, ti, L_ANYF1, M_ACC, &sd), acc2 = mean_of(r, ti, L_ANYBACC, M_ACC, &sd);
+        const double acc1 = mean_of(r, ti, L_ANYF1, M_ACC), acc2 = mean_of(r, ti, L_ANYBACC, M_ACC);
         acc_ok += acc1 >= bacc - 0.03 && acc2 >= bacc - 0.03;
         const char *n1 = compare(r, ti, L_ANYF1, M_F1, &f1_wins, &f1_sig);
         const char *n2 = compare(r, ti, L_ANYBACC, M_BACC, &ba_wins, &ba_sig);
-        lf_xp_line(rep, "| %s | %.3f | %.3f%s | %.3f | %.3f%s | %.3f / %.3f / %.3f |",
-                       tasks[ti].label, bf1, mean_of(r, ti, L_ANYF1, M_F1, &sd), n1, bba,
-                       mean_of(r, ti, L_ANYBACC, M_BACC, &sd), n2, bacc, acc1, acc2);
+        lf_xp_row(x, "| %s | %.3f | %.3f%s | %.3f | %.3f%s | %.3f / %.3f / %.3f |", tasks[ti].label,
+                  bf1, mean_of(r, ti, L_ANYF1, M_F1), n1, bba, mean_of(r, ti, L_ANYBACC, M_BACC),
+                  n2, bacc, acc1, acc2);
     }
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "Paper (section 5.4; per-dataset numbers not retrieved, direction only): "
-                   "AnyLoss-F1/-BAcc reach higher F1/balanced accuracy than BCE and MSE on "
-                   "imbalanced data, with similar accuracy.");
-    lf_xp_line(rep, "%s", "");
+    lf_xp_line(x, "%s", "");
+    lf_xp_line(x, "Paper (section 5.4; per-dataset numbers not retrieved, direction only): "
+               "AnyLoss-F1/-BAcc reach higher F1/balanced accuracy than BCE and MSE on "
+               "imbalanced data, with similar accuracy.");
+    lf_xp_line(x, "%s", "");
     const int metric_ok = 2 * f1_wins > ntasks && 2 * ba_wins > ntasks, acc_fine = 2 * acc_ok > ntasks;
     const int sig_ok = 2 * (f1_sig + ba_sig) >= f1_wins + ba_wins;
     const char *verdict = !metric_ok ? "not reproduced"
@@ -222,56 +223,38 @@ static void report_verdict(lf_xp *rep, const ai_run *r, const int *ids, int ntas
                           : sig_ok    ? "reproduced"
                                       : "reproduced in direction only (most gains are within the "
                                         "fold-to-fold spread)";
-    lf_xp_line(rep, "**Verdict: %s.** AnyLoss-F1 has the higher mean F1 on %d of %d tasks "
-                   "(significant on %d), AnyLoss-BAcc the higher balanced accuracy on %d of %d "
-                   "(significant on %d); both stay within 0.03 accuracy of the better baseline on "
-                   "%d of %d.", verdict, f1_wins, ntasks, f1_sig, ba_wins, ntasks, ba_sig, acc_ok,
-                   ntasks);
+    lf_xp_line(x, "**Verdict: %s.** AnyLoss-F1 has the higher mean F1 on %d of %d tasks "
+               "(significant on %d), AnyLoss-BAcc the higher balanced accuracy on %d of %d "
+               "(significant on %d); both stay within 0.03 accuracy of the better baseline on "
+               "%d of %d.", verdict, f1_wins, ntasks, f1_sig, ba_wins, ntasks, ba_sig, acc_ok,
+               ntasks);
 }
 
 static lf_status ai_run_fn(const void *cfg, lf_xp *xp)
 {
-    const int quick = xp->quick;
-    const char *out_dir = xp->dir;
     const ai_cfg *c = cfg;
-    ai_run *r = calloc(1, sizeof *r);
-    if (!r) return lf_error(LF_ENOMEM, "anyloss-imbalance: out of memory");
-    r->c = c;
-    r->quick = quick;
-    r->folds = (int)c->folds;
-    const int all[NSETS] = {0, 1, 2, 3, 4};
-    const int *ids = quick ? quick_tasks : all;
-    const int ntasks = quick ? (int)(sizeof quick_tasks / sizeof quick_tasks[0]) : NSETS;
-    lf_xp *rep = NULL;
-    lf_status s = (rep = xp, LF_OK);
-    if (s != LF_OK) {
-        free(r);
-        return s;
-    }
-    double t0 = lf_now();
-    lf_xp_line(rep, "%d-fold stratified CV; losses bce, mse (on sigmoid), anyloss:metric=f1 "
-                   "and anyloss:metric=bacc with L=%g; adamw:lr=1e-3,wd=0; threshold score 0 "
-                   "(p = 0.5); seed %lld.%s", r->folds, c->L, (long long)c->seed,
-                   quick ? " Quick variant: 2 tasks, fewer epochs, Fashion-MNIST capped at 3000 rows." : "");
-    lf_xp_line(rep, "%s", "");
-    for (int k = 0; k < ntasks && s == LF_OK; k++) {
-        s = run_task(r, ids[k]);
-        if (s == LF_OK) report_task(rep, r, ids[k]);
-    }
-    if (s == LF_OK) report_verdict(rep, r, ids, ntasks);
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "Command: `lossforge repro anyloss-imbalance%s`; %.0f s.", quick ? " --quick" : "",
-                   lf_now() - t0);
-    free(r);
+    ai_run r = {.c = c, .xp = xp, .folds = (int)c->folds};
+    const int *ids = LF_XP_PICK(xp, all_tasks, quick_tasks);
+    const int ntasks = LF_XP_PICK(xp, NSETS, (int)(sizeof quick_tasks / sizeof quick_tasks[0]));
+    lf_status s = LF_OK;
+    for (int m = 0; m < NMETRIC && s == LF_OK; m++)
+        s = lf_xp_grid_init(&r.res[m], NLOSS, NSETS, r.folds);
+    lf_xp_line(xp, "%d-fold stratified CV; losses bce, mse (on sigmoid), anyloss:metric=f1 "
+               "and anyloss:metric=bacc with L=%g; adamw:lr=1e-3,wd=0; threshold score 0 "
+               "(p = 0.5); seed %lld.%s", r.folds, c->L, (long long)c->seed,
+               LF_XP_PICK(xp, "", " Quick variant: 2 tasks, fewer epochs, Fashion-MNIST capped "
+                                  "at 3000 rows."));
+    lf_xp_progress(xp, (int64_t)ntasks * r.folds * NLOSS);
+    for (int k = 0; k < ntasks && s == LF_OK; k++) s = run_task(&r, ids[k]);
+    if (s == LF_OK) report_verdict(&r, ids, ntasks);
+    for (int m = 0; m < NMETRIC; m++) lf_xp_grid_free(&r.res[m]);
     return s;
 }
 
 static const lf_param_desc ai_params[] = {
-    {"folds", LF_PT_INT, 5, 2, MAX_FOLDS, 0, NULL, "cross-validation folds", offsetof(ai_cfg, folds)},
-    {"seed", LF_PT_INT, 1, 0, 1e9, 0, NULL, "seed of folds, subsampling and models",
-     offsetof(ai_cfg, seed)},
-    {"L", LF_PT_FLOAT, 73, 0, 1e4, LF_OPEN_MIN, NULL, "AnyLoss amplifier steepness",
-     offsetof(ai_cfg, L)},
+    LF_PARAM_INT("folds", 5, 2, MAX_FOLDS, "cross-validation folds", ai_cfg, folds),
+    LF_PARAM_INT("seed", 1, 0, 1e9, "seed of folds, subsampling and models", ai_cfg, seed),
+    LF_PARAM_FLOAT("L", 73, 0, 1e4, LF_OPEN_MIN, "AnyLoss amplifier steepness", ai_cfg, L),
 };
 
 static const lf_xp_vt ai_vt = {

@@ -78,19 +78,6 @@ void lf_binary_metrics(const float *score, const int32_t *y, int64_t n, lf_binme
     m->auc = auc_of(score, y, n);
 }
 
-void lf_mean_sd(const double *x, int n, int stride, double *mean, double *sd)
-{
-    double s = 0, ss = 0;
-    for (int i = 0; i < n; i++) s += x[(size_t)i * (size_t)stride];
-    const double mu = n ? s / n : NAN;
-    for (int i = 0; i < n; i++) {
-        const double d = x[(size_t)i * (size_t)stride] - mu;
-        ss += d * d;
-    }
-    *mean = mu;
-    *sd = n > 1 ? sqrt(ss / (n - 1)) : 0;
-}
-
 /* Two-sided 5% critical values of Student's t, df = 1..30. */
 static const double t975[LF_TTEST_MAX] = {
     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -102,7 +89,7 @@ int lf_paired_ttest(const double *a, const double *b, int n, int stride)
     double d[LF_TTEST_MAX], mu, sd;
     if (n < 2 || n > LF_TTEST_MAX) return 0;
     for (int i = 0; i < n; i++) d[i] = a[(size_t)i * (size_t)stride] - b[(size_t)i * (size_t)stride];
-    lf_mean_sd(d, n, 1, &mu, &sd);
+    lf_xp_mean_sd(d, n, 1, &mu, &sd);
     if (sd == 0) return mu > 0 ? 1 : mu < 0 ? -1 : 0;
     const double t = mu / (sd / sqrt((double)n));
     return fabs(t) > t975[n - 2] ? (t > 0 ? 1 : -1) : 0;

@@ -36,7 +36,4 @@ lf_status lf_binfit_run(const lf_binfit *o, const lf_dataset *ds, const int64_t 
 #define LF_TTEST_MAX 30
 int lf_paired_ttest(const double *a, const double *b, int n, int stride);
 
-/* Mean and sample standard deviation of x[0..n) with stride (in doubles). */
-void lf_mean_sd(const double *x, int n, int stride, double *mean, double *sd);
-
 #endif

@@ -24,6 +24,8 @@ static const char *const loss_specs[NLOSS] = {"ensloss", "bce", "hinge", "exp", 
 static const char *const loss_names[NLOSS] = {"EnsLoss", "BCE", "hinge", "exp", "focal"};
 static const char *const data_specs[NDATA] = {"breast-cancer", "pima", "sonar", "ionosphere"};
 static const char *const depth_models[NDEPTH] = {"mlp:32", "mlp:32,32", "mlp:32,32,32"};
+static const int all_data[NDATA] = {0, 1, 2, 3}, all_depth[NDEPTH] = {0, 1, 2};
+static const int quick_data[1] = {2}, quick_depth[1] = {1};
 
 typedef struct el_cfg {
     int64_t splits, epochs, seed;
@@ -32,12 +34,13 @@ typedef struct el_cfg {
 
 typedef struct el_run {
     const el_cfg *c;
+    lf_xp *xp;
     char optim[64];
-    int quick, splits, epochs, ndata, ndepth;
+    int splits, epochs, ndata, ndepth;
     const int *data_ids, *depth_ids;
-    /* final test accuracy and AUC per [data][depth][loss][split] */
-    double acc[NDATA][NDEPTH][NLOSS][MAX_SPLITS], auc[NDATA][NDEPTH][NLOSS][MAX_SPLITS];
-    double *curve;  /* [data][depth][loss][epoch]: test accuracy summed over splits */
+    /* final test accuracy and AUC, [loss][data * NDEPTH + depth][split] */
+    lf_xp_grid acc, auc;
+    double *curve; /* [data][depth][loss][epoch]: test accuracy summed over splits */
     lf_binmetrics *per_epoch;
 } el_run;
 
@@ -74,10 +77,12 @@ static lf_status run_split(el_run *r, int di, const lf_dataset *ds, int split, c
             lf_binfit o = {depth_models[dj], spec, r->optim, r->epochs, BATCH, seed};
             lf_binmetrics m;
             s = lf_binfit_run(&o, ds, tr, ntr, te, nte, &m, r->per_epoch);
-            r->acc[di][dj][li][split] = m.acc;
-            r->auc[di][dj][li][split] = m.auc;
+            LF_XP_AT(&r->acc, li, di * NDEPTH + dj, split) = m.acc;
+            LF_XP_AT(&r->auc, li, di * NDEPTH + dj, split) = m.auc;
             double *cv = curve_at(r, di, dj, li);
             for (int e = 0; s == LF_OK && e < r->epochs; e++) cv[e] += r->per_epoch[e].acc;
+            lf_xp_tick(r->xp, "%s, split %d, %s, %s", data_specs[di], split + 1, depth_models[dj],
+                       loss_names[li]);
         }
     }
     return s;
@@ -104,69 +109,67 @@ static lf_status run_data(el_run *r, int di)
     return s;
 }
 
-static void report_tables(lf_xp *rep, el_run *r)
+static void report_tables(el_run *r)
 {
     for (int a = 0; a < r->ndata; a++) {
         const int di = r->data_ids[a];
-        lf_xp_line(rep, "### %s", data_specs[di]);
-        lf_xp_line(rep, "%s", "");
-        lf_xp_line(rep, "| model | %s | %s | %s | %s | %s |", loss_names[0], loss_names[1],
-                       loss_names[2], loss_names[3], loss_names[4]);
-        lf_xp_line(rep, "|---|---|---|---|---|---|");
+        lf_xp_section(r->xp, "%s: test accuracy / AUC (mean over splits)", data_specs[di]);
+        lf_xp_table(r->xp, data_specs[di], "| model | %s | %s | %s | %s | %s |", loss_names[0],
+                    loss_names[1], loss_names[2], loss_names[3], loss_names[4]);
         for (int k = 0; k < r->ndepth; k++) {
             const int dj = r->depth_ids[k];
             char cells[NLOSS][64];
             for (int li = 0; li < NLOSS; li++) {
                 double ma, sa, mu, su;
-                lf_mean_sd(r->acc[di][dj][li], r->splits, 1, &ma, &sa);
-                lf_mean_sd(r->auc[di][dj][li], r->splits, 1, &mu, &su);
+                lf_xp_grid_stat(&r->acc, li, di * NDEPTH + dj, &ma, &sa);
+                lf_xp_grid_stat(&r->auc, li, di * NDEPTH + dj, &mu, &su);
                 snprintf(cells[li], sizeof cells[li], "%.4f / %.4f", ma, mu);
             }
-            lf_xp_line(rep, "| %s | %s | %s | %s | %s | %s |", depth_models[dj], cells[0],
-                           cells[1], cells[2], cells[3], cells[4]);
+            lf_xp_row(r->xp, "| %s | %s | %s | %s | %s | %s |", depth_models[dj], cells[0],
+                      cells[1], cells[2], cells[3], cells[4]);
         }
-        lf_xp_line(rep, "%s", "");
     }
+}
+
+/* Paired t-test of EnsLoss against loss li on one data x depth cell of grid g. */
+static int versus(const lf_xp_grid *g, int li, int cell, int splits)
+{
+    return lf_paired_ttest(&LF_XP_AT(g, L_ENS, cell, 0), &LF_XP_AT(g, li, cell, 0), splits, 1);
 }
 
 /* Tally of EnsLoss vs each baseline over the data x depth configurations; *wins / *losses get
  * the accuracy totals over all baselines. */
-static void report_tally(lf_xp *rep, el_run *r, int *wins, int *losses)
+static void report_tally(el_run *r, int *wins, int *losses)
 {
-    lf_xp_line(rep, "## EnsLoss vs each loss: better / tie / worse (paired t-test over %d "
-                   "splits, 5%%)", r->splits);
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "| vs | accuracy | AUC | paper (OpenML, accuracy, MLP(1) / MLP(5)) |");
-    lf_xp_line(rep, "|---|---|---|---|");
     static const char *const paper[NLOSS] = {"", "9/4/1 / 11/3/0", "5/4/5 / -", "- / -", "- / -"};
+    lf_xp_section(r->xp, "EnsLoss vs each loss: better / tie / worse (paired t-test over %d "
+                  "splits, 5%%)", r->splits);
+    lf_xp_table(r->xp, "tally", "| vs | accuracy | AUC | paper (OpenML, accuracy, MLP(1) / MLP(5)) |");
     *wins = *losses = 0;
     for (int li = 1; li < NLOSS; li++) {
         int t[2][3] = {{0}};
         for (int a = 0; a < r->ndata; a++)
             for (int k = 0; k < r->ndepth; k++) {
-                const int di = r->data_ids[a], dj = r->depth_ids[k];
-                const int va = lf_paired_ttest(r->acc[di][dj][L_ENS], r->acc[di][dj][li], r->splits, 1);
-                const int vu = lf_paired_ttest(r->auc[di][dj][L_ENS], r->auc[di][dj][li], r->splits, 1);
-                t[0][1 - va]++;
-                t[1][1 - vu]++;
+                const int cell = r->data_ids[a] * NDEPTH + r->depth_ids[k];
+                t[0][1 - versus(&r->acc, li, cell, r->splits)]++;
+                t[1][1 - versus(&r->auc, li, cell, r->splits)]++;
             }
         *wins += t[0][0];
         *losses += t[0][2];
-        lf_xp_line(rep, "| %s | %d / %d / %d | %d / %d / %d | %s |", loss_names[li], t[0][0],
-                       t[0][1], t[0][2], t[1][0], t[1][1], t[1][2], paper[li]);
+        lf_xp_row(r->xp, "| %s | %d / %d / %d | %d / %d / %d | %s |", loss_names[li], t[0][0],
+                  t[0][1], t[0][2], t[1][0], t[1][1], t[1][2], paper[li]);
     }
-    lf_xp_line(rep, "%s", "");
 }
 
 /* Late-epoch decline: mean test accuracy at its best epoch minus at the last, per loss,
  * averaged over configurations. */
-static void report_decline(lf_xp *rep, el_run *r, double *decline)
+static void report_decline(el_run *r, double *decline)
 {
-    lf_xp_line(rep, "Late-epoch decline (best-epoch minus last-epoch mean test accuracy, "
-                   "averaged over the %d configurations):", r->ndata * r->ndepth);
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "| loss | decline |");
-    lf_xp_line(rep, "|---|---|");
+    lf_xp_line(r->xp, "%s", "");
+    lf_xp_line(r->xp, "Late-epoch decline (best-epoch minus last-epoch mean test accuracy, "
+               "averaged over the %d configurations):", r->ndata * r->ndepth);
+    lf_xp_line(r->xp, "%s", "");
+    lf_xp_table(r->xp, "decline", "| loss | decline |");
     for (int li = 0; li < NLOSS; li++) {
         double sum = 0;
         for (int a = 0; a < r->ndata; a++)
@@ -177,15 +180,18 @@ static void report_decline(lf_xp *rep, el_run *r, double *decline)
                 sum += (best - cv[r->epochs - 1]) / r->splits;
             }
         decline[li] = sum / (r->ndata * r->ndepth);
-        lf_xp_line(rep, "| %s | %.4f |", loss_names[li], decline[li]);
+        lf_xp_row(r->xp, "| %s | %.4f |", loss_names[li], decline[li]);
     }
-    lf_xp_line(rep, "%s", "");
 }
 
-static lf_status write_curves(lf_xp *rep, el_run *r, const char *out_dir)
+/* One plot per data x depth: test accuracy (%) per epoch of every loss, mean over splits. */
+static lf_status write_curves(el_run *r)
 {
     double *x = malloc((size_t)r->epochs * sizeof *x), *y = malloc((size_t)r->epochs * NLOSS * sizeof *y);
     lf_status s = x && y ? LF_OK : lf_error(LF_ENOMEM, "ensloss repro: out of memory");
+    lf_xp_line(r->xp, "%s", "");
+    lf_xp_line(r->xp, "Test accuracy per epoch:");
+    lf_xp_line(r->xp, "%s", "");
     for (int e = 0; s == LF_OK && e < r->epochs; e++) x[e] = e + 1;
     for (int a = 0; s == LF_OK && a < r->ndata; a++)
         for (int k = 0; s == LF_OK && k < r->ndepth; k++) {
@@ -193,102 +199,85 @@ static lf_status write_curves(lf_xp *rep, el_run *r, const char *out_dir)
             lf_series ser[NLOSS];
             for (int li = 0; li < NLOSS; li++) {
                 const double *cv = curve_at(r, di, dj, li);
-                for (int e = 0; e < r->epochs; e++) y[li * r->epochs + e] = cv[e] / r->splits;
-                ser[li] = (lf_series){loss_names[li], y + li * r->epochs, 1, li + 1};
+                for (int e = 0; e < r->epochs; e++) y[li * r->epochs + e] = 100 * cv[e] / r->splits;
+                ser[li] = (lf_series){loss_names[li], y + li * r->epochs, 0, li + 1};
             }
-            char path[4096], title[256], file[64];
+            char title[256], file[64];
             snprintf(file, sizeof file, "curves_%s_%dlayer.svg", data_specs[di], dj + 1);
-            snprintf(path, sizeof path, "%s/%s", out_dir, file);
-            snprintf(title, sizeof title, "%s, %s: test accuracy per epoch (mean of %d splits)",
+            snprintf(title, sizeof title, "EnsLoss vs fixed losses: %s, %s, mean of %d splits",
                      data_specs[di], depth_models[dj], r->splits);
-            s = lf_plot_svg(path, &(lf_plot){title, "epoch", {"train loss", "test accuracy"}, {"loss", "accuracy"}, {0, 0}}, x, r->epochs, ser, NLOSS);
-            if (s == LF_OK) lf_xp_line(rep, "- [%s](%s)", file, file);
+            const lf_plot p = {title, "epoch", {"test accuracy", NULL}, {"accuracy (%)", NULL},
+                               {0, 0}};
+            s = lf_xp_plot(r->xp, file, &p, x, r->epochs, ser, NLOSS);
+            if (s == LF_OK) lf_xp_line(r->xp, "- [%s](%s)", file, file);
         }
-    lf_xp_line(rep, "%s", "");
+    lf_xp_line(r->xp, "%s", "");
     free(x);
     free(y);
     return s;
 }
 
-static void report_verdict(lf_xp *rep, el_run *r, int wins, int losses, const double *decline)
+static void report_verdict(el_run *r, int wins, int losses, const double *decline)
 {
     double base = 0;
     for (int li = 1; li < NLOSS; li++) base += decline[li] / (NLOSS - 1);
     const int comparisons = (NLOSS - 1) * r->ndata * r->ndepth;
     const int tally_ok = wins > losses, decline_ok = decline[L_ENS] < base;
-    lf_xp_line(rep, "**Verdict: %s.** Over %d accuracy comparisons (4 losses x %d "
-                   "configurations) EnsLoss is significantly better in %d, worse in %d, so better "
-                   "or tied in %d (paper: significantly better in most, rarely worse); its "
-                   "late-epoch decline is %.4f against %.4f on average for the fixed losses "
-                   "(paper: EnsLoss avoids the decline).",
-                   tally_ok && decline_ok ? "reproduced"
-                   : tally_ok || decline_ok ? "partly reproduced" : "not reproduced",
-                   comparisons, r->ndata * r->ndepth, wins, losses, comparisons - losses,
-                   decline[L_ENS], base);
+    lf_xp_line(r->xp, "**Verdict: %s.** Over %d accuracy comparisons (4 losses x %d "
+               "configurations) EnsLoss is significantly better in %d, worse in %d, so better "
+               "or tied in %d (paper: significantly better in most, rarely worse); its "
+               "late-epoch decline is %.4f against %.4f on average for the fixed losses "
+               "(paper: EnsLoss avoids the decline).",
+               tally_ok && decline_ok ? "reproduced"
+               : tally_ok || decline_ok ? "partly reproduced" : "not reproduced",
+               comparisons, r->ndata * r->ndepth, wins, losses, comparisons - losses,
+               decline[L_ENS], base);
 }
 
 static lf_status el_run_fn(const void *cfg, lf_xp *xp)
 {
-    const int quick = xp->quick;
-    const char *out_dir = xp->dir;
     const el_cfg *c = cfg;
-    static const int all_data[NDATA] = {0, 1, 2, 3}, all_depth[NDEPTH] = {0, 1, 2};
-    static const int quick_data[1] = {2}, quick_depth[1] = {1};
-    el_run *r = calloc(1, sizeof *r);
-    if (!r) return lf_error(LF_ENOMEM, "ensloss repro: out of memory");
-    *r = (el_run){.c = c, .quick = quick, .splits = quick ? 3 : (int)c->splits,
-                  .epochs = quick ? 40 : (int)c->epochs, .ndata = quick ? 1 : NDATA,
-                  .ndepth = quick ? 1 : NDEPTH, .data_ids = quick ? quick_data : all_data,
-                  .depth_ids = quick ? quick_depth : all_depth};
-    snprintf(r->optim, sizeof r->optim, "adamw:lr=%.17g,wd=0", c->lr);
-    r->curve = calloc((size_t)NDATA * NDEPTH * NLOSS * (size_t)r->epochs, sizeof *r->curve);
-    r->per_epoch = malloc((size_t)r->epochs * sizeof *r->per_epoch);
-    lf_xp *rep = NULL;
-    lf_status s = r->curve && r->per_epoch ? LF_OK : lf_error(LF_ENOMEM, "ensloss repro: out of memory");
-    if (s == LF_OK) s = (rep = xp, LF_OK);
-    const double t0 = lf_now();
-    if (s == LF_OK)
-        lf_xp_line(rep, "MLPs with ReLU hidden layers of 32, batch %d, %s, %d epochs, %d random "
-                       "stratified 70/30 splits; test accuracy / AUC after the last epoch, mean "
-                       "over splits. Losses: ensloss (lambda 0, seeded per split), bce, hinge, "
-                       "exp, focal (gamma 2, no alpha, as the EnsLoss code).%s", BATCH, r->optim,
-                       r->epochs, r->splits,
-                       quick ? " Quick variant: sonar only, 2 hidden layers, 3 splits, 40 epochs." : "");
-    if (s == LF_OK) lf_xp_line(rep, "%s", "");
-    for (int a = 0; s == LF_OK && a < r->ndata; a++) s = run_data(r, r->data_ids[a]);
+    el_run r = {.c = c, .xp = xp, .splits = (int)LF_XP_PICK(xp, c->splits, 3),
+                .epochs = (int)LF_XP_PICK(xp, c->epochs, 40), .ndata = LF_XP_PICK(xp, NDATA, 1),
+                .ndepth = LF_XP_PICK(xp, NDEPTH, 1),
+                .data_ids = LF_XP_PICK(xp, all_data, quick_data),
+                .depth_ids = LF_XP_PICK(xp, all_depth, quick_depth)};
+    snprintf(r.optim, sizeof r.optim, "adamw:lr=%.17g,wd=0", c->lr);
+    r.curve = calloc((size_t)NDATA * NDEPTH * NLOSS * (size_t)r.epochs, sizeof *r.curve);
+    r.per_epoch = malloc((size_t)r.epochs * sizeof *r.per_epoch);
+    lf_status s = r.curve && r.per_epoch ? LF_OK : lf_error(LF_ENOMEM, "ensloss repro: out of memory");
+    if (s == LF_OK) s = lf_xp_grid_init(&r.acc, NLOSS, NDATA * NDEPTH, r.splits);
+    if (s == LF_OK) s = lf_xp_grid_init(&r.auc, NLOSS, NDATA * NDEPTH, r.splits);
+    lf_xp_line(xp, "MLPs with ReLU hidden layers of 32, batch %d, %s, %d epochs, %d random "
+               "stratified 70/30 splits; test accuracy / AUC after the last epoch, mean "
+               "over splits. Losses: ensloss (lambda 0, seeded per split), bce, hinge, "
+               "exp, focal (gamma 2, no alpha, as the EnsLoss code).%s", BATCH, r.optim,
+               r.epochs, r.splits,
+               LF_XP_PICK(xp, "", " Quick variant: sonar only, 2 hidden layers, 3 splits, 40 "
+                                  "epochs."));
+    lf_xp_progress(xp, (int64_t)r.ndata * r.splits * r.ndepth * NLOSS);
+    for (int a = 0; s == LF_OK && a < r.ndata; a++) s = run_data(&r, r.data_ids[a]);
     int wins = 0, losses = 0;
     double decline[NLOSS];
     if (s == LF_OK) {
-        lf_xp_line(rep, "## Test accuracy / AUC (mean over splits)");
-        lf_xp_line(rep, "%s", "");
-        report_tables(rep, r);
-        report_tally(rep, r, &wins, &losses);
-        report_decline(rep, r, decline);
-        lf_xp_line(rep, "Test accuracy per epoch:");
-        lf_xp_line(rep, "%s", "");
-        s = write_curves(rep, r, out_dir);
+        report_tables(&r);
+        report_tally(&r, &wins, &losses);
+        report_decline(&r, decline);
+        s = write_curves(&r);
     }
-    if (s == LF_OK) {
-        report_verdict(rep, r, wins, losses, decline);
-        lf_xp_line(rep, "%s", "");
-        lf_xp_line(rep, "Command: `lossforge repro ensloss%s`; %.0f s.", quick ? " --quick" : "",
-                       lf_now() - t0);
-    }
-    free(r->curve);
-    free(r->per_epoch);
-    free(r);
+    if (s == LF_OK) report_verdict(&r, wins, losses, decline);
+    lf_xp_grid_free(&r.acc);
+    lf_xp_grid_free(&r.auc);
+    free(r.curve);
+    free(r.per_epoch);
     return s;
 }
 
 static const lf_param_desc el_params[] = {
-    {"splits", LF_PT_INT, 20, 2, MAX_SPLITS, 0, NULL, "random stratified 70/30 splits",
-     offsetof(el_cfg, splits)},
-    {"epochs", LF_PT_INT, 200, 1, 10000, 0, NULL, "training epochs (no early stopping)",
-     offsetof(el_cfg, epochs)},
-    {"seed", LF_PT_INT, 1, 0, 1e9, 0, NULL, "seed of splits, models and EnsLoss draws",
-     offsetof(el_cfg, seed)},
-    {"lr", LF_PT_FLOAT, 1e-3, 0, 1, LF_OPEN_MIN, NULL, "learning rate of adamw (wd 0)",
-     offsetof(el_cfg, lr)},
+    LF_PARAM_INT("splits", 20, 2, MAX_SPLITS, "random stratified 70/30 splits", el_cfg, splits),
+    LF_PARAM_INT("epochs", 200, 1, 10000, "training epochs (no early stopping)", el_cfg, epochs),
+    LF_PARAM_INT("seed", 1, 0, 1e9, "seed of splits, models and EnsLoss draws", el_cfg, seed),
+    LF_PARAM_FLOAT("lr", 1e-3, 0, 1, LF_OPEN_MIN, "learning rate of adamw (wd 0)", el_cfg, lr),
 };
 
 static const lf_xp_vt el_vt = {

@@ -11,15 +11,14 @@
  * Both are checked at every step, per coordinate for the box and per vector for the balls.
  * Lion's sign step moves every coordinate by lr, so with a constant lr it keeps hovering about
  * lr from a target strictly inside the box: the lr is held for half the run, then decays
- * linearly to 1/1000 of it. Plots: distance to the ball and objective gap against the step
- * (lion_box_curves.svg), and the 2-D phase picture of Lion and Lion-l2 iterates
- * (lion_box_phase.svg). The run takes milliseconds, so --quick runs it unchanged. */
+ * linearly to 1/1000 of it. Plots: distance to the ball (lion_box_distance.svg) and objective
+ * gap (lion_box_gap.svg) against the step, and the 2-D phase picture of Lion and Lion-l2
+ * iterates (lion_box_phase.svg). The run takes milliseconds, so --quick runs it unchanged. */
 #include "xp.h"
 
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #define MAX_DIM 16
@@ -40,26 +39,29 @@ typedef struct box_kappa {
                                * for huber, 1/lambda otherwise) */
     int target;               /* TARGET_* : the closed-form minimiser */
     const char *target_text;
-    int plot;                 /* drawn in the curves */
+    const char *legend;       /* its name in the plots (no markdown); NULL: not drawn */
 } box_kappa;
 
 enum { TARGET_CLIP, TARGET_L2, TARGET_SQ, TARGET_HUBER, TARGET_REL, TARGET_NONE };
 
 static const box_kappa kappas[] = {
-    {"Lion (`lion`)", "lion", BALL_INF, 0, 1, TARGET_CLIP, "clip(c, ±1/λ)", 1},
+    {"Lion (`lion`)", "lion", BALL_INF, 0, 1, TARGET_CLIP, "clip(c, ±1/λ)", "Lion"},
     {"Lion-κ l1 (`lionk:kappa=l1`)", "lionk:kappa=l1", BALL_INF, 0, 1, TARGET_CLIP,
-     "clip(c, ±1/λ)", 0},
-    {"Lion, bf16 momentum", "lion:mu_dtype=bf16", BALL_INF, 0, 1, TARGET_CLIP, "clip(c, ±1/λ)", 0},
-    {"Lion-ℓ2 (`kappa=l2`)", "lionk:kappa=l2", BALL_L2, 0, 1, TARGET_L2, "c·min(1, 1/(λ‖c‖₂))", 1},
+     "clip(c, ±1/λ)", NULL},
+    {"Lion, bf16 momentum", "lion:mu_dtype=bf16", BALL_INF, 0, 1, TARGET_CLIP, "clip(c, ±1/λ)",
+     NULL},
+    {"Lion-ℓ2 (`kappa=l2`)", "lionk:kappa=l2", BALL_L2, 0, 1, TARGET_L2, "c·min(1, 1/(λ‖c‖₂))",
+     "Lion-ℓ2"},
     {"Lion-ℓp, p = 1.5", "lionk:kappa=lp,p=1.5", BALL_LQ, 3, 1, TARGET_NONE,
-     "argmin f on ‖x‖₃ ≤ 1/λ (no closed form)", 0},
-    {"momentum SGD (`kappa=sq`)", "lionk:kappa=sq", BALL_NONE, 0, 1, TARGET_SQ, "c/(1+λ)", 1},
+     "argmin f on ‖x‖₃ ≤ 1/λ (no closed form)", NULL},
+    {"momentum SGD (`kappa=sq`)", "lionk:kappa=sq", BALL_NONE, 0, 1, TARGET_SQ, "c/(1+λ)",
+     "momentum SGD (κ = sq)"},
     {"huber, c = 0.5", "lionk:kappa=huber,c=0.5", BALL_INF, 0, 0.5, TARGET_HUBER,
-     "clip(c/(1+λ), ±c/λ)", 1},
+     "clip(c/(1+λ), ±c/λ)", "huber, c = 0.5"},
     {"relativistic, c = 0.5", "lionk:kappa=relativistic,c=0.5", BALL_L2, 0, 0.5, TARGET_REL,
-     "c·r/‖c‖, r(1 + cλ/√(1−λ²r²)) = ‖c‖", 1},
+     "c·r/‖c‖, r(1 + cλ/√(1−λ²r²)) = ‖c‖", "relativistic, c = 0.5"},
     {"Lion, `wd_mode=l2` (decay in the gradient)", "lion:wd_mode=l2", BALL_NONE, 0, 1, TARGET_SQ,
-     "c/(1+λ): no box, another problem", 0},
+     "c/(1+λ): no box, another problem", NULL},
 };
 #define NKAPPA ((int)(sizeof kappas / sizeof kappas[0]))
 
@@ -212,211 +214,154 @@ static lf_status run_kappa(const box_cfg *cfg, const box_kappa *k, const double 
     return s;
 }
 
-/* ------------------------------------------------------------------ a small SVG writer */
-typedef struct frame {
-    double x0, y0, w, h;        /* plot area in pixels */
-    double xlo, xhi, ylo, yhi;  /* data range (log10 of y when logy) */
-    int logy;
-} frame;
-
-static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-                                     "#8c564b"};
-
-static double px(const frame *f, double x) { return f->x0 + (x - f->xlo) / (f->xhi - f->xlo) * f->w; }
-
-static double py(const frame *f, double y)
+/* ------------------------------------------------------------------ the curves */
+/* A log axis cannot show 0 (inside the ball, an exact optimum): such points become gaps. */
+static void log_ready(double *y, int64_t n)
 {
-    double v = f->logy ? log10(y) : y;
-    v = fmax(f->ylo, fmin(f->yhi, v));
-    return f->y0 + f->h - (v - f->ylo) / (f->yhi - f->ylo) * f->h;
+    for (int64_t i = 0; i < n; i++)
+        if (!(y[i] > 0)) y[i] = NAN;
 }
 
-/* Frame, title, axis labels and ticks: decades on a log axis, 5 intervals on a linear one. */
-static void svg_axes(FILE *s, const frame *f, const char *title, const char *xl, const char *yl)
+/* Phase 1 (distance to the ball, first 1000 steps, with the guaranteed contraction
+ * (1 - lr lambda)^t from the first distance) and phase 2 (objective gap, every step), one plot
+ * each: lf_plot takes at most 6 series, and the kappas keep one colour in both. */
+static lf_status plot_curves(lf_xp *xp, const box_cfg *cfg, box_trace *tr)
 {
-    fprintf(s, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='none' stroke='#333'/>\n",
-            f->x0, f->y0, f->w, f->h);
-    fprintf(s, "<text x='%.1f' y='%.1f' text-anchor='middle' font-size='14'>%s</text>\n",
-            f->x0 + f->w / 2, f->y0 - 10, title);
-    fprintf(s, "<text x='%.1f' y='%.1f' text-anchor='middle' font-size='12'>%s</text>\n",
-            f->x0 + f->w / 2, f->y0 + f->h + 34, xl);
-    fprintf(s, "<text transform='translate(%.1f,%.1f) rotate(-90)' text-anchor='middle' "
-               "font-size='12'>%s</text>\n", f->x0 - 48, f->y0 + f->h / 2, yl);
-    for (int i = 0; i <= 5; i++) {
-        double v = f->xlo + (f->xhi - f->xlo) * i / 5, x = px(f, v);
-        fprintf(s, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#ddd'/>"
-                   "<text x='%.1f' y='%.1f' text-anchor='middle' font-size='11'>%g</text>\n",
-                x, f->y0, x, f->y0 + f->h, x, f->y0 + f->h + 16, v);
-    }
-    const int ny = f->logy ? (int)(f->yhi - f->ylo) : 5;
-    for (int i = 0; i <= ny; i++) {
-        double v = f->ylo + (f->yhi - f->ylo) * i / ny, y = f->y0 + f->h - (v - f->ylo) / (f->yhi - f->ylo) * f->h;
-        char lab[32];
-        if (f->logy) snprintf(lab, sizeof lab, "1e%d", (int)lround(v));
-        else snprintf(lab, sizeof lab, "%g", v);
-        fprintf(s, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#ddd'/>"
-                   "<text x='%.1f' y='%.1f' text-anchor='end' font-size='11'>%s</text>\n",
-                f->x0, y, f->x0 + f->w, y, f->x0 - 6, y + 4, lab);
-    }
-}
-
-/* y against x (x NULL: 1..n); the line ends where it leaves the frame to the right or, on a
- * log axis, below it. */
-static void svg_line(FILE *s, const frame *f, const double *x, const double *y, int64_t n,
-                     int64_t stride, const char *color, double width, int dashed)
-{
-    fprintf(s, "<polyline fill='none' stroke='%s' stroke-width='%.1f'%s points='", color, width,
-            dashed ? " stroke-dasharray='5,4'" : "");
-    for (int64_t i = 0; i < n; i++) {
-        double yi = y[i * stride], xi = x ? x[i * stride] : (double)(i + 1);
-        if ((f->logy && !(yi > 0 && log10(yi) >= f->ylo)) || xi > f->xhi) break;
-        fprintf(s, "%.1f,%.1f ", px(f, xi), py(f, yi));
-    }
-    fputs("'/>\n", s);
-}
-
-static void svg_legend(FILE *s, double x, double y, int i, const char *color, const char *label)
-{
-    fprintf(s, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' stroke-width='2'/>"
-               "<text x='%.1f' y='%.1f' font-size='11'>%s</text>\n",
-            x, y + 16 * i, x + 18, y + 16 * i, color, x + 22, y + 16 * i + 4, label);
-}
-
-/* Opens an in-memory SVG document; svg_close writes it atomically. */
-static FILE *svg_open(char **buf, size_t *len, double w, double h)
-{
-    FILE *s = open_memstream(buf, len);
-    if (s)
-        fprintf(s, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
-                   "font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n",
-                w, h);
-    return s;
-}
-
-/* *buf and *len are the stream's: valid only after fclose. */
-static lf_status svg_close(FILE *s, char **buf, size_t *len, const char *dir, const char *name)
-{
-    fputs("</svg>\n", s);
-    int bad = fclose(s) != 0;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    lf_status st = bad ? lf_error(LF_EIO, "%s: cannot build the plot", path)
-                       : lf_write_atomic(path, *buf, *len);
-    free(*buf);
-    return st;
-}
-
-/* ------------------------------------------------------------------ the plots */
-static lf_status plot_curves(const box_cfg *cfg, box_trace *tr, const char *dir)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *s = svg_open(&buf, &len, 1100, 460);
-    if (!s) return lf_error(LF_ENOMEM, "lion-box: out of memory for the plot");
     const int64_t T = cfg->steps;
-    frame f1 = {80, 50, 420, 330, 0, fmin((double)T, 1000), -8, 1, 1}, f2 = f1;
-    f2.x0 = 620;
-    f2.xhi = (double)T;
-    f2.ylo = -10;
-    f2.yhi = 2;
-    svg_axes(s, &f1, "phase 1: distance to the ball (log)", "step", "distance outside |x| ≤ 1/λ");
-    svg_axes(s, &f2, "phase 2: objective gap |F(x) − F*| (log)", "step", "F = f + κ*(λx)/λ");
-    /* the guaranteed contraction (1 - lr lambda)^t from the first tracked distance */
-    double *ref = malloc((size_t)T * sizeof *ref);
-    if (!ref) {
-        (void)fclose(s); /* failing already: the plot is dropped */
-        free(buf);
-        return lf_error(LF_ENOMEM, "lion-box: out of memory for the plot");
-    }
-    int ci = 0;
-    for (int k = 0; k < NKAPPA; k++) {
-        if (!kappas[k].plot) continue;
-        const char *col = colors[ci % 6];
-        if (kappas[k].ball != BALL_NONE) svg_line(s, &f1, NULL, tr[k].dist, T, 1, col, 1.6, 0);
-        svg_line(s, &f2, NULL, tr[k].gap, T, 1, col, 1.6, 0);
-        svg_legend(s, f2.x0 + f2.w - 210, f2.y0 + 14, ci, col, kappas[k].label);
-        ci++;
+    double *xs = malloc((size_t)T * sizeof *xs), *ref = malloc((size_t)T * sizeof *ref);
+    if (!xs || !ref) {
+        free(xs);
+        free(ref);
+        return lf_error(LF_ENOMEM, "lion-box: out of memory for the plots");
     }
     double d0 = tr[0].dist[0];
     for (int64_t t = 0; t < T; t++) {
+        xs[t] = (double)(t + 1);
         d0 *= 1 - cfg->lr * lr_scale(t, T) * cfg->lambda;
         ref[t] = d0;
     }
-    svg_line(s, &f1, NULL, ref, T, 1, "#000", 1.0, 1);
-    svg_legend(s, f1.x0 + f1.w - 200, f1.y0 + 14, 0, "#000", "(1 − lr·λ)^t bound (dashed)");
+    lf_series dist[6], gap[6];
+    int nd = 0, ng = 0;
+    for (int k = 0; k < NKAPPA; k++) {
+        if (!kappas[k].legend) continue;
+        log_ready(tr[k].dist, T);
+        log_ready(tr[k].gap, T);
+        if (kappas[k].ball != BALL_NONE)
+            dist[nd++] = (lf_series){kappas[k].legend, tr[k].dist, 0, ng + 1};
+        gap[ng] = (lf_series){kappas[k].legend, tr[k].gap, 0, ng + 1};
+        ng++;
+    }
+    dist[nd++] = (lf_series){"(1 − lr·λ)^t bound", ref, 0, 6};
+    const lf_plot p1 = {"lion-box, phase 1: iterates reach the ball |x| ≤ 1/λ at least as fast "
+                        "as (1 − lr·λ)^t", "step", {"distance to the ball", NULL},
+                        {"distance outside the ball", NULL}, {1, 0}};
+    const lf_plot p2 = {"lion-box, phase 2: the objective F = f + κ*(λx)/λ falls to its minimum",
+                        "step", {"objective gap |F(x) − F*|", NULL}, {"|F(x) − F*|", NULL},
+                        {1, 0}};
+    lf_status s = lf_xp_plot(xp, "lion_box_distance.svg", &p1, xs, (int)(T < 1000 ? T : 1000),
+                             dist, nd);
+    if (s == LF_OK) s = lf_xp_plot(xp, "lion_box_gap.svg", &p2, xs, (int)T, gap, ng);
+    free(xs);
     free(ref);
-    return svg_close(s, &buf, &len, dir, "lion_box_curves.svg");
+    return s;
 }
 
-enum { PHASE_STARTS = 12, PHASE_STEPS = 800 };
+/* ------------------------------------------------------------------ the phase portrait */
+/* A 2-D picture (iterates in the plane, the ball drawn in) is no curve over a shared x axis,
+ * so it keeps these few lines of its own SVG. */
+enum { PHASE_STARTS = 12, PHASE_STEPS = 800, PHASE_PX = 400 };
 
-/* Lion (box) and Lion-l2 (disc) from PHASE_STARTS points around and inside the ball in 2-D. */
-static lf_status plot_phase(const box_cfg *cfg, const char *dir)
+typedef struct view {
+    double left, span; /* panel's left edge in pixels; data shown: [-span, span]^2 */
+} view;
+
+static double vx(const view *v, double x)
 {
-    const double c[2] = {3.0, 1.0}, lambda = cfg->lambda, R = 1 / lambda;
-    const int which[2] = {0, 3}; /* Lion, Lion-l2 */
-    float *path = malloc((size_t)(PHASE_STEPS * 2) * sizeof *path);
-    double *xs = malloc((size_t)PHASE_STEPS * 2 * sizeof *xs);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *s = path && xs ? svg_open(&buf, &len, 1000, 520) : NULL;
-    if (!s) {
-        free(path);
-        free(xs);
-        return lf_error(LF_ENOMEM, "lion-box: out of memory for the phase plot");
+    return v->left + (x + v->span) / (2 * v->span) * PHASE_PX;
+}
+
+static double vy(const view *v, double y) { return 50 + (v->span - y) / (2 * v->span) * PHASE_PX; }
+
+/* One panel: the ball, ticks at multiples of its radius, then the iterates of optimizer k
+ * from PHASE_STARTS points around and inside it, towards c = (3, 1). */
+static lf_status phase_panel(lf_sbuf *b, const box_cfg *pc, const box_kappa *k, double left,
+                             float *path)
+{
+    const double c[2] = {3.0, 1.0}, R = 1 / pc->lambda;
+    const view v = {left, 2.6 * R};
+    lf_sbuf_printf(b, "<text x='%.1f' y='36' text-anchor='middle' font-size='14'>%s: iterates, "
+                   "c = (3, 1), λ = %g</text>\n<text x='%.1f' y='%d'>x₁</text>"
+                   "<text x='%.1f' y='250'>x₂</text>\n", left + PHASE_PX / 2.0, k->legend,
+                   pc->lambda, left + PHASE_PX / 2.0, 50 + PHASE_PX + 32, left - 44);
+    if (k->ball == BALL_INF)
+        lf_sbuf_printf(b, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' class='ball'/>\n",
+                       vx(&v, -R), vy(&v, R), vx(&v, R) - vx(&v, -R), vy(&v, -R) - vy(&v, R));
+    else
+        lf_sbuf_printf(b, "<circle cx='%.1f' cy='%.1f' r='%.1f' class='ball'/>\n", vx(&v, 0),
+                       vy(&v, 0), vx(&v, R) - vx(&v, 0));
+    lf_sbuf_printf(b, "<rect x='%.1f' y='50' width='%d' height='%d' fill='none' stroke='#333'/>\n",
+                   left, PHASE_PX, PHASE_PX);
+    for (int i = -2; i <= 2; i++)
+        lf_sbuf_printf(b, "<text x='%.1f' y='%d' text-anchor='middle'>%g</text><text x='%.1f' "
+                       "y='%.1f' text-anchor='end'>%g</text>\n", vx(&v, i * R), 50 + PHASE_PX + 16,
+                       i * R, left - 6, vy(&v, i * R) + 4, i * R);
+    lf_status s = LF_OK;
+    for (int j = 0; j < PHASE_STARTS && s == LF_OK; j++) {
+        const double a = 2 * 3.14159265358979323846 * j / 10, rad = j < 10 ? 2.3 * R : 0.4 * R;
+        const float x0[2] = {(float)(rad * cos(a + 0.3 * (j >= 10))),
+                             (float)(rad * sin(a + 0.3 * (j >= 10)))};
+        box_trace tr = {.path = path};
+        s = run_kappa(pc, k, c, x0, 2, &tr);
+        lf_sbuf_printf(b, "<circle cx='%.1f' cy='%.1f' r='3' fill='#555'/>\n<polyline "
+                       "class='c%d' points='", vx(&v, x0[0]), vy(&v, x0[1]), j % 6);
+        for (int t = 0; t < PHASE_STEPS; t++)
+            lf_sbuf_printf(b, "%.1f,%.1f ", vx(&v, path[2 * t]), vy(&v, path[2 * t + 1]));
+        lf_sbuf_printf(b, "'/>\n");
     }
-    const double span = 2.6 * R;
+    double tgt[2];
+    target_of(k, c, 2, pc->lambda, tgt);
+    lf_sbuf_printf(b, "<circle cx='%.1f' cy='%.1f' r='5' fill='none' stroke='#000' "
+                   "stroke-width='2'/><text x='%.1f' y='%.1f'>target</text>\n<circle cx='%.1f' cy='%.1f' r='4'/>"
+                   "<text x='%.1f' y='%.1f'>c</text>\n", vx(&v, tgt[0]), vy(&v, tgt[1]),
+                   vx(&v, tgt[0]) + 8, vy(&v, tgt[1]) + 14, vx(&v, c[0]), vy(&v, c[1]),
+                   vx(&v, c[0]) + 7, vy(&v, c[1]) - 6);
+    return s;
+}
+
+/* Lion (box) and Lion-l2 (disc) side by side. */
+static lf_status plot_phase(lf_xp *xp, const box_cfg *cfg)
+{
+    static const int which[2] = {0, 3}; /* Lion, Lion-l2 */
+    float *path = malloc((size_t)(PHASE_STEPS * 2) * sizeof *path);
+    if (!path) return lf_error(LF_ENOMEM, "lion-box: out of memory for the phase plot");
     box_cfg pc = *cfg;
     pc.steps = PHASE_STEPS;
-    lf_status st = LF_OK;
-    for (int p = 0; p < 2 && st == LF_OK; p++) {
-        const box_kappa *k = &kappas[which[p]];
-        frame f = {70 + 490.0 * p, 50, 400, 400, -span, span, -span, span, 0};
-        char title[128];
-        snprintf(title, sizeof title, "%s: iterates, c = (3, 1), λ = %g", k->label, lambda);
-        svg_axes(s, &f, title, "x₁", "x₂");
-        if (k->ball == BALL_INF)
-            fprintf(s, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='#eef' stroke='#558'/>\n",
-                    px(&f, -R), py(&f, R), px(&f, R) - px(&f, -R), py(&f, -R) - py(&f, R));
-        else
-            fprintf(s, "<circle cx='%.1f' cy='%.1f' r='%.1f' fill='#eef' stroke='#558'/>\n",
-                    px(&f, 0), py(&f, 0), px(&f, R) - px(&f, 0));
-        for (int j = 0; j < PHASE_STARTS && st == LF_OK; j++) {
-            const double a = 2 * 3.14159265358979323846 * j / 10, rad = j < 10 ? 2.3 * R : 0.4 * R;
-            const float x0[2] = {(float)(rad * cos(a + 0.3 * (j >= 10))),
-                                 (float)(rad * sin(a + 0.3 * (j >= 10)))};
-            box_trace tr = {.path = path};
-            st = run_kappa(&pc, k, c, x0, 2, &tr);
-            for (int t = 0; t < PHASE_STEPS * 2; t++) xs[t] = path[t];
-            fprintf(s, "<circle cx='%.1f' cy='%.1f' r='3' fill='#555'/>\n", px(&f, x0[0]), py(&f, x0[1]));
-            svg_line(s, &f, xs, xs + 1, PHASE_STEPS, 2, colors[j % 6], 1.2, 0);
-        }
-        double tgt[2];
-        target_of(k, c, 2, lambda, tgt);
-        fprintf(s, "<circle cx='%.1f' cy='%.1f' r='5' fill='none' stroke='#000' stroke-width='2'/>"
-                   "<text x='%.1f' y='%.1f' font-size='11'>target</text>\n"
-                   "<circle cx='%.1f' cy='%.1f' r='4' fill='#000'/>"
-                   "<text x='%.1f' y='%.1f' font-size='11'>c</text>\n",
-                px(&f, tgt[0]), py(&f, tgt[1]), px(&f, tgt[0]) + 8, py(&f, tgt[1]) + 14,
-                px(&f, c[0]), py(&f, c[1]), px(&f, c[0]) + 7, py(&f, c[1]) - 6);
-    }
+    lf_sbuf b = {0};
+    lf_sbuf_printf(&b, "<svg xmlns='http://www.w3.org/2000/svg' width='1000' height='520' "
+                   "font-family='sans-serif' font-size='11'>\n<style>.ball{fill:#eef;stroke:#558}"
+                   " polyline{fill:none;stroke-width:1.2}");
+    static const char *const colors[6] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                          "#8c564b"};
+    for (int i = 0; i < 6; i++) lf_sbuf_printf(&b, " .c%d{stroke:%s}", i, colors[i]);
+    lf_sbuf_printf(&b, "</style>\n<rect width='100%%' height='100%%' fill='white'/>\n");
+    lf_status s = LF_OK;
+    for (int p = 0; p < 2 && s == LF_OK; p++)
+        s = phase_panel(&b, &pc, &kappas[which[p]], 70 + 490.0 * p, path);
+    lf_sbuf_printf(&b, "</svg>\n");
     free(path);
-    free(xs);
-    if (st != LF_OK) {
-        (void)fclose(s); /* failing already: the plot is dropped */
-        free(buf);
-        return st;
+    if (s != LF_OK) {
+        lf_sbuf_free(&b);
+        return s;
     }
-    return svg_close(s, &buf, &len, dir, "lion_box_phase.svg");
+    return lf_xp_write(xp, "lion_box_phase.svg", &b);
 }
 
 /* ------------------------------------------------------------------ the experiment */
-static void report_table(lf_xp *rep, const box_cfg *cfg, const box_trace *tr, int d)
+static void report_table(lf_xp *xp, const box_cfg *cfg, const box_trace *tr, int d)
 {
-    lf_xp_line(rep, "| optimizer (lr·λ = %g) | paper: iterates reach | max \\|x_T − target\\| "
-                        "| invariant violations | worst shrink / (1 − lr·λ) | inside from step* |",
-                   cfg->lr * cfg->lambda);
-    lf_xp_line(rep, "|---|---|---|---|---|---|");
+    lf_xp_table(xp, "kappas", "| optimizer (lr·λ = %g) | paper: iterates reach | max \\|x_T − "
+                "target\\| | invariant violations | worst shrink / (1 − lr·λ) | inside from step* |",
+                cfg->lr * cfg->lambda);
     for (int k = 0; k < NKAPPA; k++) {
         char err[32] = "—", ratio[32] = "—", viol[32] = "— (no ball)", in[32] = "—";
         if (!isnan(tr[k].final_err)) snprintf(err, sizeof err, "%.2e", tr[k].final_err);
@@ -426,50 +371,40 @@ static void report_table(lf_xp *rep, const box_cfg *cfg, const box_trace *tr, in
             snprintf(ratio, sizeof ratio, "%.4f", tr[k].worst_ratio);
             if (tr[k].inside_at > 0) snprintf(in, sizeof in, "%lld", (long long)tr[k].inside_at);
         }
-        lf_xp_line(rep, "| %s | %s | %s | %s | %s | %s |", kappas[k].label,
-                       kappas[k].target_text, err, viol, ratio, in);
+        lf_xp_row(xp, "| %s | %s | %s | %s | %s | %s |", kappas[k].label, kappas[k].target_text,
+                  err, viol, ratio, in);
     }
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "Checks run in float32 as the optimizers do, so they allow two roundings of "
-                        "a number of size R (2·R·ε = %.1e for R = 1/λ). *Inside: distance ≤ "
-                        "R·ε/(lr·λ) = %.1e — below that the pull-in lr·λ·dist is under half an ulp "
-                        "of R and float32 leaves the iterate where it is (torch too), which is "
-                        "also why the worst shrink ratio may exceed 1 by such rounding.",
-                   2 * FLT_EPSILON / cfg->lambda, float_floor(cfg, 1 / cfg->lambda));
+    lf_xp_line(xp, "%s", "");
+    lf_xp_line(xp, "Checks run in float32 as the optimizers do, so they allow two roundings of "
+               "a number of size R (2·R·ε = %.1e for R = 1/λ). *Inside: distance ≤ "
+               "R·ε/(lr·λ) = %.1e — below that the pull-in lr·λ·dist is under half an ulp "
+               "of R and float32 leaves the iterate where it is (torch too), which is "
+               "also why the worst shrink ratio may exceed 1 by such rounding.",
+               2 * FLT_EPSILON / cfg->lambda, float_floor(cfg, 1 / cfg->lambda));
 }
 
-static void report_verdict(lf_xp *rep, const box_trace *tr)
+static void report_verdict(lf_xp *xp, const box_trace *tr)
 {
     int64_t viol = 0, missed = 0;
     for (int k = 0; k < NKAPPA; k++) {
         viol += tr[k].violations;
         if (!isnan(tr[k].final_err) && !(tr[k].final_err < 1e-3)) missed++;
     }
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "**Verdict: %s** — %s; %s. The `wd_mode=l2` row shows why L2-in-the-gradient "
-                        "is wrong for Lion (bitsandbytes#1992): sign() then sees the decay, and "
-                        "the iterates solve min f + λ/2‖x‖² (target c/(1+λ)) with no box at all.",
-                   viol == 0 && missed == 0 ? "reproduced" : "not reproduced",
-                   missed ? "some iterates did not reach their target within 1e-3"
-                          : "every iterate ends within 1e-3 of the paper's minimiser",
-                   viol ? "the ball invariant failed at some steps"
-                        : "the ball invariant (inside stays inside; outside the distance shrinks "
-                          "by at least 1 − lr·λ) held at every step of every run");
+    lf_xp_line(xp, "%s", "");
+    lf_xp_line(xp, "**Verdict: %s** — %s; %s. The `wd_mode=l2` row shows why L2-in-the-gradient "
+               "is wrong for Lion (bitsandbytes#1992): sign() then sees the decay, and "
+               "the iterates solve min f + λ/2‖x‖² (target c/(1+λ)) with no box at all.",
+               viol == 0 && missed == 0 ? "reproduced" : "not reproduced",
+               missed ? "some iterates did not reach their target within 1e-3"
+                      : "every iterate ends within 1e-3 of the paper's minimiser",
+               viol ? "the ball invariant failed at some steps"
+                    : "the ball invariant (inside stays inside; outside the distance shrinks "
+                      "by at least 1 − lr·λ) held at every step of every run");
 }
 
-static lf_status box_run(const void *vcfg, lf_xp *xp)
+/* c: alternately inside and outside the box |x_i| <= 1/lambda; x0 in +-3/lambda. */
+static void draw_problem(const box_cfg *cfg, int d, double *c, float *x0)
 {
-    const int quick = xp->quick;
-    const char *out_dir = xp->dir;
-    LF_UNUSED(quick);
-    const box_cfg *cfg = vcfg;
-    const int d = (int)cfg->dim;
-    if (cfg->lr * cfg->lambda > 1)
-        return lf_error(LF_EINVAL, "lion-box: lr*lambda = %g must be <= 1 for the invariant",
-                        cfg->lr * cfg->lambda);
-    /* c: alternately inside and outside the box |x_i| <= 1/lambda; x0 in +-3/lambda. */
-    double c[MAX_DIM];
-    float x0[MAX_DIM];
     lf_rng rng;
     lf_rng_seed(&rng, (uint64_t)cfg->seed);
     for (int i = 0; i < d; i++) {
@@ -477,6 +412,18 @@ static lf_status box_run(const void *vcfg, lf_xp *xp)
         c[i] = (i % 2 ? 0.2 + 0.7 * u : 1.5 + 1.5 * u) / cfg->lambda * (i % 4 < 2 ? 1 : -1);
         x0[i] = (float)((6 * lf_rng_uniform(&rng) - 3) / cfg->lambda);
     }
+}
+
+static lf_status box_run(const void *vcfg, lf_xp *xp)
+{
+    const box_cfg *cfg = vcfg;
+    const int d = (int)cfg->dim;
+    if (cfg->lr * cfg->lambda > 1)
+        return lf_error(LF_EINVAL, "lion-box: lr*lambda = %g must be <= 1 for the invariant",
+                        cfg->lr * cfg->lambda);
+    double c[MAX_DIM];
+    float x0[MAX_DIM];
+    draw_problem(cfg, d, c, x0);
     box_trace tr[NKAPPA] = {{0}};
     lf_status s = LF_OK;
     for (int k = 0; k < NKAPPA && s == LF_OK; k++) {
@@ -485,24 +432,22 @@ static lf_status box_run(const void *vcfg, lf_xp *xp)
         s = tr[k].dist && tr[k].gap ? run_kappa(cfg, &kappas[k], c, x0, d, &tr[k])
                                     : lf_error(LF_ENOMEM, "lion-box: out of memory");
     }
-    lf_xp *rep = NULL;
-    if (s == LF_OK) s = (rep = xp, LF_OK);
     if (s == LF_OK) {
-        lf_xp_line(rep, "Command: `lossforge repro lion-box` (lambda = %g, lr = %g held for %lld "
-                            "steps then decayed linearly to lr/1000, d = %d, seed %lld). f(x) = "
-                            "½‖x − c‖² with c = (%.3f, %.3f, …), ‖c‖₂ = %.3f, half the coordinates "
-                            "outside the box |x_i| ≤ 1/λ = %g; x₀ in ±3/λ.", cfg->lambda, cfg->lr,
-                       (long long)(cfg->steps / 2), d, (long long)cfg->seed, c[0], c[1],
-                       norm2(c, d), 1 / cfg->lambda);
-        lf_xp_line(rep, "%s", "");
-        report_table(rep, cfg, tr, d);
-        report_verdict(rep, tr);
-        lf_xp_line(rep, "%s", "");
-        lf_xp_line(rep, "Plots: `lion_box_curves.svg` (distance to the ball and objective gap "
-                            "per step, log scale; dashed: the (1 − lr·λ)^t bound), "
-                            "`lion_box_phase.svg` (2-D iterates of Lion and Lion-ℓ2 from 12 starts).");
-        s = plot_curves(cfg, tr, out_dir);
-        if (s == LF_OK) s = plot_phase(cfg, out_dir);
+        lf_xp_line(xp, "λ = %g, lr = %g held for %lld steps then decayed linearly to lr/1000, "
+                   "d = %d, seed %lld. f(x) = ½‖x − c‖² with c = (%.3f, %.3f, …), ‖c‖₂ = %.3f, "
+                   "half the coordinates outside the box |x_i| ≤ 1/λ = %g; x₀ in ±3/λ.",
+                   cfg->lambda, cfg->lr, (long long)(cfg->steps / 2), d, (long long)cfg->seed,
+                   c[0], c[1], norm2(c, d), 1 / cfg->lambda);
+        lf_xp_line(xp, "%s", "");
+        report_table(xp, cfg, tr, d);
+        report_verdict(xp, tr);
+        lf_xp_line(xp, "%s", "");
+        lf_xp_line(xp, "Plots: `lion_box_distance.svg` (distance to the ball per step, log "
+                   "scale, with the (1 − lr·λ)^t bound), `lion_box_gap.svg` (objective gap per "
+                   "step, log scale), `lion_box_phase.svg` (2-D iterates of Lion and Lion-ℓ2 "
+                   "from 12 starts).");
+        s = plot_curves(xp, cfg, tr);
+        if (s == LF_OK) s = plot_phase(xp, cfg);
     }
     for (int k = 0; k < NKAPPA; k++) {
         free(tr[k].dist);
@@ -517,13 +462,13 @@ static const lf_xp_vt box_vt = {
 };
 
 static const lf_param_desc box_params[] = {
-    {"lambda", LF_PT_FLOAT, 0.5, 0, INFINITY, LF_OPEN_MIN, NULL,
-     "decoupled weight decay: the ball radius is 1/lambda", offsetof(box_cfg, lambda)},
-    {"lr", LF_PT_FLOAT, 0.05, 0, INFINITY, LF_OPEN_MIN, NULL, "learning rate (lr*lambda <= 1)",
-     offsetof(box_cfg, lr)},
-    {"steps", LF_PT_INT, 4000, 10, 1e7, 0, NULL, "steps per run", offsetof(box_cfg, steps)},
-    {"dim", LF_PT_INT, 8, 2, MAX_DIM, 0, NULL, "dimension of x", offsetof(box_cfg, dim)},
-    {"seed", LF_PT_INT, 1, 0, 1e15, 0, NULL, "seed of c and x0", offsetof(box_cfg, seed)},
+    LF_PARAM_FLOAT("lambda", 0.5, 0, INFINITY, LF_OPEN_MIN,
+                   "decoupled weight decay: the ball radius is 1/lambda", box_cfg, lambda),
+    LF_PARAM_FLOAT("lr", 0.05, 0, INFINITY, LF_OPEN_MIN, "learning rate (lr*lambda <= 1)", box_cfg,
+                   lr),
+    LF_PARAM_INT("steps", 4000, 10, 1e7, "steps per run", box_cfg, steps),
+    LF_PARAM_INT("dim", 8, 2, MAX_DIM, "dimension of x", box_cfg, dim),
+    LF_PARAM_INT("seed", 1, 0, 1e15, "seed of c and x0", box_cfg, seed),
 };
 
 const lf_desc lf_xp_lion_box = {
