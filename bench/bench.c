@@ -10,6 +10,8 @@
  * (bench/torch_bench.py, bench/torch_mlp.py) that prints JSON lines. */
 #define _DEFAULT_SOURCE /* wait4, mkdtemp, realpath */
 #include "lossforge.h"
+#include "internal.h"
+#include "lossforge/retrieval.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lossforge/adversarial.h"
 
 static void print_confusion(const int64_t *c, int64_t k)
 {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lossforge/retrieval.h"
 
 enum { MAX_CLASSES = CLI_MAX_CLASSES };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lossforge/ensemble.h"
 
 /* Any other spec stays as the user gave it (outputs quote it: the curves' title). The filled
  * one is the user's with ",n_data=N" appended, or the canonical form should that not parse to

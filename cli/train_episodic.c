@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lossforge/retrieval.h"
+#include "lossforge/fewshot.h"
 
 /* Few-shot accuracy on `classes` (nc of them) of ds, printed. */
 static int score(lf_model *m, const lf_norm *norm, const lf_dataset *ds, const int32_t *classes,

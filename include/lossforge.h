@@ -1,6 +1,31 @@
-/* lossforge.h — the one public header of liblossforge.
+/* lossforge.h — the core public header of liblossforge: status, spec strings, tensors, the
+ * autodiff tape, models, losses, optimizers, data, training and model files. Each learner has
+ * its own header under lossforge/ (retrieval, fewshot, condense, adversarial, ensemble, oomd).
  *
- * Conventions (see README.md):
+ * A whole training run, as `lossforge train` does it:
+ *
+ *     #include <lossforge.h>
+ *
+ *     lf_dataset train = {0}, test = {0};
+ *     if (lf_dataset_load("fashion-mnist", &train, &test) != LF_OK) {
+ *         fprintf(stderr, "%s\n", lf_last_error());
+ *         return 1;
+ *     }
+ *     lf_train_opts o;
+ *     lf_train_opts_default(&o);
+ *     o.model = "mlp:256,256";
+ *     o.loss = "gce:q=0.7";             // any registered loss, by spec string
+ *     o.optim = "lion:lr=1e-4,wd=1";    // likewise any optimizer
+ *     o.epochs = 5;
+ *     o.out_dir = "runs/x";             // metrics.jsonl, model.safetensors, curves.svg
+ *     lf_train_result r;
+ *     lf_status s = lf_train(&o, &train, &test, &r, NULL);
+ *     printf("test accuracy %.2f%%\n", 100 * r.test_acc);
+ *     lf_dataset_release(&train);
+ *     lf_dataset_release(&test);
+ *
+ * One step by hand: lf_model_forward on a tape, lf_op_loss, lf_backward, lf_optim_step over
+ * the parameter slab (lf_model_params). Conventions:
  *  - Every fallible function returns an lf_status; on failure lf_last_error() holds a
  *    thread-local message naming the file, line, field or value, and out-parameters are untouched.
  *  - Every *_new / *_create has one *_free, and *_free(NULL) is a no-op.
@@ -58,17 +83,6 @@ double lf_rng_normal(lf_rng *r);              /* N(0,1), Box–Muller, no cached
 uint64_t lf_rng_below(lf_rng *r, uint64_t n); /* uniform in [0, n), unbiased (Lemire); n > 0 */
 void lf_rng_permutation(lf_rng *r, int64_t *out, int64_t n); /* Fisher–Yates of 0..n-1 */
 lf_rng lf_rng_fork(lf_rng *r);                /* an independent child stream */
-
-/* ------------------------------------------------------------------ arena */
-/* Bump allocator for per-step temporaries. After the first steps it settles on one block,
- * so a steady training step does no malloc. */
-typedef struct lf_arena lf_arena;
-lf_arena *lf_arena_new(size_t initial_bytes);
-void lf_arena_free(lf_arena *a);
-void *lf_arena_alloc(lf_arena *a, size_t bytes); /* 64-byte aligned; NULL on ENOMEM */
-void *lf_arena_calloc(lf_arena *a, size_t bytes);
-void lf_arena_reset(lf_arena *a);
-size_t lf_arena_used(const lf_arena *a);
 
 /* ------------------------------------------------------------------ tensor */
 #define LF_MAX_DIMS 4
@@ -200,20 +214,6 @@ lf_status lf_spec_new(lf_kind kind, const char *spec, const lf_desc **desc, void
 /* Canonical form with every parameter (numbers as %.17g); parses back to the same cfg. */
 lf_status lf_spec_canonical(const lf_desc *d, const void *cfg, char *buf, size_t cap);
 
-/* ------------------------------------------------------------------ papers */
-typedef struct lf_paper {
-    const char *key;     /* short id used by descriptors, e.g. "lion" */
-    const char *title;
-    const char *authors;
-    int year;
-    const char *arxiv;   /* "2302.06675" or "" */
-    const char *repro;   /* suggested experiment name(s) */
-} lf_paper;
-
-int lf_paper_count(void);
-const lf_paper *lf_paper_at(int i);
-const lf_paper *lf_paper_find(const char *key); /* NULL if unknown */
-
 /* ------------------------------------------------------------------ autodiff tape */
 /* Define-by-run reverse mode. Every op appends a node; tensors are allocated in the tape's
  * arena and live until lf_tape_reset. Ops take and return lf_tensor*; a failing op records the
@@ -227,7 +227,6 @@ void lf_tape_reset(lf_tape *t);           /* drops nodes and temporaries */
 void lf_tape_set_train(lf_tape *t, int train, uint64_t seed); /* dropout on/off and its stream */
 lf_rng *lf_tape_rng(lf_tape *t);
 lf_status lf_tape_status(const lf_tape *t);
-lf_arena *lf_tape_arena(lf_tape *t);
 
 /* A tensor owned by the tape: data copied from `data` (or zeroed when NULL). */
 lf_tensor *lf_tape_tensor(lf_tape *t, int ndim, const int64_t *shape, const float *data);
@@ -306,51 +305,6 @@ const char *lf_loss_spec(const lf_loss *l); /* canonical */
 /* The loss as a tape op: pred fills b->pred/n/k; returns a scalar tensor. */
 lf_tensor *lf_op_loss(lf_tape *t, lf_loss *l, lf_tensor *pred, const lf_batch *b);
 
-/* ------------------------------------------------------------------ embedding losses, miners */
-/* The embedding losses (ms, contrastive, triplet; protonet, proto-triplet, icnn) read pred as n
- * embeddings of k dimensions and label as class ids (any int32). The pair losses compare every
- * row with every other through one n×n matrix (sgemm); the few-shot losses read one episode:
- * group[i] says whether row i is a support or a query row, prototypes are the means of the
- * support rows of each label. A loss object keeps a workspace grown to the largest batch seen,
- * so a steady step does no malloc and one object must not be evaluated by two threads at once.
- * No mined pair, no positive or a collapsed batch gives a finite value and a finite gradient
- * (0 and 0 where nothing is mined), never NaN. */
-enum { LF_PAIR_POS = 1, LF_PAIR_NEG = 2 };                  /* lf_batch.pairs bits */
-enum { LF_EPISODE_SUPPORT = 0, LF_EPISODE_QUERY = 1 };      /* lf_batch.group of an episode */
-
-/* A miner selects the pairs an embedding loss sees (pytorch-metric-learning's
- * loss(emb, labels, miner(emb, labels))). Specs: "ms-miner:eps=0.1,distance=cosine" (Wang et
- * al. 2019). Miners are not in the registry; lf_miner_desc gives the parameter table. */
-typedef struct lf_miner lf_miner;
-lf_status lf_miner_create(const char *spec, lf_miner **out);
-void lf_miner_free(lf_miner *m);
-/* Reads b->pred (n×k embeddings), b->label and, when set, b->pairs (to mine within); writes
- * the n×n mask (row = anchor) to pairs and the pair counts to n_pos / n_neg (may be NULL). */
-lf_status lf_miner_mine(lf_miner *m, const lf_batch *b, uint8_t *pairs, int64_t *n_pos,
-                        int64_t *n_neg);
-const char *lf_miner_spec(const lf_miner *m); /* canonical */
-const lf_desc *lf_miner_desc(const lf_miner *m);
-/* Parameter tables of the known miners, i in [0, count); NULL past the end. */
-int lf_miner_count(void);
-const lf_desc *lf_miner_at(int i);
-/* Per-sample state kept across epochs by some losses (ALDR-KL's lambda_i), indexed by the
- * dataset row ids in lf_batch.index. lf_loss_bind sizes it for rows [0, n_rows) and resets it
- * to its initial values (lf_train calls it with the training set's row count); a no-op for
- * losses without such state. lf_loss_state gives its float buffers for checkpoints, as
- * lf_optim_state does: i in [0, lf_loss_state_count), stable safetensors names, *n floats
- * (0 before bind); writing saved values back into the buffer after bind restores it. */
-lf_status lf_loss_bind(lf_loss *l, int64_t n_rows);
-int lf_loss_state_count(const lf_loss *l);
-float *lf_loss_state(lf_loss *l, int i, const char **name, int64_t *n); /* NULL if out of range */
-
-/* EnsLoss (loss "ensloss", Dai 2025) on given standard-normal draws e[n]: the deterministic core
- * the loss runs on every call with draws from its own seeded stream (see src/loss/ensloss.c).
- * score: n scores; label: n labels 0/1. value: the surrogate mean_i g_i z_i (only its gradient
- * means something); dscore (n, may be NULL): g_i (2y_i - 1) / n with the drawn, sorted, clipped
- * and tail-scaled derivatives g held constant. */
-lf_status lf_ensloss_eval(const float *score, const int32_t *label, int64_t n, double lambda,
-                          const double *draws, double *value, float *dscore);
-
 /* ------------------------------------------------------------------ optimizers & schedules */
 typedef struct lf_optim lf_optim;
 /* An optimizer over `n` floats; `decay_mask` (n bytes, may be NULL = all) selects where weight
@@ -427,7 +381,7 @@ typedef struct lf_norm {
 } lf_norm;
 /* The standardisation of rows[0..nrows) of ds (rows NULL = every row of ds): one scalar mean and
  * std over all features for images (ndim 3, as torchvision's Normalize), repeated d times; per
- * feature otherwise (lf_dataset_moments). out is untouched on failure. */
+ * feature otherwise (std of a constant feature taken as 1). out is untouched on failure. */
 lf_status lf_norm_fit(const lf_dataset *ds, const int64_t *rows, int64_t nrows, lf_norm *out);
 /* Room for d means and d stds (not initialised). */
 lf_status lf_norm_alloc(lf_norm *norm, int64_t d);
@@ -461,12 +415,6 @@ lf_status lf_subsample_ratio(const int32_t *y, const int64_t *rows, int64_t m, i
  * label is `positive`, else 0; n_classes = 2. */
 lf_status lf_dataset_one_vs_rest(const lf_dataset *src, int32_t positive, const int64_t *idx,
                                  int64_t m, lf_dataset *dst);
-/* Per-feature mean and std (std of a constant feature taken as 1) from ds, d floats each. */
-lf_status lf_dataset_moments(const lf_dataset *ds, float *mean, float *std);
-/* In place; byte-stored features are converted to floats first (x8 freed). */
-lf_status lf_dataset_standardize(lf_dataset *ds, const float *mean, const float *std);
-/* Scalar (all-feature) mean/std: the usual normalisation for images. */
-void lf_dataset_scalar_moments(const lf_dataset *ds, float *mean, float *std);
 
 /* Synthetic label noise, for training labels only (src/data/noise.c). Exactly round(rate*n)
  * rows, picked with a seeded partial shuffle, get a noisy label:
@@ -515,37 +463,6 @@ lf_status lf_npy_write(const char *path, lf_dtype dtype, int ndim, const int64_t
  * test may come back empty (n = 0) when the dataset has no test split. */
 lf_status lf_dataset_load(const char *spec, lf_dataset *train, lf_dataset *test);
 
-/* ------------------------------------------------------------------ class splits, samplers */
-/* Disjoint class splits for metric and few-shot learning: a seeded shuffle of 0..n_classes-1,
- * the first n_first go to first[], the rest to second[] (each sorted ascending; second may be
- * NULL). */
-lf_status lf_class_split(int32_t n_classes, int32_t n_first, uint64_t seed, int32_t *first,
-                         int32_t *second);
-/* The rows (ascending, malloc'd into *rows, *m of them) whose label is one of classes[0..nc). */
-lf_status lf_rows_of_classes(const int32_t *y, int64_t n, const int32_t *classes, int nc,
-                             int64_t **rows, int64_t *m);
-
-/* Class-balanced batches over a class subset: each class's rows are kept in a list, and draws
- * come from the sampler's own seeded stream. */
-typedef struct lf_sampler lf_sampler;
-/* y: labels of n rows; rows (may be NULL = 0..n-1): the rows to draw from; classes (may be NULL
- * = every label present among them): the class subset. Classes without rows are an error. */
-lf_status lf_sampler_create(const int32_t *y, int64_t n, const int64_t *rows, int64_t nrows,
-                            const int32_t *classes, int nc, uint64_t seed, lf_sampler **out);
-void lf_sampler_free(lf_sampler *s);
-int lf_sampler_classes(const lf_sampler *s);          /* classes in the subset */
-int64_t lf_sampler_min_class_rows(const lf_sampler *s);
-/* P×K batch: p distinct classes, k rows of each, written class after class to rows[p*k] (dataset
- * row ids). A class with fewer than k rows is drawn with replacement, otherwise without. */
-lf_status lf_sampler_pk(lf_sampler *s, int p, int k, int64_t *rows);
-/* Episode (N-way K-shot Q-query): n_way distinct classes, then k_shot + q_query distinct rows
- * of each. rows[n_way*(k_shot+q_query)]: the n_way*k_shot support rows (class after class),
- * then the n_way*q_query query rows (likewise). label (may be NULL): the episode's class
- * 0..n_way-1 of each row; group (may be NULL): LF_EPISODE_SUPPORT / LF_EPISODE_QUERY, the
- * layout the few-shot losses read. Classes with fewer than k_shot + q_query rows are an error. */
-lf_status lf_sampler_episode(lf_sampler *s, int n_way, int k_shot, int q_query, int64_t *rows,
-                             int32_t *label, int32_t *group);
-
 /* ------------------------------------------------------------------ io */
 /* safetensors: 8-byte little-endian header length, JSON header, raw little-endian data. */
 typedef struct lf_st_entry {
@@ -572,37 +489,6 @@ const char *lf_st_meta(const lf_st *s, const char *key);        /* NULL if absen
 
 /* Atomic whole-file write: tmp file in the same directory, fsync, rename, fsync dir. */
 lf_status lf_write_atomic(const char *path, const void *data, size_t n);
-
-/* Curves plot: up to 6 series over a shared x axis, in one or two panels side by side. */
-typedef struct lf_series {
-    const char *label;
-    const double *y;
-    int panel;          /* 0 = left, 1 = right */
-    int color;          /* 1..6 picks a palette colour (same split, same colour); 0 = by order */
-} lf_series;
-/* What the figure says: every text the caller knows better than the plotter. */
-typedef struct lf_plot {
-    const char *title;     /* wrapped to the figure's width */
-    const char *xlabel;    /* "epoch", "step", "T", ... */
-    const char *panel[2];  /* panel titles ("loss", "regret", "recall@1", ...) */
-    const char *ylabel[2]; /* y axis label with its unit ("accuracy (%)"); NULL: none */
-    int logy[2];           /* 1: log10 y axis for that panel */
-} lf_plot;
-lf_status lf_plot_svg(const char *path, const lf_plot *p, const double *x, int npts,
-                      const lf_series *s, int nseries);
-
-/* Progress bar: a redrawn line on a TTY, plain periodic lines otherwise. */
-typedef struct lf_progress {
-    int tty;
-    int64_t total;
-    double t0, last_print;
-    int64_t last_done;  /* done count of the last line printed (non-TTY: 10% steps) */
-    char prefix[64];
-} lf_progress;
-void lf_progress_begin(lf_progress *p, const char *prefix, int64_t total, int tty);
-void lf_progress_update(lf_progress *p, int64_t done, const char *fmt, ...);
-void lf_progress_end(lf_progress *p, const char *fmt, ...);
-double lf_now(void); /* monotonic seconds */
 
 /* ------------------------------------------------------------------ training */
 struct lf_epoch_stats;
@@ -664,249 +550,6 @@ lf_status lf_evaluate(lf_model *m, lf_loss *loss, const lf_dataset *ds, const in
                       int64_t nrows, const lf_norm *norm, int64_t batch, double *acc,
                       double *mean_loss, int64_t *confusion);
 
-/* ------------------------------------------------------------------ embeddings, retrieval */
-/* The outputs of a model (its n_out values per row) for rows[0..nrows) of ds (rows NULL = all),
- * standardised with norm (may be NULL), in batches: out is nrows × n_out. */
-lf_status lf_embed_rows(lf_model *m, const lf_dataset *ds, const int64_t *rows, int64_t nrows,
-                        const lf_norm *norm, int64_t batch, float *out);
-
-typedef enum lf_metric {
-    LF_METRIC_COSINE,    /* cosine similarity: rows L2-normalised, larger = nearer */
-    LF_METRIC_EUCLIDEAN  /* Euclidean distance, smaller = nearer */
-} lf_metric;
-
-/* Exact k nearest neighbours of nq queries among nk keys (d dims each), scores through sgemm one
- * block of queries against all keys at a time: memory stays at block × nk floats, never nq × nk.
- * self_offset >= 0: query i is key self_offset + i, and that key is skipped (by index, so
- * duplicates still count); -1: no query is a key. idx (nq × k): nearest first, ties broken by
- * the smaller index; score (nq × k, may be NULL): similarity or distance. k <= keys available. */
-lf_status lf_knn(const float *query, int64_t nq, const float *keys, int64_t nk, int64_t d, int k,
-                 lf_metric metric, int64_t self_offset, int64_t *idx, float *score);
-
-/* k-means with k-means++ seeding (Arthur & Vassilvitskii 2007) from seed, then Lloyd iterations
- * until no assignment changes or `iters` passes; squared Euclidean distances through sgemm.
- * assign: n cluster ids; centroids (k × d, may be NULL). An emptied cluster takes the point
- * farthest from its centroid. */
-lf_status lf_kmeans(const float *x, int64_t n, int64_t d, int k, int iters, uint64_t seed,
-                    int32_t *assign, float *centroids);
-/* Normalised mutual information of two labelings, MI / ((H(a) + H(b)) / 2), natural logs, as
- * scikit-learn's normalized_mutual_info_score: 1 when both are one cluster, 0 when MI = 0. */
-double lf_nmi(const int32_t *a, const int32_t *b, int64_t n);
-
-/* Retrieval quality of embeddings with every row as a query against all the others. */
-typedef struct lf_retrieval {
-    double recall[4]; /* Recall@1, 2, 4, 8: fraction of queries with a same-class row among
-                       * their K nearest (Wang et al. 2019's Recall@K) */
-    double map_at_r;  /* mAP@R (Musgrave et al. 2020): R = same-class rows besides the query;
-                       * mean over queries of (1/R) sum_{i<=R} precision@i * [i-th is a match] */
-    double nmi;       /* NMI of k-means (k = classes, seeded) against the labels; NAN unless
-                       * requested */
-} lf_retrieval;
-extern const int lf_recall_k[4]; /* 1, 2, 4, 8 */
-/* emb: n × d, y: n labels. with_nmi: also cluster (k-means++, 100 Lloyd passes at most). */
-lf_status lf_retrieval_eval(const float *emb, const int32_t *y, int64_t n, int64_t d,
-                            lf_metric metric, int with_nmi, uint64_t seed, lf_retrieval *out);
-
-/* Training an embedding model (a model whose n_out outputs are the embedding) with an embedding
- * loss on class-balanced P×K batches, or on episodes for the few-shot losses. */
-typedef struct lf_embed_opts {
-    const char *model, *loss, *optim, *schedule; /* specs; schedule NULL = constant */
-    const char *miner;       /* NULL or "": every pair; else e.g. "ms-miner:eps=0.1" */
-    int64_t dim;             /* embedding dimension = the model's n_out */
-    int p, k;                /* P×K batches: p classes × k rows */
-    int way, shot, query;    /* way > 0: episodes (group = support/query) instead of P×K */
-    int64_t steps;           /* optimisation steps */
-    uint64_t seed;           /* init, batches, dropout */
-    int threads, progress;   /* progress: 0 none, 1 plain lines, 2 tty bar */
-    double clip_norm;        /* > 0: clip the global gradient norm */
-    const int32_t *classes;  /* training classes (NULL = every label of train) */
-    int n_classes;
-    const char *out_dir;     /* NULL: nothing written; else model.safetensors */
-    /* Called after every `every` steps and after the last one (may be NULL): the model so far,
-     * the standardisation, the steps done and the mean batch loss since the last
-     * call. A status other than LF_OK stops training with it. */
-    lf_status (*on_step)(void *user, lf_model *m, const lf_norm *norm, int64_t step, double loss);
-    int64_t every;
-    void *user;
-} lf_embed_opts;
-
-typedef struct lf_embed_result {
-    double first_loss, last_loss; /* mean loss over the first / last 10% of steps */
-    double mined_pairs;           /* mean mined (pos + neg) pairs per batch; NAN without a miner */
-    double seconds;
-} lf_embed_result;
-
-/* mlp:256, ms:..., adamw:lr=1e-3, P×K 8×4, 1000 steps, seed 1, dim 64, no miner. */
-void lf_embed_opts_default(lf_embed_opts *o);
-/* Trains on the rows of train whose label is in o->classes (standardised with their moments:
- * one scalar for images). *model_out (may be NULL) receives the model and *norm_out (may be
- * NULL) the standardisation (lf_norm_release frees it) to pass to lf_embed_rows. */
-lf_status lf_train_embedding(const lf_embed_opts *o, const lf_dataset *train, lf_embed_result *res,
-                             lf_model **model_out, lf_norm *norm_out);
-
-/* ------------------------------------------------------------------ few-shot */
-/* Episodic few-shot learning (src/learn/fewshot.c). Meta-training is lf_train_embedding with
- * way/shot/query set and an episode loss (protonet, proto-triplet, icnn); evaluation follows
- * Snell et al. 2017 and the SuSana authors' code (maumruiz/FSL-Loss): N-way K-shot episodes of
- * held-out classes, each query given the class of the nearest prototype (squared Euclidean
- * distance to the mean of that class's support embeddings), accuracy per episode. */
-
-/* "5way1shot" or "5way5shot:q=15" -> way, shot and queries per class (default 15). */
-lf_status lf_episodic_parse(const char *spec, int *way, int *shot, int *query);
-
-/* Mean, standard deviation (ddof 0, as np.std in the authors' compute_confidence_interval) and
- * the half-width of the normal 95% confidence interval 1.96 sd / sqrt(n) of x[0..n), n >= 1. */
-void lf_mean_ci95(const double *x, int64_t n, double *mean, double *sd, double *ci95);
-
-typedef struct lf_fewshot_result {
-    double mean, sd, ci95; /* accuracy over episodes, as lf_mean_ci95 */
-    int64_t episodes;
-} lf_fewshot_result;
-
-/* Accuracy of m's embeddings on `episodes` way-shot-query episodes drawn (seeded) from the rows
- * of ds whose label is in classes[0..nc) (NULL = every class), standardised with norm (may be
- * NULL). Each row is embedded once; acc (may be NULL) receives every episode's
- * accuracy. */
-lf_status lf_fewshot_eval(lf_model *m, const lf_norm *norm, const lf_dataset *ds,
-                          const int32_t *classes, int nc, int way, int shot, int query,
-                          int64_t episodes, uint64_t seed, lf_fewshot_result *out, double *acc);
-
-/* ------------------------------------------------------------------ dataset condensation */
-/* Gradient-matching dataset condensation (src/algo/condense.c): DC (Zhao, Mopuri, Bilen 2021)
- * and DCC (Lee et al. 2022). A synthetic set S of `ipc` images per class is learned so that a
- * network's gradient on S matches its gradient on real data, over many fresh initialisations.
- *   DC:  min_S sum_c D(grad CE(theta; S_c), grad CE(theta; T_c)), class by class;
- *   DCC: min_S D(grad CE(theta; S), (1/C) sum_c grad CE(theta; T_c)), one CE over all of S
- *        against the class-averaged real gradient (the contrastive signal between classes).
- * D is the layer-wise distance of lf_grad_match_distance. The gradient of D with respect to
- * the images, d/dS <v, grad_theta CE(theta; S)> with v = dD / d grad, is a Hessian-vector
- * product; the first-order tape gives it by central differences,
- *   (grad_S CE(theta + e v; S) - grad_S CE(theta - e v; S)) / 2e,   e = fd_eps / ||v||. */
-
-/* The layer-wise distance of DC's code (distance_wb): every parameter tensor of p with two or
- * more dimensions is viewed as rows (out, rest) and contributes
- *   sum_rows 1 - <a_r, b_r> / (||a_r|| ||b_r|| + 1e-6);
- * one-dimensional tensors (biases) contribute 0. ga, gb: p->size floats laid out as p's slab.
- * dga (may be NULL, p->size floats, overwritten): d D / d ga. */
-double lf_grad_match_distance(const lf_params *p, const float *ga, const float *gb, float *dga);
-
-typedef enum lf_condense_method { LF_CONDENSE_DC, LF_CONDENSE_DCC } lf_condense_method;
-
-/* One image update's matching objective and its gradient with respect to the synthetic images,
- * at m's current parameters. xs: n_classes * ipc synthetic rows as the model sees them,
- * class-major (rows c*ipc .. c*ipc+ipc-1 are class c); xr: n_classes * n_real real rows, the
- * same way. DCC sums over classes with the class-wise (DC) loss instead when `classwise` is set
- * (the bi-level warm-up). dxs (n_classes * ipc * d floats, may be NULL): the central-difference
- * gradient. The parameters come back bit-identical; their gradient slab is overwritten. */
-lf_status lf_condense_match(lf_model *m, lf_condense_method method, int n_classes,
-                            const float *xs, int64_t ipc, const float *xr, int64_t n_real,
-                            double fd_eps, double *value, float *dxs);
-
-typedef struct lf_condense_opts {
-    const char *model;        /* the network the gradients are matched on */
-    lf_condense_method method;
-    int ipc;                  /* synthetic images per class */
-    int outer;                /* outer iterations, each from a fresh network initialisation */
-    int inner;                /* image updates per outer iteration; 0 = get_loops(ipc) */
-    int net_steps;            /* network SGD steps on S between image updates; -1 = get_loops */
-    int batch_real;           /* real images per class in each match */
-    double lr_img, momentum_img; /* SGD on the images (DC: 0.1, 0.5) */
-    double lr_net;            /* SGD on the network (DC: 0.01) */
-    int outer_warmup, inner_warmup; /* DCC: class-wise DC while outer < ow and inner < iw */
-    double fd_eps;            /* central-difference step, as a norm of the parameter move */
-    int init_noise;           /* 0: start from random real images (DC); 1: from N(0, 1) */
-    uint64_t seed;
-    int threads;
-    int progress;             /* 0 none, 1 plain lines, 2 tty bar */
-    double *curve;            /* NULL or `outer` doubles: mean matching loss per outer iteration */
-    /* Called (may be NULL) with the synthetic set so far, as lf_condense returns it, before the
-     * first outer iteration (done = 0) and after every `every` of them and the last; a status
-     * other than LF_OK stops condensation with it. */
-    lf_status (*on_outer)(void *user, int done, const lf_dataset *syn);
-    int every;
-    void *user;
-} lf_condense_opts;
-
-/* DC defaults: mlp:128, ipc 1, 100 outer iterations, get_loops, 64 real images per class,
- * lr_img 0.1, momentum 0.5, lr_net 0.01, warm-up outer/4 and inner 10, fd_eps 0.01, seed 1. */
-void lf_condense_opts_default(lf_condense_opts *o);
-/* get_loops(ipc) of the DCC code: (inner, net_steps) = (10, 5) for ipc 1, (10, 50) for ipc 10,
- * (50, 10) for ipc 50; between those the nearest. */
-void lf_condense_loops(int ipc, int *inner, int *net_steps);
-
-typedef struct lf_condense_result {
-    double first_match, last_match; /* mean matching loss of the first / last outer iteration */
-    double seconds;
-} lf_condense_result;
-
-/* Learns n_classes * ipc synthetic images from train (standardised inside with its scalar
- * moments for images, per-feature ones otherwise). syn receives them in train's raw units (x as
- * floats, class-major labels, train's shape and class count); release with lf_dataset_release. */
-lf_status lf_condense(const lf_condense_opts *o, const lf_dataset *train, lf_dataset *syn,
-                      lf_condense_result *res);
-
-/* Trains `models` fresh networks of spec `model` on syn (seeds seed .. seed+models-1; optim
- * spec, `epochs` full passes in batches of 256, cosine schedule; lf_train standardises with
- * syn's own moments) and scores each on test: acc (models doubles, may be NULL), their mean
- * and sd (ddof 1; 0 for one model). */
-lf_status lf_condense_evaluate(const lf_dataset *syn, const lf_dataset *test, const char *model,
-                               const char *optim, int epochs, int models, uint64_t seed,
-                               double *acc, double *mean, double *sd);
-
-/* Writes the images x (n × h × w, row-major) as an SVG grid of `cols` columns, grey levels
- * mapped from [lo, hi] (clamped) in 16 steps, one path per level with runs of equal pixels
- * merged, and downsampled by 2 (or more) when the grid would exceed ~20000 pixels, so the file
- * stays small. labels (n strings, may be NULL) go under the images. */
-lf_status lf_image_grid_svg(const char *path, const char *title, const float *x, int64_t n,
-                            int64_t h, int64_t w, int cols, float lo, float hi,
-                            const char *const *labels);
-
-/* ------------------------------------------------------------------ adversarial */
-/* Projected gradient descent attack (Madry et al. 2018) and adversarial accuracy. The attack
- * acts on raw inputs: pixels in [0, 1] for datasets stored as bytes (images; eps = 0.1 is a
- * tenth of the pixel range), the features as loaded otherwise; it is clamped to the valid range
- * after every step, and the model keeps seeing standardised inputs. */
-typedef enum lf_attack_norm { LF_ATTACK_LINF, LF_ATTACK_L2 } lf_attack_norm;
-typedef enum lf_attack_start {
-    LF_START_UNIFORM, /* uniform in the ball (Madry et al.) */
-    LF_START_NONE,    /* from the clean input */
-    LF_START_SMALL    /* clean + 0.001 N(0, 1) (TRADES) */
-} lf_attack_start;
-
-typedef struct lf_attack {
-    double eps;            /* radius of the ball around the clean input, raw units */
-    int steps;             /* ascent steps */
-    double step_size;      /* raw units per step; 0 = 2.5 eps / steps (Madry et al.) */
-    lf_attack_norm norm;   /* linf: sign steps, box projection; l2: normalised steps, ball */
-    lf_attack_start start;
-    float lo, hi;          /* valid raw range; -inf, inf for none */
-} lf_attack;
-
-/* "pgd:eps=0.1,steps=10,step_size=0,norm=linf|l2,start=uniform|none|small" (these are the
- * defaults); lo, hi come back unbounded. */
-lf_status lf_attack_parse(const char *spec, lf_attack *out);
-/* The valid raw range of a dataset's features: [0, 1] when stored as bytes (pixels), else
- * unbounded. */
-void lf_attack_range(const lf_dataset *ds, float *lo, float *hi);
-/* PGD ascent on the cross-entropy (sum over the rows) of m: x, n rows as the model sees them
- * (standardised with norm; NULL = raw), is replaced by its adversarial
- * version; y holds their labels, rng draws the random start. The parameters' gradients are left
- * untouched. */
-lf_status lf_pgd_attack(lf_model *m, const lf_norm *norm, float *x, const int32_t *y, int64_t n,
-                        const lf_attack *a, lf_rng *rng);
-/* Clean and PGD accuracy on rows[0..nrows) (rows NULL = all) of ds, the attack clamped to
- * lf_attack_range(ds) whatever a->lo/hi say, its random starts drawn from seed. Outputs may be
- * NULL. */
-lf_status lf_evaluate_attack(lf_model *m, const lf_dataset *ds, const int64_t *rows,
-                             int64_t nrows, const lf_norm *norm, const lf_attack *a, int64_t batch,
-                             uint64_t seed, double *clean_acc, double *adv_acc);
-
-/* Model files: weights, the input standardisation (norm.mean, norm.std: d floats each) and
- * "__metadata__" {format, model spec, in_shape, n_out}. Load fills *norm with the
- * standardisation (lf_norm_release frees it; norm may be NULL to skip). */
-lf_status lf_model_save(const lf_model *m, const lf_norm *norm, const char *path);
-lf_status lf_model_load(const char *path, lf_model **out, lf_norm *norm);
-
 /* ------------------------------------------------------------------ checkpoints */
 /* lf_train with checkpoint_every = N writes <out_dir>/checkpoint.safetensors after every N-th
  * step: parameters, optimizer state and step count, the trainer's rng, the data-order position
@@ -934,103 +577,6 @@ typedef struct lf_checkpoint_info {
 lf_status lf_checkpoint_read_info(const char *path, lf_checkpoint_info *out);
 /* Sets o's training options from ci (strings point into ci) and o->resume is left alone. */
 void lf_checkpoint_train_opts(const lf_checkpoint_info *ci, lf_train_opts *o);
-
-/* ------------------------------------------------------------------ ensembles, calibration */
-/* SGLD needs the training-set size N (its parameter n_data). For an "sgld" spec that leaves
- * n_data unset, writes the canonical spec with n_data = n; any other spec comes back in
- * canonical form unchanged. */
-lf_status lf_sgld_spec_fill(const char *spec, int64_t n, char *buf, size_t cap);
-
-/* Accuracy, negative log-likelihood and expected calibration error of class probabilities. */
-typedef struct lf_calib {
-    double acc; /* argmax of the row (first max wins) equals the label */
-    double nll; /* mean of -log p[label], p clamped below at 1e-300 */
-    double ece; /* sum over bins b of |B_b|/n * |accuracy(B_b) - mean confidence(B_b)| */
-} lf_calib;
-
-#define LF_ECE_BINS 15 /* the usual choice (Guo et al. 2017) */
-/* prob: n×k rows of probabilities, used as given. The confidence of a row is its largest p;
- * `bins` equal-width bins split [0, 1], bin i holding confidences in (i/bins, (i+1)/bins] (a
- * confidence of exactly 0 falls in bin 0). */
-lf_status lf_calibration(const double *prob, const int32_t *y, int64_t n, int64_t k, int bins,
-                         lf_calib *out);
-/* Adds weight * softmax(model(x)) for every row of ds (standardised with norm, may be
- * NULL) to prob (ds->n × n_out doubles): averaging probabilities over models is repeated
- * calls with weight 1/M. */
-lf_status lf_predict_proba_add(lf_model *m, const lf_dataset *ds, const lf_norm *norm,
-                               double weight, double *prob);
-
-typedef enum lf_ensemble_kind {
-    LF_ENSEMBLE_SGLD, /* M snapshots of one run (posterior samples when the optimizer is sgld) */
-    LF_ENSEMBLE_DEEP  /* M independent runs, seeds seed .. seed+M-1 */
-} lf_ensemble_kind;
-
-typedef struct lf_ensemble_opts {
-    int members;           /* M >= 1 */
-    lf_ensemble_kind kind;
-    int burn_in;           /* SGLD: epochs before sampling; -1 = epochs - members*thin */
-    int thin;              /* SGLD: epochs between samples, >= 1; samples are taken at the end of
-                            * epochs burn_in + thin, burn_in + 2*thin, ..., which must end at
-                            * the last epoch: epochs = burn_in + members*thin */
-} lf_ensemble_opts;
-
-typedef struct lf_ensemble_result {
-    lf_calib single;   /* deep: the first member (seed); SGLD: the last sample (the final model) */
-    lf_calib ensemble; /* probabilities averaged over the members */
-    lf_calib member_mean; /* each member's own metrics, averaged over the members */
-    int members;
-    double seconds;
-} lf_ensemble_result;
-
-/* Trains an ensemble with the options of o and scores it on test (which must have rows). An
- * "sgld" optimizer without n_data gets the number of training rows (after --val-split). With
- * out_dir set: SGLD writes the run's files there plus sample-<j>.safetensors per sample; deep
- * writes each member's files to <out_dir>/member-<i>; both write ensemble.json. o->on_epoch,
- * if set, is called first at every epoch. */
-lf_status lf_train_ensemble(const lf_train_opts *o, const lf_ensemble_opts *e,
-                            const lf_dataset *train, const lf_dataset *test,
-                            lf_ensemble_result *res);
-
-/* ------------------------------------------------------------------ online convex optimisation */
-/* Optimistic online mirror descent (Chen et al. 2023, after Rakhlin & Sridharan 2013). Each
- * round t the learner plays x_t, then is told g_t = grad f_t(x_t):
- *   x_t      = argmin_{x in X} eta_t <M_t, x> + B(x, xh_t)
- *   xh_{t+1} = argmin_{x in X} eta_t <g_t, x> + B(x, xh_t)
- * with hint M_t = g_{t-1} (optimistic; M_1 = 0) or M_t = 0 (plain OGD / Hedge), xh_1 the centre
- * of X. Euclidean on the l2 ball {||x|| <= R} (B = ||x-y||^2/2, steps are projected gradient
- * steps); entropic on the probability simplex (B = KL, steps are multiplicative weights). */
-typedef enum lf_oomd_domain { LF_OOMD_BALL, LF_OOMD_SIMPLEX } lf_oomd_domain;
-
-typedef enum lf_oomd_rule {
-    LF_OOMD_CONSTANT, /* eta_t = eta */
-    LF_OOMD_SQRT,     /* eta_t = eta / sqrt(t): the classic OGD step */
-    LF_OOMD_ADAPTIVE, /* eta_t = min(D / sqrt(delta + sum_{s<t} ||g_s - M_s||_*^2), 1/(4L)) */
-    LF_OOMD_STRONG    /* eta_t = 2 / (lambda t), for lambda-strongly convex losses */
-} lf_oomd_rule;
-
-typedef struct lf_oomd_opts {
-    lf_oomd_domain domain;
-    int optimistic;     /* 1: M_t = g_{t-1}; 0: M_t = 0 */
-    lf_oomd_rule rule;
-    double eta;         /* CONSTANT, SQRT */
-    double radius;      /* BALL: R > 0 */
-    double lipschitz;   /* ADAPTIVE: smoothness L of the losses, caps eta at 1/(4L); 0 = no cap */
-    double delta;       /* ADAPTIVE: > 0; 0 = D^2 L^2 (or D^2 when L = 0) */
-    double lambda;      /* STRONG: the modulus */
-} lf_oomd_opts;
-/* D is the diameter 2R on the ball (norm ||.||_2) and sqrt(ln d) on the simplex (||.||_inf). */
-
-/* Ball of radius 1, optimistic, adaptive rule, L = 0, delta = 0 (default), eta = 1, lambda = 1. */
-void lf_oomd_opts_default(lf_oomd_opts *o);
-typedef struct lf_oomd lf_oomd;
-/* Checks the options (errors name the field) and sets up round 1 in d dimensions. */
-lf_status lf_oomd_create(int64_t d, const lf_oomd_opts *o, lf_oomd **out);
-void lf_oomd_free(lf_oomd *l);
-const double *lf_oomd_play(const lf_oomd *l); /* x_t, d values, valid until the next update */
-/* Feeds g_t = grad f_t(x_t) (d values, finite) and moves to round t+1. */
-lf_status lf_oomd_update(lf_oomd *l, const double *g);
-double lf_oomd_eta(const lf_oomd *l);    /* eta_t of the current round */
-int64_t lf_oomd_round(const lf_oomd *l); /* t, from 1 */
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,12 @@
 #define LF_INTERNAL_H
 
 #include "lossforge.h"
+#include "lossforge/adversarial.h"
+#include "lossforge/condense.h"
+#include "lossforge/ensemble.h"
+#include "lossforge/fewshot.h"
+#include "lossforge/oomd.h"
+#include "lossforge/retrieval.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -268,6 +274,74 @@ void lf_json_string(FILE *f, const char *s);
 /* ------------------------------------------------------------------ directories */
 /* Creates a directory and its parents (mkdir -p); errors name `what`. */
 lf_status lf_mkdirs(const char *dir, const char *what);
+
+/* ------------------------------------------------------------------ arena */
+/* Bump allocator for per-step temporaries. After the first steps it settles on one block,
+ * so a steady training step does no malloc. */
+typedef struct lf_arena lf_arena;
+lf_arena *lf_arena_new(size_t initial_bytes);
+void lf_arena_free(lf_arena *a);
+void *lf_arena_alloc(lf_arena *a, size_t bytes); /* 64-byte aligned; NULL on ENOMEM */
+void *lf_arena_calloc(lf_arena *a, size_t bytes);
+void lf_arena_reset(lf_arena *a);
+size_t lf_arena_used(const lf_arena *a);
+/* The tape's arena: per-step temporaries of ops and losses. */
+lf_arena *lf_tape_arena(lf_tape *t);
+
+/* ------------------------------------------------------------------ papers */
+typedef struct lf_paper {
+    const char *key;     /* short id used by descriptors, e.g. "lion" */
+    const char *title;
+    const char *authors;
+    int year;
+    const char *arxiv;   /* "2302.06675" or "" */
+    const char *repro;   /* suggested experiment name(s) */
+} lf_paper;
+
+int lf_paper_count(void);
+const lf_paper *lf_paper_at(int i);
+const lf_paper *lf_paper_find(const char *key); /* NULL if unknown */
+
+/* ------------------------------------------------------------------ plots and progress */
+/* Curves plot: up to 6 series over a shared x axis, in one or two panels side by side. */
+typedef struct lf_series {
+    const char *label;
+    const double *y;
+    int panel;          /* 0 = left, 1 = right */
+    int color;          /* 1..6 picks a palette colour (same split, same colour); 0 = by order */
+} lf_series;
+/* What the figure says: every text the caller knows better than the plotter. */
+typedef struct lf_plot {
+    const char *title;     /* wrapped to the figure's width */
+    const char *xlabel;    /* "epoch", "step", "T", ... */
+    const char *panel[2];  /* panel titles ("loss", "regret", "recall@1", ...) */
+    const char *ylabel[2]; /* y axis label with its unit ("accuracy (%)"); NULL: none */
+    int logy[2];           /* 1: log10 y axis for that panel */
+} lf_plot;
+lf_status lf_plot_svg(const char *path, const lf_plot *p, const double *x, int npts,
+                      const lf_series *s, int nseries);
+
+/* Progress bar: a redrawn line on a TTY, plain periodic lines otherwise. */
+typedef struct lf_progress {
+    int tty;
+    int64_t total;
+    double t0, last_print;
+    int64_t last_done;  /* done count of the last line printed (non-TTY: 10% steps) */
+    char prefix[64];
+} lf_progress;
+void lf_progress_begin(lf_progress *p, const char *prefix, int64_t total, int tty);
+void lf_progress_update(lf_progress *p, int64_t done, const char *fmt, ...);
+void lf_progress_end(lf_progress *p, const char *fmt, ...);
+double lf_now(void); /* monotonic seconds */
+
+
+/* ------------------------------------------------------------------ data moments */
+/* Per-feature mean and std (std of a constant feature taken as 1) from ds, d floats each. */
+lf_status lf_dataset_moments(const lf_dataset *ds, float *mean, float *std);
+/* In place; byte-stored features are converted to floats first (x8 freed). */
+lf_status lf_dataset_standardize(lf_dataset *ds, const float *mean, const float *std);
+/* Scalar (all-feature) mean/std: the usual normalisation for images. */
+void lf_dataset_scalar_moments(const lf_dataset *ds, float *mean, float *std);
 
 /* ------------------------------------------------------------------ text buffers */
 /* Growable text (src/io/sbuf.c): appends after a failed allocation are dropped and set oom,

@@ -1,6 +1,7 @@
 /* Embedding training (lf_train_embedding): P×K batches with a miner and episodes both learn on
  * a synthetic set (loss falls, retrieval improves on held-out rows), the outputs, errors. */
 #include "testutil.h"
+#include "lossforge/retrieval.h"
 
 #include <math.h>
 #include <stdio.h>

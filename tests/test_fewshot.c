@@ -2,6 +2,8 @@
  * FSL-Loss authors' compute_confidence_interval), episode accuracy on embeddings whose answer is
  * known, held-out classes, seeds, spec parsing, and meta-training that beats the untrained net. */
 #include "testutil.h"
+#include "lossforge/retrieval.h"
+#include "lossforge/fewshot.h"
 
 #include <math.h>
 #include <stdio.h>

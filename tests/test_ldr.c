@@ -3,6 +3,7 @@
  * variants, n = 1, k = 1 and logits of ±1e4 / -inf, the ALDR lambda_i update over several
  * steps, its per-sample state, errors, and a training run that binds the state. */
 #include "testutil.h"
+#include "lossforge/retrieval.h"
 
 #include <math.h>
 #include <stdlib.h>

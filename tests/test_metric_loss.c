@@ -4,6 +4,7 @@
  * §11 (collapsed embeddings, empty mined sets, anchors without positives, duplicates), edges
  * and errors. */
 #include "testutil.h"
+#include "lossforge/retrieval.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,6 +2,7 @@
  * against a NumPy transcription (tests/gen_fixtures_sgld.py), the ball / simplex invariants
  * under wild gradients, the step-size rules, and option errors. */
 #include "testutil.h"
+#include "lossforge/oomd.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -7,6 +7,7 @@
  * name, so adding a loss means adding its check. Reference values against PyTorch stay in the
  * loss families' own test files. */
 #include "testutil.h"
+#include "lossforge/retrieval.h"
 
 #include <math.h>
 #include <stdio.h>

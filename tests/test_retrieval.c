@@ -2,6 +2,7 @@
  * against NumPy's transcription of scikit-learn, the blocked nearest-neighbour search against
  * brute force, k-means on separated blobs, and errors. */
 #include "testutil.h"
+#include "lossforge/retrieval.h"
 
 #include <math.h>
 #include <stdlib.h>

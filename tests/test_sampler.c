@@ -1,6 +1,7 @@
 /* Class splits and samplers: P×K batches, N-way K-shot Q-query episodes, disjoint class
  * splits, seeded reproducibility, balance over many draws, errors. */
 #include "testutil.h"
+#include "lossforge/retrieval.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,6 +3,7 @@
  * the MCMC schedules, ogd/oadam against a NumPy transcription of optax, calibration metrics
  * against NumPy, and ensembles end to end on a small synthetic problem. */
 #include "testutil.h"
+#include "lossforge/ensemble.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
 #include "testutil.h"
+#include "lossforge/retrieval.h"
 
 #include <math.h>
 #include <stdio.h>
