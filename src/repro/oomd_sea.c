@@ -277,7 +277,8 @@ static lf_status plot(lf_xp *xp, const curves *cv, const int64_t *ck, int nck)
     lf_series s[6];
     for (int j = 0; j < 6; j++) {
         for (int k = 0; k < nck; k++) y[j][k] = cv[show[j].regime].regret[show[j].algo][k];
-        s[j] = (lf_series){.label = show[j].label, .y = y[j], .panel = j / 4, .color = j + 1};
+        /* right: the same learners at the same |w*| as the left's first two, same colours */
+        s[j] = (lf_series){.label = show[j].label, .y = y[j], .panel = j / 4, .color = j % 4 + 1};
     }
     const lf_plot p = {.title = "Online least squares, d = 10, w* fixed: regret of OGD and "
                                 "optimistic OMD against T (mean over seeds)",
