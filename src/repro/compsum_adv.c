@@ -14,8 +14,6 @@
 #include "xp.h"
 
 #include <math.h>
-#include <stddef.h>
-#include <string.h>
 
 enum { NMETHOD = 3, NEPS = 6, MAX_SEEDS = 5 };
 static const char *const method_names[NMETHOD] = {"CE", "PGD-trained CE (pgdat)",
@@ -31,21 +29,18 @@ typedef struct ca_cfg {
 } ca_cfg;
 
 typedef struct ca_run {
-    ca_cfg c;                  /* after the quick overrides */
-    int quick;
+    ca_cfg c; /* after the quick overrides */
     char spec[NMETHOD][256];
     double acc[NMETHOD][MAX_SEEDS][NEPS]; /* accuracy under attack at eps_mult[e] * eps */
-    double seconds[NMETHOD];   /* training, summed over seeds */
-    double total_s;
+    double seconds[NMETHOD];              /* training, summed over seeds */
 } ca_run;
 
 /* Scores the model once, after the last epoch: accuracy along the radius sweep. */
 typedef struct final_eval {
     const ca_run *r;
-    const lf_dataset *test;
-    const int64_t *rows;
+    const lf_dataset *test; /* this seed's test subset */
     uint64_t seed;
-    double *acc;               /* NEPS */
+    double *acc; /* NEPS */
 } final_eval;
 
 static lf_status on_epoch(void *user, lf_model *m, const lf_norm *norm, const lf_epoch_stats *e)
@@ -58,8 +53,7 @@ static lf_status on_epoch(void *user, lf_model *m, const lf_norm *norm, const lf
     a.steps = (int)c->attack_steps;
     for (int k = 0; s == LF_OK && k < NEPS; k++) {
         a.eps = eps_mult[k] * c->eps;
-        s = lf_evaluate_attack(m, fe->test, fe->rows, c->test_rows, norm, &a, 500, fe->seed, NULL,
-                               &fe->acc[k]);
+        s = lf_evaluate_attack(m, fe->test, NULL, 0, norm, &a, 500, fe->seed, NULL, &fe->acc[k]);
     }
     return s;
 }
@@ -84,237 +78,190 @@ static lf_status train_one(ca_run *r, int mi, const lf_dataset *train, final_eva
     return s;
 }
 
-/* One seed: a training subset (lf_dataset_split's held-out part), a test subset, three models. */
-static lf_status run_seed(ca_run *r, int si, const lf_dataset *full, const lf_dataset *test,
-                          lf_progress *bar)
+/* One seed: a training subset, a test subset, three models. The training subset is
+ * lf_dataset_split's held-out part (the last rows of its shuffle, not lf_xp_subset's first
+ * ones: other rows, so other numbers); the test subset is lf_xp_subset's. */
+static lf_status run_seed(lf_xp *xp, ca_run *r, int si, const lf_dataset *full,
+                          const lf_dataset *test)
 {
     const uint64_t seed = (uint64_t)si + 1;
-    lf_dataset rest = {0}, sub = {0};
+    lf_dataset rest = {0}, sub = {0}, tsub = {0};
     lf_status s = lf_dataset_split(full, (double)r->c.rows / (double)full->n, seed, &rest, &sub);
     lf_dataset_release(&rest);
-    int64_t *rows = s == LF_OK ? malloc((size_t)test->n * sizeof *rows) : NULL;
-    if (s == LF_OK && !rows) s = lf_error(LF_ENOMEM, "compsum-adv: out of memory");
-    if (s == LF_OK) {
-        lf_rng rng;
-        lf_rng_seed(&rng, seed);
-        lf_rng_permutation(&rng, rows, test->n);
-    }
+    if (s == LF_OK) s = lf_xp_subset(test, r->c.test_rows, seed, &tsub);
     for (int mi = 0; s == LF_OK && mi < NMETHOD; mi++) {
-        final_eval fe = {r, test, rows, seed, r->acc[mi][si]};
+        final_eval fe = {r, &tsub, seed, r->acc[mi][si]};
         s = train_one(r, mi, &sub, &fe);
-        lf_progress_update(bar, si * NMETHOD + mi + 1, "%s, seed %d", method_names[mi], si + 1);
+        lf_xp_tick(xp, "%s, seed %d", method_names[mi], si + 1);
     }
-    free(rows);
+    lf_dataset_release(&tsub);
     lf_dataset_release(&sub);
     return s;
 }
 
-static void mean_sd(const ca_run *r, int mi, int k, double *mean, double *sd)
+/* Mean ± sd over the seeds of method mi's accuracy at radius k. */
+static double mean_acc(const ca_run *r, int mi, int k, double *sd)
 {
-    double m = 0, q = 0;
-    const int64_t n = r->c.seeds;
-    for (int64_t i = 0; i < n; i++) m += r->acc[mi][i][k];
-    m /= (double)n;
-    for (int64_t i = 0; i < n; i++) q += (r->acc[mi][i][k] - m) * (r->acc[mi][i][k] - m);
-    *mean = m;
-    *sd = n > 1 ? sqrt(q / (double)(n - 1)) : 0;
-}
-
-static double mean_acc(const ca_run *r, int mi, int k)
-{
-    double m, sd;
-    mean_sd(r, mi, k, &m, &sd);
+    double m, dev;
+    lf_xp_mean_sd(&r->acc[mi][0][k], (int)r->c.seeds, NEPS, &m, &dev);
+    if (sd) *sd = dev;
     return m;
 }
 
 enum { K_CLEAN = 0, K_TRAIN_EPS = 3 }; /* indices into eps_mult */
 
-static void table(lf_xp *rep, const ca_run *r)
+static void table(lf_xp *xp, const ca_run *r)
 {
-    lf_xp_line(rep, "| method | loss spec | clean accuracy (%%) | PGD accuracy (%%), eps %g | "
-                   "training s |", r->c.eps);
-    lf_xp_line(rep, "|---|---|---|---|---|");
+    lf_xp_table(xp, "accuracy", "| method | loss spec | clean accuracy (%%) | PGD accuracy (%%), "
+                "eps %g | training s |", r->c.eps);
+    const int n = (int)r->c.seeds;
     for (int mi = 0; mi < NMETHOD; mi++) {
-        double cm, cs, am, as;
-        mean_sd(r, mi, K_CLEAN, &cm, &cs);
-        mean_sd(r, mi, K_TRAIN_EPS, &am, &as);
-        lf_xp_line(rep, "| %s | `%s` | %.2f ± %.2f | %.2f ± %.2f | %.0f |", method_names[mi],
-                       r->spec[mi], 100 * cm, 100 * cs, 100 * am, 100 * as, r->seconds[mi]);
+        char clean[64], pgd[64];
+        lf_xp_pm(clean, sizeof clean, &r->acc[mi][0][K_CLEAN], n, NEPS, 100, 2);
+        lf_xp_pm(pgd, sizeof pgd, &r->acc[mi][0][K_TRAIN_EPS], n, NEPS, 100, 2);
+        lf_xp_row(xp, "| %s | `%s` | %s | %s | %.0f |", method_names[mi], r->spec[mi], clean, pgd,
+                  r->seconds[mi]);
     }
 }
 
-static void sweep_table(lf_xp *rep, const ca_run *r)
+static void sweep_table(lf_xp *xp, const ca_run *r)
 {
     char line[1024];
     int n = snprintf(line, sizeof line, "| method |");
     for (int k = 0; k < NEPS; k++)
         n += snprintf(line + n, sizeof line - (size_t)n, " eps %.3g |", eps_mult[k] * r->c.eps);
-    lf_xp_line(rep, "%s", line);
-    n = snprintf(line, sizeof line, "|---|");
-    for (int k = 0; k < NEPS; k++) n += snprintf(line + n, sizeof line - (size_t)n, "---|");
-    lf_xp_line(rep, "%s", line);
+    lf_xp_table(xp, "accuracy_vs_eps", "%s", line);
     for (int mi = 0; mi < NMETHOD; mi++) {
         n = snprintf(line, sizeof line, "| %s |", method_names[mi]);
         for (int k = 0; k < NEPS; k++)
-            n += snprintf(line + n, sizeof line - (size_t)n, " %.2f |", 100 * mean_acc(r, mi, k));
-        lf_xp_line(rep, "%s", line);
+            n += snprintf(line + n, sizeof line - (size_t)n, " %.2f |",
+                          100 * mean_acc(r, mi, k, NULL));
+        lf_xp_row(xp, "%s", line);
     }
 }
 
-static void verdict(lf_xp *rep, const ca_run *r)
+static void verdict(lf_xp *xp, const ca_run *r)
 {
-    const double ce = 100 * mean_acc(r, M_CE, K_TRAIN_EPS);
-    const double adv = 100 * mean_acc(r, M_ADV, K_TRAIN_EPS);
-    const double pgd = 100 * mean_acc(r, M_PGD, K_TRAIN_EPS);
-    double sd_ce, sd_adv, m;
-    mean_sd(r, M_CE, K_TRAIN_EPS, &m, &sd_ce);
-    mean_sd(r, M_ADV, K_TRAIN_EPS, &m, &sd_adv);
+    double sd_ce, sd_adv;
+    const double ce = 100 * mean_acc(r, M_CE, K_TRAIN_EPS, &sd_ce);
+    const double adv = 100 * mean_acc(r, M_ADV, K_TRAIN_EPS, &sd_adv);
+    const double pgd = 100 * mean_acc(r, M_PGD, K_TRAIN_EPS, NULL);
     const double noise = 100 * fmax(sd_ce, sd_adv);
-    lf_xp_line(rep, "- **The adversarial loss raises PGD accuracy over CE** (eps %g): %s: "
+    const double clean_ce = mean_acc(r, M_CE, K_CLEAN, NULL);
+    const double clean_adv = mean_acc(r, M_ADV, K_CLEAN, NULL);
+    lf_xp_line(xp, "- **The adversarial loss raises PGD accuracy over CE** (eps %g): %s: "
                    "advcompsum %.2f%% vs CE %.2f%% (%+.2f points%s).", r->c.eps,
-                   adv > ce + fmax(1, 2 * noise) ? "reproduced"
-                   : adv > ce                    ? "direction reproduced, gap within noise"
-                                                 : "not reproduced",
-                   adv, ce, adv - ce,
-                   r->c.seeds > 1 ? ", seed sd shown in the table" : ", one seed");
-    lf_xp_line(rep, "- Clean accuracy cost of advcompsum: %.2f points below CE (%.2f%% vs "
+               adv > ce + fmax(1, 2 * noise) ? "reproduced"
+               : adv > ce                    ? "direction reproduced, gap within noise"
+                                             : "not reproduced",
+               adv, ce, adv - ce, r->c.seeds > 1 ? ", seed sd shown in the table" : ", one seed");
+    lf_xp_line(xp, "- Clean accuracy cost of advcompsum: %.2f points below CE (%.2f%% vs "
                    "%.2f%%); the paper reports robustness bought with little clean accuracy.",
-                   100 * (mean_acc(r, M_CE, K_CLEAN) - mean_acc(r, M_ADV, K_CLEAN)),
-                   100 * mean_acc(r, M_ADV, K_CLEAN), 100 * mean_acc(r, M_CE, K_CLEAN));
-    lf_xp_line(rep, "- Against PGD training (not the paper's baseline, which is TRADES): "
+               100 * (clean_ce - clean_adv), 100 * clean_adv, 100 * clean_ce);
+    lf_xp_line(xp, "- Against PGD training (not the paper's baseline, which is TRADES): "
                    "advcompsum %.2f%% vs pgdat %.2f%% PGD accuracy, %.2f%% vs %.2f%% clean. "
-                   "Reported, not judged.", adv, pgd, 100 * mean_acc(r, M_ADV, K_CLEAN),
-                   100 * mean_acc(r, M_PGD, K_CLEAN));
+                   "Reported, not judged.", adv, pgd, 100 * clean_adv,
+               100 * mean_acc(r, M_PGD, K_CLEAN, NULL));
 }
 
-static lf_status write_plot(const ca_run *r, const char *dir)
+static lf_status write_plot(lf_xp *xp, const ca_run *r)
 {
     double x[NEPS], y[NMETHOD][NEPS];
     for (int k = 0; k < NEPS; k++) x[k] = eps_mult[k] * r->c.eps;
     lf_series s[NMETHOD];
     for (int mi = 0; mi < NMETHOD; mi++) {
-        for (int k = 0; k < NEPS; k++) y[mi][k] = 100 * mean_acc(r, mi, k);
-        s[mi] = (lf_series){.label = method_names[mi], .y = y[mi], .panel = 1};
+        for (int k = 0; k < NEPS; k++) y[mi][k] = 100 * mean_acc(r, mi, k, NULL);
+        s[mi] = (lf_series){.label = method_names[mi], .y = y[mi]};
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/accuracy_vs_eps.svg", dir);
-    return lf_plot_svg(path, &(lf_plot){"test accuracy under l-inf PGD against eps", "eps (pixels)", {NULL, "PGD test accuracy"}, {NULL, "accuracy (%)"}, {0, 0}}, x, NEPS, s,
-                       NMETHOD);
+    const lf_plot p = {.title = "Test accuracy under an l-inf PGD attack against its radius "
+                                "(Fashion-MNIST, mean over seeds)",
+                       .xlabel = "eps (pixels in [0, 1])",
+                       .panel = {"accuracy under PGD"},
+                       .ylabel = {"accuracy (%)"}};
+    return lf_xp_plot(xp, "accuracy_vs_eps.svg", &p, x, NEPS, s, NMETHOD);
 }
 
-static void report(lf_xp *rep, const ca_run *r)
+static void report(lf_xp *xp, const ca_run *r)
 {
     const ca_cfg *c = &r->c;
-    lf_xp_line(rep, "Fashion-MNIST, a random %lld-row training subset and %lld-row test "
-                   "subset per seed, model `%s`, optimizer `%s`, batch 128, %lld epochs, %lld "
-                   "seed%s, %lld thread%s.%s", (long long)c->rows, (long long)c->test_rows,
-                   c->model, c->optim, (long long)c->epochs, (long long)c->seeds,
-                   c->seeds > 1 ? "s" : "", (long long)c->threads, c->threads > 1 ? "s" : "",
-                   r->quick ? " **Quick variant** (CI size): too small to judge the claim." : "");
-    lf_xp_line(rep, "Training attacks: %lld PGD steps in an l-inf ball of radius %g (raw "
-                   "pixels in [0, 1]). Evaluation attack: `pgd:eps=%g,steps=%lld,norm=linf,"
+    lf_xp_line(xp, "Fashion-MNIST, a random %lld-row training subset and %lld-row test subset "
+                   "per seed, model `%s`, optimizer `%s`, batch 128, %lld epochs, %lld seed%s, "
+                   "%lld thread%s.%s", (long long)c->rows, (long long)c->test_rows, c->model,
+               c->optim, (long long)c->epochs, (long long)c->seeds, c->seeds > 1 ? "s" : "",
+               (long long)c->threads, c->threads > 1 ? "s" : "",
+               xp->quick ? " **Quick variant** (CI size): too small to judge the claim." : "");
+    lf_xp_line(xp, "Training attacks: %lld PGD steps in an l-inf ball of radius %g (raw pixels "
+                   "in [0, 1]). Evaluation attack: `pgd:eps=%g,steps=%lld,norm=linf,"
                    "start=uniform` (step 2.5 eps/steps, clamped to [0, 1]), the same as "
                    "`lossforge eval --attack`.", (long long)c->steps, c->eps, c->eps,
-                   (long long)c->attack_steps);
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "## Clean and PGD accuracy, mean ± sd over seeds");
-    lf_xp_line(rep, "%s", "");
-    table(rep, r);
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "## Accuracy (%%) along the attack radius (plot: accuracy_vs_eps.svg)");
-    lf_xp_line(rep, "%s", "");
-    sweep_table(rep, r);
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "## Claim (Mao et al. 2023, smooth adversarial comp-sum losses)");
-    lf_xp_line(rep, "%s", "");
-    verdict(rep, r);
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "Paper: ADV-COMP-SUM beats TRADES in clean and robust accuracy on "
-                   "CIFAR-10 (ResNet, eps 8/255); here a small MLP/CPU budget, CE and PGD "
-                   "training as baselines. %d runs in %.0f s.", NMETHOD * (int)c->seeds,
-                   r->total_s);
+               (long long)c->attack_steps);
+    lf_xp_section(xp, "Clean and PGD accuracy, mean ± sd over seeds");
+    table(xp, r);
+    lf_xp_section(xp, "Accuracy (%%) along the attack radius (plot: accuracy_vs_eps.svg)");
+    sweep_table(xp, r);
+    lf_xp_section(xp, "Claim (Mao et al. 2023, smooth adversarial comp-sum losses)");
+    verdict(xp, r);
+    lf_xp_line(xp, "%s", "");
+    lf_xp_line(xp, "Paper: ADV-COMP-SUM beats TRADES in clean and robust accuracy on CIFAR-10 "
+                   "(ResNet, eps 8/255); here a small MLP/CPU budget, CE and PGD training as "
+                   "baselines, %d runs.", NMETHOD * (int)c->seeds);
 }
 
-static lf_status ca_setup(ca_run *r, const ca_cfg *c, int quick)
+/* The config after the quick overrides, and the three loss specs. */
+static void ca_setup(ca_run *r, const ca_cfg *c, const lf_xp *xp)
 {
     r->c = *c;
-    r->quick = quick;
-    if (quick) {
-        r->c.rows = 2000;
-        r->c.test_rows = 500;
-        r->c.epochs = 2;
-        r->c.steps = 3;
-        r->c.attack_steps = 5;
-        r->c.seeds = 1;
-    }
-    if (r->c.test_rows > 10000)
-        return lf_error(LF_EINVAL, "compsum-adv: parameter \"test_rows\" = %lld exceeds the 10000 "
-                        "test rows", (long long)r->c.test_rows);
+    r->c.rows = LF_XP_PICK(xp, c->rows, 2000);
+    r->c.test_rows = LF_XP_PICK(xp, c->test_rows, 500);
+    r->c.epochs = LF_XP_PICK(xp, c->epochs, 2);
+    r->c.steps = LF_XP_PICK(xp, c->steps, 3);
+    r->c.attack_steps = LF_XP_PICK(xp, c->attack_steps, 5);
+    r->c.seeds = LF_XP_PICK(xp, c->seeds, 1);
     snprintf(r->spec[M_CE], sizeof r->spec[M_CE], "ce");
     snprintf(r->spec[M_PGD], sizeof r->spec[M_PGD], "pgdat:tau=1,eps=%g,steps=%lld", r->c.eps,
              (long long)r->c.steps);
     snprintf(r->spec[M_ADV], sizeof r->spec[M_ADV],
              "advcompsum:tau=%g,rho=1,nu=%g,eps=%g,steps=%lld", r->c.tau, r->c.nu, r->c.eps,
              (long long)r->c.steps);
-    return LF_OK;
-}
-
-static lf_status ca_run_all(ca_run *r, lf_xp *xp)
-{
-    const char *out_dir = xp->dir;
-    lf_dataset train = {0}, test = {0};
-    lf_status s = lf_dataset_load("fashion-mnist", &train, &test);
-    lf_progress bar;
-    lf_progress_begin(&bar, "compsum-adv", NMETHOD * r->c.seeds, 0);
-    const double t0 = lf_now();
-    for (int si = 0; s == LF_OK && si < r->c.seeds; si++) s = run_seed(r, si, &train, &test, &bar);
-    r->total_s = lf_now() - t0;
-    lf_dataset_release(&train);
-    lf_dataset_release(&test);
-    lf_xp *rep = NULL;
-    if (s == LF_OK)
-        s = (rep = xp, LF_OK);
-    if (s != LF_OK) return s;
-    report(rep, r);
-    return write_plot(r, out_dir);
 }
 
 static lf_status ca_run_vt(const void *cfg, lf_xp *xp)
 {
-    const int quick = xp->quick;
     ca_run *r = calloc(1, sizeof *r);
     if (!r) return lf_error(LF_ENOMEM, "compsum-adv: out of memory");
-    lf_status s = ca_setup(r, cfg, quick);
-    if (s == LF_OK) s = ca_run_all(r, xp);
+    ca_setup(r, cfg, xp);
+    lf_dataset train = {0}, test = {0};
+    lf_status s = lf_dataset_load("fashion-mnist", &train, &test);
+    lf_xp_progress(xp, NMETHOD * r->c.seeds);
+    for (int si = 0; s == LF_OK && si < r->c.seeds; si++) s = run_seed(xp, r, si, &train, &test);
+    lf_dataset_release(&train);
+    lf_dataset_release(&test);
+    if (s == LF_OK) report(xp, r);
+    if (s == LF_OK) s = write_plot(xp, r);
     free(r);
     return s;
 }
 
 static const lf_xp_vt ca_vt = {
-    .title = "compsum-adv: smooth adversarial comp-sum vs CE under PGD "
-                           "(Fashion-MNIST)",
+    .title = "compsum-adv: smooth adversarial comp-sum vs CE under PGD (Fashion-MNIST)",
     .run = ca_run_vt,
 };
 
 static const lf_param_desc ca_params[] = {
-    {"rows", LF_PT_INT, 10000, 100, 60000, 0, NULL, "training rows drawn per seed",
-     offsetof(ca_cfg, rows)},
-    {"test_rows", LF_PT_INT, 2000, 100, 10000, 0, NULL, "test rows scored per seed",
-     offsetof(ca_cfg, test_rows)},
-    {"epochs", LF_PT_INT, 3, 1, 1000, 0, NULL, "epochs per run", offsetof(ca_cfg, epochs)},
-    {"steps", LF_PT_INT, 5, 1, 100, 0, NULL, "PGD steps of the training attacks",
-     offsetof(ca_cfg, steps)},
-    {"attack_steps", LF_PT_INT, 20, 1, 1000, 0, NULL, "PGD steps of the evaluation attack",
-     offsetof(ca_cfg, attack_steps)},
-    {"seeds", LF_PT_INT, 2, 1, MAX_SEEDS, 0, NULL, "seeds (subsets, init, order, attack starts)",
-     offsetof(ca_cfg, seeds)},
-    {"threads", LF_PT_INT, 1, 0, 256, 0, NULL, "threads per run", offsetof(ca_cfg, threads)},
-    {"eps", LF_PT_FLOAT, 0.1, 0, 1, LF_OPEN_MIN, NULL, "l-inf radius in pixels, training and test",
-     offsetof(ca_cfg, eps)},
-    {"nu", LF_PT_FLOAT, 0.3, 0, 100, 0, NULL, "advcompsum penalty weight", offsetof(ca_cfg, nu)},
-    {"tau", LF_PT_FLOAT, 1, 0, 2, 0, NULL, "advcompsum comp-sum exponent", offsetof(ca_cfg, tau)},
-    {"model", LF_PT_STR, 0, 0, 0, 0, "mlp:256", "model spec", offsetof(ca_cfg, model)},
-    {"optim", LF_PT_STR, 0, 0, 0, 0, "adamw:lr=1e-3", "optimizer spec", offsetof(ca_cfg, optim)},
+    LF_PARAM_INT("rows", 10000, 100, 60000, "training rows drawn per seed", ca_cfg, rows),
+    LF_PARAM_INT("test_rows", 2000, 100, 10000, "test rows scored per seed", ca_cfg, test_rows),
+    LF_PARAM_INT("epochs", 3, 1, 1000, "epochs per run", ca_cfg, epochs),
+    LF_PARAM_INT("steps", 5, 1, 100, "PGD steps of the training attacks", ca_cfg, steps),
+    LF_PARAM_INT("attack_steps", 20, 1, 1000, "PGD steps of the evaluation attack", ca_cfg,
+                 attack_steps),
+    LF_XP_SEEDS(ca_cfg, seeds, 2, MAX_SEEDS),
+    LF_XP_THREADS(ca_cfg, threads),
+    LF_PARAM_FLOAT("eps", 0.1, 0, 1, LF_OPEN_MIN, "l-inf radius in pixels, training and test",
+                   ca_cfg, eps),
+    LF_PARAM_FLOAT("nu", 0.3, 0, 100, 0, "advcompsum penalty weight", ca_cfg, nu),
+    LF_PARAM_FLOAT("tau", 1, 0, 2, 0, "advcompsum comp-sum exponent", ca_cfg, tau),
+    LF_XP_MODEL(ca_cfg, model, "mlp:256"),
+    LF_XP_OPTIM(ca_cfg, optim, "adamw:lr=1e-3"),
 };
 
 const lf_desc lf_xp_compsum_adv = {

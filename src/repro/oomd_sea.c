@@ -12,8 +12,6 @@
 #include "xp.h"
 
 #include <math.h>
-#include <stddef.h>
-#include <string.h>
 
 enum { D = 10, NCK = 33, NALGO = 3 };
 #define RADIUS 1.0
@@ -203,19 +201,18 @@ static const char *drift_text(int64_t k, char *buf, size_t cap)
 
 static void table(lf_xp *r, const curves *cv, const int64_t *ck, int nck)
 {
-    lf_xp_line(r, "| \\|w*\\| | noise s | drift of w* | regret at T: OGD | OGD adaptive | "
-                   "optimistic OMD | growth exponent OGD / adaptive / OMD | "
-                   "sum \\|g_t - g_{t-1}\\|^2 (OMD) |");
-    lf_xp_line(r, "|---:|---:|---|---:|---:|---:|---|---:|");
+    lf_xp_table(r, "regret", "| \\|w*\\| | noise s | drift of w* | regret at T: OGD | OGD adaptive "
+                "| optimistic OMD | growth exponent OGD / adaptive / OMD | "
+                "sum \\|g_t - g_{t-1}\\|^2 (OMD) |");
     for (int i = 0; i < NREG; i++) {
         char e[NALGO][16], dbuf[32];
         for (int a = 0; a < NALGO; a++)
             fmt_exp(growth_exponent(cv[i].regret[a], ck, nck), e[a], sizeof e[a]);
-        lf_xp_line(r, "| %.1f | %g | %s | %.1f | %.1f | %.1f | %s / %s / %s | %.3g |",
-                       regimes[i].wnorm, regimes[i].noise,
-                       drift_text(regimes[i].switch_every, dbuf, sizeof dbuf),
-                       cv[i].regret[0][nck - 1], cv[i].regret[1][nck - 1],
-                       cv[i].regret[2][nck - 1], e[0], e[1], e[2], cv[i].variation);
+        lf_xp_row(r, "| %.1f | %g | %s | %.1f | %.1f | %.1f | %s / %s / %s | %.3g |",
+                  regimes[i].wnorm, regimes[i].noise,
+                  drift_text(regimes[i].switch_every, dbuf, sizeof dbuf),
+                  cv[i].regret[0][nck - 1], cv[i].regret[1][nck - 1], cv[i].regret[2][nck - 1],
+                  e[0], e[1], e[2], cv[i].variation);
     }
 }
 
@@ -267,25 +264,28 @@ static void verdicts(lf_xp *r, const curves *cv, const int64_t *ck, int nck)
 }
 
 /* Left: no noise, w* fixed inside (|w*| = 0.5) and outside (2) the ball; right: s = 1. OGD and
- * optimistic OMD (the adaptive learner is in the table). */
-static lf_status plot(const char *dir, const curves *cv, const int64_t *ck, int nck)
+ * optimistic OMD (the adaptive learner is in the table). Linear y: regrets can be negative. */
+static lf_status plot(lf_xp *xp, const curves *cv, const int64_t *ck, int nck)
 {
     static const struct {
         int regime, algo;
         const char *label;
-    } show[6] = {{0, 0, "OGD, s=0, |w*|=0.5"}, {0, 2, "OMD, s=0, |w*|=0.5"},
-                 {9, 0, "OGD, s=0, |w*|=2"},   {9, 2, "OMD, s=0, |w*|=2"},
-                 {6, 0, "OGD, s=1, |w*|=0.5"}, {6, 2, "OMD, s=1, |w*|=0.5"}};
+    } show[6] = {{0, 0, "OGD, |w*|=0.5"}, {0, 2, "OMD, |w*|=0.5"}, {9, 0, "OGD, |w*|=2"},
+                 {9, 2, "OMD, |w*|=2"},   {6, 0, "OGD, |w*|=0.5"}, {6, 2, "OMD, |w*|=0.5"}};
     double x[NCK], y[6][NCK];
     for (int k = 0; k < nck; k++) x[k] = log10((double)ck[k]);
     lf_series s[6];
     for (int j = 0; j < 6; j++) {
         for (int k = 0; k < nck; k++) y[j][k] = cv[show[j].regime].regret[show[j].algo][k];
-        s[j] = (lf_series){.label = show[j].label, .y = y[j], .panel = j / 4, .color = j + 1};
+        /* right: the same learners at the same |w*| as the left's first two, same colours */
+        s[j] = (lf_series){.label = show[j].label, .y = y[j], .panel = j / 4, .color = j % 4 + 1};
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/regret_vs_T.svg", dir);
-    return lf_plot_svg(path, &(lf_plot){"online least squares, d=10, w* fixed: regret against T", "log10 T", {"regret, no noise", "regret, noise s=1"}, {"regret", "regret"}, {0, 0}}, x, nck, s, 6);
+    const lf_plot p = {.title = "Online least squares, d = 10, w* fixed: regret of OGD and "
+                                "optimistic OMD against T (mean over seeds)",
+                       .xlabel = "log10 T",
+                       .panel = {"regret, no noise (s = 0)", "regret, noise s = 1"},
+                       .ylabel = {"regret (loss units)", "regret (loss units)"}};
+    return lf_xp_plot(xp, "regret_vs_T.svg", &p, x, nck, s, 6);
 }
 
 /* ------------------------------------------------------------------ run */
@@ -299,20 +299,19 @@ static int checkpoints(int64_t T, int64_t *ck)
     return n;
 }
 
+/* Every regime, learner and seed; regrets are summed over the seeds as they come, then divided
+ * (a mean without storing each seed's curve: no sd is reported). */
 static lf_status oomd_sea_run(const void *cfgp, lf_xp *xp)
 {
-    const int quick = xp->quick;
-    const char *out_dir = xp->dir;
     const oomd_sea_cfg *cfg = cfgp;
-    const int64_t T = quick ? 10000 : 100000;
-    const int seeds = quick ? 2 : 5;
+    const int64_t T = LF_XP_PICK(xp, 100000, 10000);
+    const int seeds = LF_XP_PICK(xp, 5, 2);
     int64_t ck[NCK];
     const int nck = checkpoints(T, ck);
-    curves cv[NREG];
-    memset(cv, 0, sizeof cv);
-    const double t0 = lf_now();
+    curves cv[NREG] = {0};
     lf_status s = LF_OK;
-    for (int i = 0; i < NREG && s == LF_OK; i++)
+    lf_xp_progress(xp, NREG);
+    for (int i = 0; i < NREG && s == LF_OK; i++) {
         for (int a = 0; a < NALGO && s == LF_OK; a++)
             for (int sd = 0; sd < seeds && s == LF_OK; sd++) {
                 double var = 0;
@@ -320,18 +319,18 @@ static lf_status oomd_sea_run(const void *cfgp, lf_xp *xp)
                             cv[i].regret[a], &var);
                 if (a == 2) cv[i].variation += var / seeds;
             }
+        lf_xp_tick(xp, "regime %d of %d", i + 1, NREG);
+    }
+    if (s != LF_OK) return s;
     for (int i = 0; i < NREG; i++)
         for (int a = 0; a < NALGO; a++)
             for (int k = 0; k < nck; k++) cv[i].regret[a][k] /= seeds;
-    lf_xp *r = NULL;
-    if (s == LF_OK) s = (r = xp, LF_OK);
-    if (s != LF_OK) return s;
-    lf_xp_line(r, "Claim (Chen et al. 2023, spec sheet §2): optimistic OMD's regret is "
+    lf_xp_line(xp, "Claim (Chen et al. 2023, spec sheet §2): optimistic OMD's regret is "
                    "O(sqrt(sigma^2_{1:T}) + sqrt(Sigma^2_{1:T})), so with no noise and slow drift "
                    "it stays about flat while OGD's grows like sqrt T, and the two merge as the "
                    "noise grows. The paper has no experiment; this is the spec sheet's test.");
-    lf_xp_line(r, "%s", "");
-    lf_xp_line(r, "Setup%s: d = %d, X = unit l2 ball, f_t(x) = (a_t.x - b_t)^2/2, a_t ~ "
+    lf_xp_line(xp, "%s", "");
+    lf_xp_line(xp, "Setup%s: d = %d, X = unit l2 ball, f_t(x) = (a_t.x - b_t)^2/2, a_t ~ "
                    "N(0, I/d), b_t = a_t.w*_t + s*N(0,1); w*_t fixed or switching between two "
                    "points of norm |w*| every k rounds; T = %lld; regret against the best fixed "
                    "point of the ball in hindsight (constrained least squares), averaged over %d "
@@ -339,28 +338,25 @@ static lf_status oomd_sea_run(const void *cfgp, lf_xp *xp)
                    "eta_t = min(D/sqrt(D^2 L^2 + sum_{s<t}|g_s|^2), 1/(4L)), D = 2, L = 1; "
                    "optimistic OMD (hint M_t = g_{t-1}) with the same rule on |g_s - M_s|^2. "
                    "Growth exponent: slope of log regret vs log T over T in [1e3, %lld] (— when "
-                   "the regret there is not positive).", quick ? " (--quick)" : "", D,
-                   (long long)T, seeds, (long long)T);
-    lf_xp_line(r, "%s", "");
-    table(r, cv, ck, nck);
-    lf_xp_line(r, "%s", "");
-    verdicts(r, cv, ck, nck);
-    lf_xp_line(r, "%s", "");
-    lf_xp_line(r, "Time: %.1f s. Plot: regret_vs_T.svg (panel headers are the plotter's "
-                   "fixed \"loss\"/\"accuracy\"; both show regret). Command: `lossforge repro "
-                   "oomd-sea%s`", lf_now() - t0, quick ? " --quick" : "");
-    s = plot(out_dir, cv, ck, nck);
-    return s;
+                   "the regret there is not positive).", xp->quick ? " (--quick)" : "", D,
+               (long long)T, seeds, (long long)T);
+    lf_xp_section(xp, "Regret at T = %lld and its growth, mean over seeds", (long long)T);
+    table(xp, cv, ck, nck);
+    lf_xp_section(xp, "Claims");
+    verdicts(xp, cv, ck, nck);
+    lf_xp_line(xp, "%s", "");
+    lf_xp_line(xp, "Plot: regret_vs_T.svg (regret against log10 T; left without noise, right at "
+                   "s = 1).");
+    return plot(xp, cv, ck, nck);
 }
 
 static const lf_xp_vt oomd_sea_vt = {
-    .title = "oomd-sea: optimistic OMD vs OGD on online least "
-                                       "squares across noise and drift",
+    .title = "oomd-sea: optimistic OMD vs OGD on online least squares across noise and drift",
     .run = oomd_sea_run,
 };
 
 static const lf_param_desc oomd_sea_params[] = {
-    {"seed", LF_PT_INT, 1, 0, 1e9, 0, NULL, "seed of the loss streams", offsetof(oomd_sea_cfg, seed)},
+    LF_PARAM_INT("seed", 1, 0, 1e9, "seed of the loss streams", oomd_sea_cfg, seed),
 };
 
 const lf_desc lf_xp_oomd_sea = {

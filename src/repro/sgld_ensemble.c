@@ -11,9 +11,6 @@
 #include "xp.h"
 
 #include <math.h>
-#include <stddef.h>
-#include <string.h>
-#include <time.h>
 
 typedef struct sgld_ens_cfg {
     int64_t train, test, seed;
@@ -36,18 +33,8 @@ typedef struct width_result {
     double seconds;
 } width_result;
 
-/* m random rows of src, seeded: the training part of a split that holds out the rest. */
-static lf_status random_subset(const lf_dataset *src, int64_t m, uint64_t seed, lf_dataset *dst)
-{
-    lf_dataset rest;
-    const double frac = m >= src->n ? 0 : (double)(src->n - m) / (double)src->n;
-    lf_status s = lf_dataset_split(src, frac, seed, dst, &rest);
-    if (s == LF_OK) lf_dataset_release(&rest);
-    return s;
-}
-
-static lf_status run_width(const plan *p, const sgld_ens_cfg *c, int width, const lf_dataset *tr,
-                           const lf_dataset *te, width_result *out)
+static lf_status run_width(lf_xp *xp, const plan *p, const sgld_ens_cfg *c, int width,
+                           const lf_dataset *tr, const lf_dataset *te, width_result *out)
 {
     char model[32], sgld[128], cycles[48];
     snprintf(model, sizeof model, "mlp:%d", width);
@@ -65,6 +52,7 @@ static lf_status run_width(const plan *p, const sgld_ens_cfg *c, int width, cons
     lf_ensemble_opts deep = {.members = p->deep_m, .kind = LF_ENSEMBLE_DEEP, .burn_in = 0, .thin = 1};
     lf_status s = lf_train_ensemble(&o, &deep, tr, te, &out->deep);
     if (s != LF_OK) return s;
+    lf_xp_tick(xp, "width %d: deep ensemble", width);
     o.optim = sgld;
     o.epochs = p->burn_in + p->samples;
     /* cSGLD: one cosine cycle per epoch, sampled at its end where the step is smallest. */
@@ -74,13 +62,13 @@ static lf_status run_width(const plan *p, const sgld_ens_cfg *c, int width, cons
                               .burn_in = p->burn_in, .thin = 1};
     s = lf_train_ensemble(&o, &chain, tr, te, &out->sgld);
     out->seconds = lf_now() - t0;
+    lf_xp_tick(xp, "width %d: SGLD ensemble", width);
     return s;
 }
 
 static void table(lf_xp *r, const width_result *w)
 {
-    lf_xp_line(r, "| width | predictor | members | test acc | test NLL | ECE (15 bins) |");
-    lf_xp_line(r, "|---:|---|---:|---:|---:|---:|");
+    lf_xp_table(r, "by_width", "| width | predictor | members | test acc | test NLL | ECE (15 bins) |");
     for (int i = 0; i < N_WIDTH; i++) {
         const struct {
             const char *name;
@@ -93,8 +81,8 @@ static void table(lf_xp *r, const width_result *w)
                     {"SGLD samples on average", &w[i].sgld.member_mean, 1},
                     {"**SGLD ensemble**", &w[i].sgld.ensemble, w[i].sgld.members}};
         for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++)
-            lf_xp_line(r, "| %d | %s | %d | %.2f%% | %.4f | %.4f |", widths[i], rows[k].name,
-                           rows[k].m, 100 * rows[k].c->acc, rows[k].c->nll, rows[k].c->ece);
+            lf_xp_row(r, "| %d | %s | %d | %.2f%% | %.4f | %.4f |", widths[i], rows[k].name,
+                      rows[k].m, 100 * rows[k].c->acc, rows[k].c->nll, rows[k].c->ece);
     }
 }
 
@@ -156,7 +144,9 @@ static void note_samples(lf_xp *r, const width_result *w)
                                      : "closes only part of the gap to the single SGD model");
 }
 
-static lf_status plot(const char *dir, const width_result *w)
+/* NLL (left) and accuracy (right) of the single model and the two ensembles against the width;
+ * a colour per predictor in both panels. */
+static lf_status plot(lf_xp *xp, const width_result *w)
 {
     double x[N_WIDTH], y[6][N_WIDTH];
     for (int i = 0; i < N_WIDTH; i++) {
@@ -167,18 +157,19 @@ static lf_status plot(const char *dir, const width_result *w)
             y[3 + k][i] = 100 * c[k]->acc;
         }
     }
-    const char *names[6] = {"single SGD: NLL",   "SGLD ensemble: NLL",   "deep ensemble: NLL",
-                            "single SGD: acc %", "SGLD ensemble: acc %", "deep ensemble: acc %"};
+    static const char *const names[3] = {"single SGD model", "SGLD ensemble", "deep ensemble"};
     lf_series s[6];
     for (int k = 0; k < 6; k++)
-        s[k] = (lf_series){.label = names[k], .y = y[k], .panel = k / 3, .color = k % 3 + 1};
-    char path[4096];
-    snprintf(path, sizeof path, "%s/nll_vs_width.svg", dir);
-    return lf_plot_svg(path, &(lf_plot){"Fashion-MNIST MLP 784-h-10: test NLL and accuracy against the width", "log2(h)", {"test NLL", "test accuracy"}, {"NLL (nats)", "accuracy"}, {0, 0}}, x,
-                       N_WIDTH, s, 6);
+        s[k] = (lf_series){.label = names[k % 3], .y = y[k], .panel = k / 3, .color = k % 3 + 1};
+    const lf_plot p = {.title = "Fashion-MNIST MLP 784-h-10: test NLL and accuracy of one SGD "
+                                "model, an SGLD ensemble and a deep ensemble against the width",
+                       .xlabel = "log2(h), hidden width h",
+                       .panel = {"test NLL", "test accuracy"},
+                       .ylabel = {"NLL (nats)", "accuracy (%)"}};
+    return lf_xp_plot(xp, "nll_vs_width.svg", &p, x, N_WIDTH, s, 6);
 }
 
-static void describe(lf_xp *r, const plan *p, const sgld_ens_cfg *c, int quick)
+static void describe(lf_xp *r, const plan *p, const sgld_ens_cfg *c)
 {
     lf_xp_line(r, "Claim (Feder, Urbanke & Fogel 2025, \"The Universality Lens\", via spec "
                    "sheet §4): a Bayesian mixture over a huge class learns well whatever its size; "
@@ -189,7 +180,7 @@ static void describe(lf_xp *r, const plan *p, const sgld_ens_cfg *c, int quick)
     lf_xp_line(r, "%s", "");
     lf_xp_line(r, "Setup%s: Fashion-MNIST, %lld random training rows (of 60000; a subset so "
                    "the run takes minutes, not hours, on 2 cores), %lld test rows; MLP 784-h-10 (ReLU), "
-                   "cross-entropy, batch 64, data seed %lld.", quick ? " (--quick)" : "",
+                   "cross-entropy, batch 64, data seed %lld.", r->quick ? " (--quick)" : "",
                    (long long)p->n_train, (long long)p->n_test, (long long)c->seed);
     lf_xp_line(r, "- single SGD model and deep ensemble: `%s`, %d epochs; the deep ensemble "
                    "is %d such runs with seeds %lld..%lld, the single model is the first.",
@@ -205,64 +196,56 @@ static void describe(lf_xp *r, const plan *p, const sgld_ens_cfg *c, int quick)
     lf_xp_line(r, "- Ensembles average the members' softmax probabilities. NLL = mean "
                    "-log p(label); ECE = sum over 15 equal-width confidence bins of "
                    "(bin share) x |accuracy - mean confidence|.");
-    lf_xp_line(r, "%s", "");
 }
 
 static lf_status sgld_ensemble_run(const void *cfgp, lf_xp *xp)
 {
-    const int quick = xp->quick;
-    const char *out_dir = xp->dir;
     const sgld_ens_cfg *c = cfgp;
-    plan p = {.n_train = c->train, .n_test = c->test, .sgd_epochs = 4, .deep_m = 5, .burn_in = 4,
-              .samples = 12, .sgld_lr_n = 0.5, .sgd = "sgd:lr=0.05,momentum=0.9"};
-    if (quick) p = (plan){.n_train = 400, .n_test = 500, .sgd_epochs = 2, .deep_m = 3,
-                          .burn_in = 1, .samples = 2, .sgld_lr_n = 0.5, .sgd = p.sgd};
+    const plan full = {.n_train = c->train, .n_test = c->test, .sgd_epochs = 4, .deep_m = 5,
+                       .burn_in = 4, .samples = 12, .sgld_lr_n = 0.5,
+                       .sgd = "sgd:lr=0.05,momentum=0.9"};
+    const plan quick = {.n_train = 400, .n_test = 500, .sgd_epochs = 2, .deep_m = 3,
+                        .burn_in = 1, .samples = 2, .sgld_lr_n = 0.5, .sgd = full.sgd};
+    plan p = LF_XP_PICK(xp, full, quick);
     lf_dataset full_tr = {0}, full_te = {0}, tr = {0}, te = {0};
-    lf_xp *r = NULL;
     lf_status s = lf_dataset_load("fashion-mnist", &full_tr, &full_te);
-    if (s == LF_OK) s = random_subset(&full_tr, p.n_train, (uint64_t)c->seed, &tr);
-    if (s == LF_OK) s = random_subset(&full_te, p.n_test, (uint64_t)c->seed + 1, &te);
+    if (s == LF_OK) s = lf_xp_subset(&full_tr, p.n_train, (uint64_t)c->seed, &tr);
+    if (s == LF_OK) s = lf_xp_subset(&full_te, p.n_test, (uint64_t)c->seed + 1, &te);
     lf_dataset_release(&full_tr);
     lf_dataset_release(&full_te);
-    if (s == LF_OK) s = (r = xp, LF_OK);
-    if (s != LF_OK) goto done;
     p.n_train = tr.n;
     p.n_test = te.n;
-    describe(r, &p, c, quick);
     width_result w[N_WIDTH];
-    const double t0 = lf_now(), c0 = (double)clock() / CLOCKS_PER_SEC;
-    for (int i = 0; i < N_WIDTH && s == LF_OK; i++) s = run_width(&p, c, widths[i], &tr, &te, &w[i]);
-    if (s != LF_OK) goto done;
-    table(r, w);
-    lf_xp_line(r, "%s", "");
-    verdict_ensembles(r, w);
-    verdict_width(r, w);
-    note_samples(r, w);
-    lf_xp_line(r, "%s", "");
-    lf_xp_line(r, "Time: %.0f s wall, %.0f s CPU (width 32: %.0f s, 256: %.0f s, 2048: %.0f "
-                   "s wall). Plot: nll_vs_width.svg.", lf_now() - t0,
-                   (double)clock() / CLOCKS_PER_SEC - c0, w[0].seconds, w[1].seconds, w[2].seconds);
-    lf_xp_line(r, "Command: `lossforge repro sgld-ensemble%s`", quick ? " --quick" : "");
-    s = plot(out_dir, w);
-done:
+    lf_xp_progress(xp, 2 * N_WIDTH);
+    for (int i = 0; i < N_WIDTH && s == LF_OK; i++)
+        s = run_width(xp, &p, c, widths[i], &tr, &te, &w[i]);
     lf_dataset_release(&tr);
     lf_dataset_release(&te);
-    return s;
+    if (s != LF_OK) return s;
+    describe(xp, &p, c);
+    lf_xp_section(xp, "Test accuracy, NLL and calibration by width");
+    table(xp, w);
+    lf_xp_section(xp, "Claims");
+    verdict_ensembles(xp, w);
+    verdict_width(xp, w);
+    note_samples(xp, w);
+    lf_xp_line(xp, "%s", "");
+    lf_xp_line(xp, "Training time (both ensembles) by width: 32: %.0f s, 256: %.0f s, 2048: %.0f "
+                   "s wall. Plot: nll_vs_width.svg.", w[0].seconds, w[1].seconds, w[2].seconds);
+    return plot(xp, w);
 }
 
 static const lf_xp_vt sgld_ensemble_vt = {
-    .title = "sgld-ensemble: SGLD and deep ensembles vs a "
-                                       "single model across MLP widths",
+    .title = "sgld-ensemble: SGLD and deep ensembles vs a single model across MLP widths",
     .run = sgld_ensemble_run,
 };
 
 static const lf_param_desc sgld_ens_params[] = {
-    {"train", LF_PT_INT, 5000, 100, 60000, 0, NULL, "training rows (a random subset)",
-     offsetof(sgld_ens_cfg, train)},
-    {"test", LF_PT_INT, 10000, 100, 10000, 0, NULL, "test rows (a random subset)",
-     offsetof(sgld_ens_cfg, test)},
-    {"seed", LF_PT_INT, 1, 0, 1e9, 0, NULL, "seed of the subsets, inits and SGLD noise",
-     offsetof(sgld_ens_cfg, seed)},
+    LF_PARAM_INT("train", 5000, 100, 60000, "training rows (a random subset)", sgld_ens_cfg,
+                 train),
+    LF_PARAM_INT("test", 10000, 100, 10000, "test rows (a random subset)", sgld_ens_cfg, test),
+    LF_PARAM_INT("seed", 1, 0, 1e9, "seed of the subsets, inits and SGLD noise", sgld_ens_cfg,
+                 seed),
 };
 
 const lf_desc lf_xp_sgld_ensemble = {
