@@ -166,27 +166,6 @@ typedef struct lf_param_desc {
     size_t offset;       /* offsetof(config struct, field) */
 } lf_param_desc;
 
-/* Parameter rows by type, each field named, so no default hides in another field's slot (a
- * string's default in `choices`). flags: LF_OPEN_MIN | LF_OPEN_MAX. */
-#define LF_PARAM_FLOAT(k, d, lo, hi, fl, text, cfg_t, fld)                                    \
-    {.key = (k), .type = LF_PT_FLOAT, .def = (d), .min = (lo), .max = (hi), .flags = (fl),     \
-     .doc = (text), .offset = offsetof(cfg_t, fld)}
-#define LF_PARAM_INT(k, d, lo, hi, text, cfg_t, fld)                                          \
-    {.key = (k), .type = LF_PT_INT, .def = (d), .min = (lo), .max = (hi), .doc = (text),       \
-     .offset = offsetof(cfg_t, fld)}
-#define LF_PARAM_BOOL(k, d, text, cfg_t, fld)                                                 \
-    {.key = (k), .type = LF_PT_BOOL, .def = (d), .doc = (text), .offset = offsetof(cfg_t, fld)}
-/* d: the index of the default in choices ("a|b|c"). */
-#define LF_PARAM_ENUM(k, d, ch, text, cfg_t, fld)                                             \
-    {.key = (k), .type = LF_PT_ENUM, .def = (d), .choices = (ch), .doc = (text),               \
-     .offset = offsetof(cfg_t, fld)}
-#define LF_PARAM_STR(k, d, text, cfg_t, fld)                                                  \
-    {.key = (k), .type = LF_PT_STR, .choices = (d), .doc = (text), .offset = offsetof(cfg_t, fld)}
-/* d: the default list as text ("256,256"); lo, hi: the range of each item. */
-#define LF_PARAM_INTLIST(k, d, lo, hi, text, cfg_t, fld)                                      \
-    {.key = (k), .type = LF_PT_INTLIST, .min = (lo), .max = (hi), .choices = (d),              \
-     .doc = (text), .offset = offsetof(cfg_t, fld)}
-
 typedef struct lf_desc {
     lf_kind kind;
     const char *name;
@@ -305,6 +284,17 @@ const char *lf_loss_spec(const lf_loss *l); /* canonical */
 /* The loss as a tape op: pred fills b->pred/n/k; returns a scalar tensor. */
 lf_tensor *lf_op_loss(lf_tape *t, lf_loss *l, lf_tensor *pred, const lf_batch *b);
 
+/* Per-sample state kept across epochs by some losses (ALDR-KL's lambda_i), indexed by the
+ * dataset row ids in lf_batch.index. lf_loss_bind sizes it for rows [0, n_rows) and resets it
+ * to its initial values (lf_train calls it with the training set's row count); a no-op for
+ * losses without such state. lf_loss_state gives its float buffers for checkpoints, as
+ * lf_optim_state does: i in [0, lf_loss_state_count), stable safetensors names, *n floats
+ * (0 before bind); writing saved values back into the buffer after bind restores it. */
+lf_status lf_loss_bind(lf_loss *l, int64_t n_rows);
+int lf_loss_state_count(const lf_loss *l);
+float *lf_loss_state(lf_loss *l, int i, const char **name, int64_t *n); /* NULL if out of range */
+
+
 /* ------------------------------------------------------------------ optimizers & schedules */
 typedef struct lf_optim lf_optim;
 /* An optimizer over `n` floats; `decay_mask` (n bytes, may be NULL = all) selects where weight
@@ -395,27 +385,6 @@ lf_status lf_dataset_subset(const lf_dataset *src, const int64_t *idx, int64_t m
 /* Seeded shuffle, then the last round(frac*n) rows go to val. */
 lf_status lf_dataset_split(const lf_dataset *src, double frac, uint64_t seed, lf_dataset *train,
                            lf_dataset *val);
-/* Stratified k-fold (src/data/folds.c): fold[i] in [0, k) for each of n labels y (>= 0). Each
- * class's rows are shuffled (seeded) and dealt to the folds in turn, the turn carrying over from
- * one class to the next, so every fold holds floor or ceil of n_c / k rows of each class c and
- * fold sizes differ by at most one. Needs 2 <= k <= n. */
-lf_status lf_stratified_kfold(const int32_t *y, int64_t n, int k, uint64_t seed, int32_t *fold);
-/* Rows of fold f (test) and of the other folds (train), each in increasing order; train and test
- * have room for n rows; the counts go to *n_train and *n_test. */
-void lf_fold_rows(const int32_t *fold, int64_t n, int f, int64_t *train, int64_t *n_train,
-                  int64_t *test, int64_t *n_test);
-/* Class subsampling to an imbalance ratio. Of rows[0..m) (NULL = rows 0..m-1) of labels y, keeps
- * every row whose label is not `minority` and a seeded random round(n_other / ratio) (>= 1) of
- * the rows labelled `minority`, so others : minority = ratio : 1; when that class has fewer rows,
- * keeps all of them and thins the others to round(n_minority * ratio) instead. Writes the kept
- * rows in increasing order to out (room for m) and their count to *n_out. */
-lf_status lf_subsample_ratio(const int32_t *y, const int64_t *rows, int64_t m, int32_t minority,
-                             double ratio, uint64_t seed, int64_t *out, int64_t *n_out);
-/* Binary one-vs-rest copy of rows idx[0..m) of src (idx NULL = every row): label 1 where src's
- * label is `positive`, else 0; n_classes = 2. */
-lf_status lf_dataset_one_vs_rest(const lf_dataset *src, int32_t positive, const int64_t *idx,
-                                 int64_t m, lf_dataset *dst);
-
 /* Synthetic label noise, for training labels only (src/data/noise.c). Exactly round(rate*n)
  * rows, picked with a seeded partial shuffle, get a noisy label:
  *   LF_NOISE_SYM      uniform over the C-1 OTHER classes: the rate is the fraction of wrong
@@ -463,32 +432,12 @@ lf_status lf_npy_write(const char *path, lf_dtype dtype, int ndim, const int64_t
  * test may come back empty (n = 0) when the dataset has no test split. */
 lf_status lf_dataset_load(const char *spec, lf_dataset *train, lf_dataset *test);
 
-/* ------------------------------------------------------------------ io */
-/* safetensors: 8-byte little-endian header length, JSON header, raw little-endian data. */
-typedef struct lf_st_entry {
-    const char *name;
-    lf_dtype dtype;
-    int ndim;
-    int64_t shape[LF_MAX_DIMS];
-    const void *data;
-} lf_st_entry;
-/* Atomic write; meta is n_meta key/value pairs for "__metadata__" (may be 0). */
-lf_status lf_st_write(const char *path, const lf_st_entry *e, int n, const char *const *meta_kv,
-                      int n_meta);
-/* As lf_st_write, plus metadata "crc32": the zlib CRC-32 of the data section as 8 lowercase hex
- * digits. lf_st_read verifies it whenever a file carries one (LF_EFORMAT on a mismatch). */
-lf_status lf_st_write_crc(const char *path, const lf_st_entry *e, int n,
-                          const char *const *meta_kv, int n_meta);
-typedef struct lf_st lf_st;
-lf_status lf_st_read(const char *path, lf_st **out);
-void lf_st_free(lf_st *s);
-int lf_st_count(const lf_st *s);
-const lf_st_entry *lf_st_at(const lf_st *s, int i);
-const lf_st_entry *lf_st_get(const lf_st *s, const char *name); /* NULL if absent */
-const char *lf_st_meta(const lf_st *s, const char *key);        /* NULL if absent */
-
-/* Atomic whole-file write: tmp file in the same directory, fsync, rename, fsync dir. */
-lf_status lf_write_atomic(const char *path, const void *data, size_t n);
+/* ------------------------------------------------------------------ model files */
+/* Model files: weights, the input standardisation (norm.mean, norm.std: d floats each) and
+ * "__metadata__" {format, model spec, in_shape, n_out}. Load fills *norm with the
+ * standardisation (lf_norm_release frees it; norm may be NULL to skip). */
+lf_status lf_model_save(const lf_model *m, const lf_norm *norm, const char *path);
+lf_status lf_model_load(const char *path, lf_model **out, lf_norm *norm);
 
 /* ------------------------------------------------------------------ training */
 struct lf_epoch_stats;

@@ -5,6 +5,7 @@
 #include "lossforge.h"
 #include "lossforge/adversarial.h"
 #include "lossforge/condense.h"
+#include "lossforge/crossval.h"
 #include "lossforge/ensemble.h"
 #include "lossforge/fewshot.h"
 #include "lossforge/oomd.h"
@@ -342,6 +343,64 @@ lf_status lf_dataset_moments(const lf_dataset *ds, float *mean, float *std);
 lf_status lf_dataset_standardize(lf_dataset *ds, const float *mean, const float *std);
 /* Scalar (all-feature) mean/std: the usual normalisation for images. */
 void lf_dataset_scalar_moments(const lf_dataset *ds, float *mean, float *std);
+
+/* ------------------------------------------------------------------ parameter rows */
+/* Parameter rows by type, each field named, so no default hides in another field's slot (a
+ * string's default in `choices`). flags: LF_OPEN_MIN | LF_OPEN_MAX. */
+#define LF_PARAM_FLOAT(k, d, lo, hi, fl, text, cfg_t, fld)                                    \
+    {.key = (k), .type = LF_PT_FLOAT, .def = (d), .min = (lo), .max = (hi), .flags = (fl),     \
+     .doc = (text), .offset = offsetof(cfg_t, fld)}
+#define LF_PARAM_INT(k, d, lo, hi, text, cfg_t, fld)                                          \
+    {.key = (k), .type = LF_PT_INT, .def = (d), .min = (lo), .max = (hi), .doc = (text),       \
+     .offset = offsetof(cfg_t, fld)}
+#define LF_PARAM_BOOL(k, d, text, cfg_t, fld)                                                 \
+    {.key = (k), .type = LF_PT_BOOL, .def = (d), .doc = (text), .offset = offsetof(cfg_t, fld)}
+/* d: the index of the default in choices ("a|b|c"). */
+#define LF_PARAM_ENUM(k, d, ch, text, cfg_t, fld)                                             \
+    {.key = (k), .type = LF_PT_ENUM, .def = (d), .choices = (ch), .doc = (text),               \
+     .offset = offsetof(cfg_t, fld)}
+#define LF_PARAM_STR(k, d, text, cfg_t, fld)                                                  \
+    {.key = (k), .type = LF_PT_STR, .choices = (d), .doc = (text), .offset = offsetof(cfg_t, fld)}
+/* d: the default list as text ("256,256"); lo, hi: the range of each item. */
+#define LF_PARAM_INTLIST(k, d, lo, hi, text, cfg_t, fld)                                      \
+    {.key = (k), .type = LF_PT_INTLIST, .min = (lo), .max = (hi), .choices = (d),              \
+     .doc = (text), .offset = offsetof(cfg_t, fld)}
+
+/* ------------------------------------------------------------------ files: safetensors */
+/* safetensors: 8-byte little-endian header length, JSON header, raw little-endian data. */
+typedef struct lf_st_entry {
+    const char *name;
+    lf_dtype dtype;
+    int ndim;
+    int64_t shape[LF_MAX_DIMS];
+    const void *data;
+} lf_st_entry;
+/* Atomic write; meta is n_meta key/value pairs for "__metadata__" (may be 0). */
+lf_status lf_st_write(const char *path, const lf_st_entry *e, int n, const char *const *meta_kv,
+                      int n_meta);
+/* As lf_st_write, plus metadata "crc32": the zlib CRC-32 of the data section as 8 lowercase hex
+ * digits. lf_st_read verifies it whenever a file carries one (LF_EFORMAT on a mismatch). */
+lf_status lf_st_write_crc(const char *path, const lf_st_entry *e, int n,
+                          const char *const *meta_kv, int n_meta);
+typedef struct lf_st lf_st;
+lf_status lf_st_read(const char *path, lf_st **out);
+void lf_st_free(lf_st *s);
+int lf_st_count(const lf_st *s);
+const lf_st_entry *lf_st_at(const lf_st *s, int i);
+const lf_st_entry *lf_st_get(const lf_st *s, const char *name); /* NULL if absent */
+const char *lf_st_meta(const lf_st *s, const char *key);        /* NULL if absent */
+
+/* Atomic whole-file write: tmp file in the same directory, fsync, rename, fsync dir. */
+lf_status lf_write_atomic(const char *path, const void *data, size_t n);
+
+/* ------------------------------------------------------------------ EnsLoss core */
+/* EnsLoss (loss "ensloss", Dai 2025) on given standard-normal draws e[n]: the deterministic core
+ * the loss runs on every call with draws from its own seeded stream (see src/loss/ensloss.c).
+ * score: n scores; label: n labels 0/1. value: the surrogate mean_i g_i z_i (only its gradient
+ * means something); dscore (n, may be NULL): g_i (2y_i - 1) / n with the drawn, sorted, clipped
+ * and tail-scaled derivatives g held constant. */
+lf_status lf_ensloss_eval(const float *score, const int32_t *label, int64_t n, double lambda,
+                          const double *draws, double *value, float *dscore);
 
 /* ------------------------------------------------------------------ text buffers */
 /* Growable text (src/io/sbuf.c): appends after a failed allocation are dropped and set oom,

@@ -3,6 +3,7 @@
  * batch-level gradient, empty classes, batch of one, scores of ±1e4, EnsLoss's seeding and
  * derivative properties, and bad input. */
 #include "testutil.h"
+#include "internal.h"
 #include "lossforge/retrieval.h"
 
 #include <math.h>

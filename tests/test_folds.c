@@ -1,5 +1,6 @@
 /* Stratified k-fold, class subsampling to an imbalance ratio, one-vs-rest copies. */
 #include "testutil.h"
+#include "lossforge/crossval.h"
 
 #include <stdio.h>
 #include <math.h>

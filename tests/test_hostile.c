@@ -3,6 +3,7 @@
  * and a parameter slab whose total overflows. Each must fail with a message naming the file
  * and field, before allocating what the file claims. */
 #include "testutil.h"
+#include "internal.h"
 #include "lossforge/adversarial.h"
 
 #include <stdlib.h>

@@ -4,6 +4,7 @@
  * agree, the box invariant of the Lion-kappa paper at every step, spec errors, and lf_train's
  * per-tensor segments and --decay-bias. */
 #include "testutil.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdio.h>

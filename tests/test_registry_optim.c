@@ -7,6 +7,7 @@
  * fixture (tu_optim_reference) where one exists. A registered optimizer without an entry fails
  * the test, by name. */
 #include "testutil.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -49,12 +49,6 @@ lf_status lf_evaluate_attack(lf_model *m, const lf_dataset *ds, const int64_t *r
                              int64_t nrows, const lf_norm *norm, const lf_attack *a, int64_t batch,
                              uint64_t seed, double *clean_acc, double *adv_acc);
 
-/* Model files: weights, the input standardisation (norm.mean, norm.std: d floats each) and
- * "__metadata__" {format, model spec, in_shape, n_out}. Load fills *norm with the
- * standardisation (lf_norm_release frees it; norm may be NULL to skip). */
-lf_status lf_model_save(const lf_model *m, const lf_norm *norm, const char *path);
-lf_status lf_model_load(const char *path, lf_model **out, lf_norm *norm);
-
 #ifdef __cplusplus
 }
 #endif

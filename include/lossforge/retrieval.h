@@ -36,24 +36,6 @@ const lf_desc *lf_miner_desc(const lf_miner *m);
 /* Parameter tables of the known miners, i in [0, count); NULL past the end. */
 int lf_miner_count(void);
 const lf_desc *lf_miner_at(int i);
-/* Per-sample state kept across epochs by some losses (ALDR-KL's lambda_i), indexed by the
- * dataset row ids in lf_batch.index. lf_loss_bind sizes it for rows [0, n_rows) and resets it
- * to its initial values (lf_train calls it with the training set's row count); a no-op for
- * losses without such state. lf_loss_state gives its float buffers for checkpoints, as
- * lf_optim_state does: i in [0, lf_loss_state_count), stable safetensors names, *n floats
- * (0 before bind); writing saved values back into the buffer after bind restores it. */
-lf_status lf_loss_bind(lf_loss *l, int64_t n_rows);
-int lf_loss_state_count(const lf_loss *l);
-float *lf_loss_state(lf_loss *l, int i, const char **name, int64_t *n); /* NULL if out of range */
-
-/* EnsLoss (loss "ensloss", Dai 2025) on given standard-normal draws e[n]: the deterministic core
- * the loss runs on every call with draws from its own seeded stream (see src/loss/ensloss.c).
- * score: n scores; label: n labels 0/1. value: the surrogate mean_i g_i z_i (only its gradient
- * means something); dscore (n, may be NULL): g_i (2y_i - 1) / n with the drawn, sorted, clipped
- * and tail-scaled derivatives g held constant. */
-lf_status lf_ensloss_eval(const float *score, const int32_t *label, int64_t n, double lambda,
-                          const double *draws, double *value, float *dscore);
-
 /* ------------------------------------------------------------------ class splits, samplers */
 /* Disjoint class splits for metric and few-shot learning: a seeded shuffle of 0..n_classes-1,
  * the first n_first go to first[], the rest to second[] (each sorted ascending; second may be

@@ -1,6 +1,7 @@
 /* safetensors reader, and the model-file loader on top of it: every accepted tensor is read end
  * to end, and a file that loads as a model is run forward once. */
 #include "fuzz.h"
+#include "internal.h"
 #include "lossforge/adversarial.h"
 
 #include <stdlib.h>
