@@ -154,24 +154,25 @@ typedef struct lf_param_desc {
 
 /* Parameter rows by type, each field named, so no default hides in another field's slot (a
  * string's default in `choices`). flags: LF_OPEN_MIN | LF_OPEN_MAX. */
-#define LF_PARAM_FLOAT(k, d, lo, hi, fl, text, type, field)                                    \
+#define LF_PARAM_FLOAT(k, d, lo, hi, fl, text, cfg_type, field)                                \
     {.key = (k), .type = LF_PT_FLOAT, .def = (d), .min = (lo), .max = (hi), .flags = (fl),     \
-     .doc = (text), .offset = offsetof(type, field)}
-#define LF_PARAM_INT(k, d, lo, hi, text, type, field)                                          \
+     .doc = (text), .offset = offsetof(cfg_type, field)}
+#define LF_PARAM_INT(k, d, lo, hi, text, cfg_type, field)                                      \
     {.key = (k), .type = LF_PT_INT, .def = (d), .min = (lo), .max = (hi), .doc = (text),       \
-     .offset = offsetof(type, field)}
-#define LF_PARAM_BOOL(k, d, text, type, field)                                                 \
-    {.key = (k), .type = LF_PT_BOOL, .def = (d), .doc = (text), .offset = offsetof(type, field)}
+     .offset = offsetof(cfg_type, field)}
+#define LF_PARAM_BOOL(k, d, text, cfg_type, field)                                             \
+    {.key = (k), .type = LF_PT_BOOL, .def = (d), .doc = (text), .offset = offsetof(cfg_type, field)}
 /* d: the index of the default in choices ("a|b|c"). */
-#define LF_PARAM_ENUM(k, d, ch, text, type, field)                                             \
+#define LF_PARAM_ENUM(k, d, ch, text, cfg_type, field)                                         \
     {.key = (k), .type = LF_PT_ENUM, .def = (d), .choices = (ch), .doc = (text),               \
-     .offset = offsetof(type, field)}
-#define LF_PARAM_STR(k, d, text, type, field)                                                  \
-    {.key = (k), .type = LF_PT_STR, .choices = (d), .doc = (text), .offset = offsetof(type, field)}
+     .offset = offsetof(cfg_type, field)}
+#define LF_PARAM_STR(k, d, text, cfg_type, field)                                              \
+    {.key = (k), .type = LF_PT_STR, .choices = (d), .doc = (text),                             \
+     .offset = offsetof(cfg_type, field)}
 /* d: the default list as text ("256,256"); lo, hi: the range of each item. */
-#define LF_PARAM_INTLIST(k, d, lo, hi, text, type, field)                                      \
+#define LF_PARAM_INTLIST(k, d, lo, hi, text, cfg_type, field)                                  \
     {.key = (k), .type = LF_PT_INTLIST, .min = (lo), .max = (hi), .choices = (d),              \
-     .doc = (text), .offset = offsetof(type, field)}
+     .doc = (text), .offset = offsetof(cfg_type, field)}
 
 typedef struct lf_desc {
     lf_kind kind;
