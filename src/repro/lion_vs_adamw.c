@@ -189,7 +189,8 @@ static void report_tables(lf_xp *xp, const lva_run *r)
                "steps per epoch.", (long long)r->steps_per_epoch);
     lf_xp_line(xp, "%s", "");
     lf_xp_table(xp, "box", "| optimizer | 1/λ | max \\|w\\| at init | max \\|w\\| after each "
-                "epoch | bound at the last epoch | within the bound every epoch | max \\|bias\\| |");
+                "epoch | bound at the last epoch | within the bound every epoch "
+                "| max \\|bias\\| |");
     for (int k = 0; k < NCASE; k++) {
         const lva_stats *s = &r->st[k];
         if (r->ran[k] && (cases[k].family == FAM_LION || cases[k].family == FAM_BOX))

@@ -329,7 +329,8 @@ static lf_status write_plot(lf_xp *xp, const msr_results *r)
         }
     const lf_plot p = {.title = "ms-recall: training loss and test Recall@1 (1000 images of the "
                                 "unseen classes 5-9), seed 1",
-                       .xlabel = "step", .panel = {"training loss / first", "Recall@1, classes 5-9"},
+                       .xlabel = "step",
+                       .panel = {"training loss / first", "Recall@1, classes 5-9"},
                        .ylabel = {"loss / first loss", "Recall@1 (%)"}};
     return lf_xp_plot(xp, "ms_recall_curves.svg", &p, r->curve[0].step, n, s, ns);
 }
