@@ -18,9 +18,7 @@
 #include "xp.h"
 
 #include <math.h>
-#include <stddef.h>
 #include <stdio.h>
-#include <string.h>
 
 typedef struct fs_cfg {
     int64_t steps, short_steps, seeds, episodes, dim, query;
@@ -55,7 +53,9 @@ typedef struct fs_curve {
 } fs_curve;
 
 typedef struct fs_results {
-    double *acc[NBUDGET][NLOSS][NSHOT]; /* seeds × episodes episode accuracies */
+    int seeds;
+    int64_t episodes, n, steps[NBUDGET]; /* n: episodes over all seeds */
+    double *acc[NBUDGET][NLOSS][NSHOT];  /* seeds × episodes episode accuracies */
     double seconds[NBUDGET][NLOSS][NSHOT];
     fs_curve curve[NLOSS][NSHOT];       /* first seed, long budget */
     lf_fewshot_result floor[NSHOT];     /* the untrained network of seed 1 */
@@ -142,78 +142,74 @@ static lf_status run_one(const fs_cfg *c, const fs_data *d, const fs_job *j, fs_
     return s;
 }
 
-static lf_status run_all(const fs_cfg *c, const fs_data *d, int quick, fs_results *r)
+static lf_status run_all(lf_xp *xp, const fs_cfg *c, const fs_data *d, fs_results *r)
 {
-    const int seeds = quick ? 1 : (int)c->seeds;
-    const int64_t episodes = quick ? 100 : c->episodes;
+    lf_xp_progress(xp, NBUDGET * NLOSS * NSHOT * r->seeds);
     lf_status s = LF_OK;
     for (int b = 0; b < NBUDGET; b++)
         for (int li = 0; li < NLOSS && s == LF_OK; li++)
             for (int si = 0; si < NSHOT && s == LF_OK; si++) {
                 double **acc = &r->acc[b][li][si];
-                if (!(*acc = malloc((size_t)(seeds * episodes) * sizeof **acc)))
+                if (!(*acc = malloc((size_t)r->n * sizeof **acc)))
                     return lf_error(LF_ENOMEM, "fewshot: out of memory");
-                fs_job j = {li, si, b == LONG ? c->steps : c->short_steps, episodes, 1};
-                if (quick) j.steps /= 10;
-                for (int sd = 0; sd < seeds && s == LF_OK; sd++, j.seed++) {
-                    fprintf(stderr, "fewshot: %s, %d-shot, %lld steps, seed %d\n",
-                            losses[li].label, shots[si], (long long)j.steps, sd + 1);
+                fs_job j = {li, si, r->steps[b], r->episodes, 1};
+                for (int sd = 0; sd < r->seeds && s == LF_OK; sd++, j.seed++) {
                     const int first = sd == 0 && b == LONG;
-                    s = run_one(c, d, &j, first ? &r->curve[li][si] : NULL, *acc + sd * episodes,
-                                &r->seconds[b][li][si], first && li == 0 ? &r->floor[si] : NULL);
+                    s = run_one(c, d, &j, first ? &r->curve[li][si] : NULL,
+                                *acc + sd * r->episodes, &r->seconds[b][li][si],
+                                first && li == 0 ? &r->floor[si] : NULL);
+                    lf_xp_tick(xp, "%s, %d-shot, %lld steps, seed %d", losses[li].label,
+                               shots[si], (long long)j.steps, sd + 1);
                 }
             }
     return s;
 }
 
-/* Mean ± 95% CI (in %) of loss li at shot si and budget b, or of its gain over row 0. */
-static void stat(const fs_results *r, int b, int li, int si, int64_t n, int gain, double *diff,
+/* Mean ± 95% CI (in %) of loss li at shot si and budget b, or of its gain over row 0 (paired
+ * per episode). A CI over episodes, not an sd over seeds: lf_mean_ci95, not lf_xp_pm. */
+static void stat(const fs_results *r, int b, int li, int si, int gain, double *diff,
                  double *mean, double *ci)
 {
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = 0; i < r->n; i++)
         diff[i] = 100 * (r->acc[b][li][si][i] - (gain ? r->acc[b][0][si][i] : 0));
-    lf_mean_ci95(diff, n, mean, NULL, ci);
+    lf_mean_ci95(diff, r->n, mean, NULL, ci);
 }
 
-static void report_table(lf_xp *rep, const fs_results *r, int64_t n, int seeds,
-                         const int64_t *steps, double *diff)
+static void report_table(lf_xp *xp, const fs_results *r, double *diff)
 {
-    lf_xp_line(rep, "| loss | steps | 5-way 1-shot | 5-way 5-shot | gain over CE, 1-shot | "
-                   "gain over CE, 5-shot | train s/run (1 / 5-shot) |");
-    lf_xp_line(rep, "|---|---|---|---|---|---|---|");
+    lf_xp_table(xp, "accuracy", "| loss | steps | 5-way 1-shot | 5-way 5-shot | gain over CE, "
+                "1-shot | gain over CE, 5-shot | train s/run (1 / 5-shot) |");
     for (int b = 0; b < NBUDGET; b++)
         for (int li = 0; li < NLOSS; li++) {
-            double m[NSHOT], ci[NSHOT], g[NSHOT], gci[NSHOT];
+            double m[NSHOT], ci[NSHOT], g, gci;
             char gain[NSHOT][32];
             for (int si = 0; si < NSHOT; si++) {
-                stat(r, b, li, si, n, 0, diff, &m[si], &ci[si]);
-                stat(r, b, li, si, n, 1, diff, &g[si], &gci[si]);
-                if (li) snprintf(gain[si], sizeof gain[si], "%+.2f ± %.2f", g[si], gci[si]);
+                stat(r, b, li, si, 0, diff, &m[si], &ci[si]);
+                stat(r, b, li, si, 1, diff, &g, &gci);
+                if (li) snprintf(gain[si], sizeof gain[si], "%+.2f ± %.2f", g, gci);
                 else snprintf(gain[si], sizeof gain[si], "–");
             }
-            lf_xp_line(rep, "| %s | %lld | %.2f ± %.2f | %.2f ± %.2f | %s | %s | %.0f / %.0f |",
-                           losses[li].label, (long long)steps[b], m[0], ci[0], m[1], ci[1],
-                           gain[0], gain[1], r->seconds[b][li][0] / seeds,
-                           r->seconds[b][li][1] / seeds);
+            lf_xp_row(xp, "| %s | %lld | %.2f ± %.2f | %.2f ± %.2f | %s | %s | %.0f / %.0f |",
+                      losses[li].label, (long long)r->steps[b], m[0], ci[0], m[1], ci[1],
+                      gain[0], gain[1], r->seconds[b][li][0] / r->seeds,
+                      r->seconds[b][li][1] / r->seeds);
         }
-    lf_xp_line(rep, "| untrained network (seed 1) | 0 | %.2f ± %.2f | %.2f ± %.2f | – | – | "
-                   "– |", 100 * r->floor[0].mean, 100 * r->floor[0].ci95, 100 * r->floor[1].mean,
-                   100 * r->floor[1].ci95);
+    lf_xp_row(xp, "| untrained network (seed 1) | 0 | %.2f ± %.2f | %.2f ± %.2f | – | – | – |",
+              100 * r->floor[0].mean, 100 * r->floor[0].ci95, 100 * r->floor[1].mean,
+              100 * r->floor[1].ci95);
 }
 
 /* The claim at budget b, per extra loss: (a) a gain at 1-shot beyond its 95% CI, (b) a 1-shot
  * gain above the 5-shot one beyond the CI of the difference (the two come from different
  * models, so their CIs add in quadrature). reproduced: (a) and (b) for every extra loss;
  * partly: (a) for some loss; a gain at 5-shot alone is the opposite pattern. */
-static const char *budget_verdict(lf_xp *rep, const fs_results *r, int b, int64_t steps,
-                                  int64_t n, double *diff)
+static void budget_verdict(lf_xp *xp, const fs_results *r, int b, double *diff)
 {
-    int gains = 0, larger = 0, both = 0, five = 0;
+    int gains = 0, larger = 0, both = 0, five = 0, len = 0;
     char detail[512];
-    int len = 0;
     for (int li = 1; li < NLOSS; li++) {
         double g[NSHOT], ci[NSHOT];
-        for (int si = 0; si < NSHOT; si++) stat(r, b, li, si, n, 1, diff, &g[si], &ci[si]);
+        for (int si = 0; si < NSHOT; si++) stat(r, b, li, si, 1, diff, &g[si], &ci[si]);
         const int a = g[0] - ci[0] > 0, l = a && g[0] - g[1] > sqrt(ci[0] * ci[0] + ci[1] * ci[1]);
         gains += a;
         larger += l;
@@ -223,43 +219,39 @@ static const char *budget_verdict(lf_xp *rep, const fs_results *r, int b, int64_
                         len ? ", " : "", losses[li].label, g[0], g[1]);
     }
     const int all = NLOSS - 1;
-    const char *v = both == all ? "reproduced" : gains ? "partly reproduced" : "not reproduced";
-    lf_xp_line(rep, "- %lld steps: **%s** — gains at 1 / 5-shot: %s; a significant 1-shot "
-                   "gain for %d of %d extra losses, larger than at 5-shot (beyond the CI of the "
-                   "difference) for %d; a significant 5-shot gain for %d.", (long long)steps, v,
-                   detail, gains, all, larger, five);
-    return v;
+    lf_xp_line(xp, "- %lld steps: **%s** — gains at 1 / 5-shot: %s; a significant 1-shot gain "
+               "for %d of %d extra losses, larger than at 5-shot (beyond the CI of the "
+               "difference) for %d; a significant 5-shot gain for %d.", (long long)r->steps[b],
+               both == all ? "reproduced" : gains ? "partly reproduced" : "not reproduced",
+               detail, gains, all, larger, five);
 }
 
-static void report_verdict(lf_xp *rep, const fs_results *r, int64_t n, const int64_t *steps,
-                           double *diff)
+static void report_verdict(lf_xp *xp, const fs_results *r, double *diff)
 {
-    double best[NSHOT] = {0};
+    double best[NSHOT] = {0}, m, ci;
     for (int b = 0; b < NBUDGET; b++)
         for (int li = 0; li < NLOSS; li++)
             for (int si = 0; si < NSHOT; si++) {
-                double m, ci;
-                stat(r, b, li, si, n, 0, diff, &m, &ci);
+                stat(r, b, li, si, 0, diff, &m, &ci);
                 best[si] = fmax(best[si], m);
             }
-    lf_xp_line(rep, "**Verdict** on \"gains over ProtoNet, largest at 1-shot\" (per budget):");
-    lf_xp_line(rep, "%s", "");
-    for (int b = 0; b < NBUDGET; b++) budget_verdict(rep, r, b, steps[b], n, diff);
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "The untrained network (%.1f / %.1f%%) %s the best trained one (%.1f / "
-                   "%.1f%% at 1 / 5-shot): meta-training on 5 classes transfers badly to 5 others, "
-                   "and the curves show held-out accuracy along training. The paper reports gains "
-                   "of about 1-2 points on miniImageNet (64 meta-training classes, ResNet-12), "
-                   "largest at 1-shot; with a small MLP and 5 classes only the direction is "
-                   "comparable.", 100 * r->floor[0].mean, 100 * r->floor[1].mean,
-                   100 * r->floor[0].mean > best[0] && 100 * r->floor[1].mean > best[1]
-                       ? "beats"
-                   : 100 * r->floor[0].mean < best[0] && 100 * r->floor[1].mean < best[1]
-                       ? "is below"
-                       : "is level with",
-                   best[0], best[1]);
+    lf_xp_line(xp, "On \"gains over ProtoNet, largest at 1-shot\", per budget:");
+    lf_xp_line(xp, "%s", "");
+    for (int b = 0; b < NBUDGET; b++) budget_verdict(xp, r, b, diff);
+    lf_xp_line(xp, "%s", "");
+    const double f1 = 100 * r->floor[0].mean, f5 = 100 * r->floor[1].mean;
+    lf_xp_line(xp, "The untrained network (%.1f / %.1f%%) %s the best trained one (%.1f / %.1f%% "
+               "at 1 / 5-shot): meta-training on 5 classes transfers badly to 5 others, and the "
+               "curves show held-out accuracy along training. The paper reports gains of about "
+               "1-2 points on miniImageNet (64 meta-training classes, ResNet-12), largest at "
+               "1-shot; with a small MLP and 5 classes only the direction is comparable.", f1, f5,
+               f1 > best[0] && f5 > best[1] ? "beats" : f1 < best[0] && f5 < best[1]
+                                                        ? "is below" : "is level with",
+               best[0], best[1]);
 }
 
+/* Fashion-MNIST, and the first PROBE_ROWS test images as the curves' probe (a fixed head of
+ * the test split, not lf_xp_subset's random rows, which would change the curves). */
 static lf_status load_data(fs_data *d)
 {
     lf_status s = lf_dataset_load("fashion-mnist", &d->train, &d->test);
@@ -271,81 +263,70 @@ static lf_status load_data(fs_data *d)
     return s;
 }
 
-/* Per shot: training loss and held-out accuracy against the step, first seed. */
-static lf_status write_plot(const fs_results *r, int si, const char *out_dir)
+/* Per shot: episode loss and held-out accuracy (%) against the step, first seed. */
+static lf_status write_plot(lf_xp *xp, const fs_results *r, int si)
 {
     int n = CURVE_PTS;
     lf_series s[2 * NLOSS];
-    char labels[2 * NLOSS][80];
     for (int li = 0; li < NLOSS; li++) {
         const fs_curve *c = &r->curve[li][si];
         n = c->n < n ? c->n : n;
-        snprintf(labels[2 * li], sizeof labels[0], "%s: episode loss", losses[li].label);
-        snprintf(labels[2 * li + 1], sizeof labels[0], "%s: held-out accuracy", losses[li].label);
-        s[2 * li] = (lf_series){labels[2 * li], c->loss, 0, li + 1};
-        s[2 * li + 1] = (lf_series){labels[2 * li + 1], c->acc, 1, li + 1};
+        s[2 * li] = (lf_series){losses[li].label, c->loss, 0, li + 1};
+        s[2 * li + 1] = (lf_series){losses[li].label, c->acc, 1, li + 1};
     }
     if (n < 1) return LF_OK;
-    char path[4096], title[160];
-    snprintf(path, sizeof path, "%s/fewshot_%dshot.svg", out_dir, shots[si]);
-    snprintf(title, sizeof title, "fewshot, 5-way %d-shot: held-out accuracy (100 episodes) by "
-             "step", shots[si]);
-    return lf_plot_svg(path, &(lf_plot){title, "step", {"training loss", "held-out accuracy"}, {"loss", "accuracy"}, {0, 0}}, r->curve[0][si].step, n, s, 2 * NLOSS);
+    char name[64], title[160];
+    snprintf(name, sizeof name, "fewshot_%dshot.svg", shots[si]);
+    snprintf(title, sizeof title, "fewshot, 5-way %d-shot, seed 1: episode loss and held-out "
+             "accuracy (100 episodes of classes 5-9) by step", shots[si]);
+    const lf_plot p = {.title = title, .xlabel = "step",
+                       .panel = {"episode loss", "held-out accuracy, classes 5-9"},
+                       .ylabel = {"loss", "accuracy (%)"}};
+    return lf_xp_plot(xp, name, &p, r->curve[0][si].step, n, s, 2 * NLOSS);
+}
+
+static void report(lf_xp *xp, const fs_cfg *c, const fs_results *r, double *diff)
+{
+    lf_xp_line(xp, "Paper: Mendez-Ruiz et al., *SuSana Distancia is all you need: Enforcing class "
+               "separability in metric learning via two novel distance-based loss functions for "
+               "few-shot image classification*, 2023 (arXiv 2305.09062). Claim: Proto-Triplet and "
+               "ICNN added to ProtoNet raise few-shot accuracy, most at 1-shot.");
+    lf_xp_line(xp, "%s", "");
+    lf_xp_line(xp, "Setup: Fashion-MNIST; `%s` embedding with %lld outputs, meta-trained on 5-way "
+               "K-shot episodes (15 queries per class) of classes 0-4 of the training split, AdamW "
+               "lr %g, %lld or %lld steps, K = the tested shot, one thread; tested on %lld 5-way "
+               "episodes (15 queries per class) of classes 5-9 of the test split, the same "
+               "episodes for every loss; %d seed(s)%s. Accuracy in %% as mean ± 95%% CI (1.96 sd "
+               "/ sqrt(n), n = %lld episodes over all seeds); gains are per-episode paired "
+               "differences.", c->model, (long long)c->dim, c->lr, (long long)r->steps[SHORT],
+               (long long)r->steps[LONG], (long long)r->episodes, r->seeds,
+               xp->quick ? " (--quick: a tenth of the steps, 100 episodes)" : "", (long long)r->n);
+    lf_xp_section(xp, "Accuracy on the held-out classes 5-9");
+    report_table(xp, r, diff);
+    lf_xp_section(xp, "Verdict");
+    report_verdict(xp, r, diff);
+    lf_xp_line(xp, "%s", "");
+    for (int li = 0; li < NLOSS; li++)
+        lf_xp_line(xp, "- %s: `%s`", losses[li].label, losses[li].loss);
+    lf_xp_line(xp, "%s", "");
+    lf_xp_line(xp, "Curves (first seed, %lld steps): `fewshot_1shot.svg`, `fewshot_5shot.svg`.",
+               (long long)r->steps[LONG]);
 }
 
 static lf_status fs_run(const void *cfg, lf_xp *xp)
 {
-    const int quick = xp->quick;
-    const char *out_dir = xp->dir;
     const fs_cfg *c = cfg;
-    const double t0 = lf_now();
-    const int seeds = quick ? 1 : (int)c->seeds;
-    const int64_t episodes = quick ? 100 : c->episodes, n = seeds * episodes;
-    const int64_t steps[NBUDGET] = {quick ? c->short_steps / 10 : c->short_steps,
-                                    quick ? c->steps / 10 : c->steps};
     fs_data d = {0};
-    fs_results r;
-    memset(&r, 0, sizeof r);
-    double *diff = malloc((size_t)n * sizeof *diff);
+    fs_results r = {.seeds = (int)LF_XP_PICK(xp, c->seeds, 1),
+                    .episodes = LF_XP_PICK(xp, c->episodes, 100),
+                    .steps = {LF_XP_PICK(xp, c->short_steps, c->short_steps / 10),
+                              LF_XP_PICK(xp, c->steps, c->steps / 10)}};
+    r.n = r.seeds * r.episodes;
+    double *diff = malloc((size_t)r.n * sizeof *diff);
     lf_status s = diff ? load_data(&d) : lf_error(LF_ENOMEM, "fewshot: out of memory");
-    if (s == LF_OK) s = run_all(c, &d, quick, &r);
-    lf_xp *rep = NULL;
-    if (s == LF_OK)
-        s = (rep = xp, LF_OK);
-    if (s == LF_OK) {
-        lf_xp_line(rep, "Paper: Mendez-Ruiz et al., *SuSana Distancia is all you need: "
-                       "Enforcing class separability in metric learning via two novel "
-                       "distance-based loss functions for few-shot image classification*, 2023 "
-                       "(arXiv 2305.09062). Claim: Proto-Triplet and ICNN added to ProtoNet raise "
-                       "few-shot accuracy, most at 1-shot.");
-        lf_xp_line(rep, "%s", "");
-        lf_xp_line(rep, "Setup: Fashion-MNIST; `%s` embedding with %lld outputs, meta-trained "
-                       "on 5-way K-shot episodes (15 queries per class) of classes 0-4 of the "
-                       "training split, AdamW lr %g, %lld or %lld steps, K = the tested shot; "
-                       "tested on "
-                       "%lld 5-way episodes (15 queries per class) of classes 5-9 of the test "
-                       "split, the same episodes for every loss; %d seed(s)%s. Accuracy in %% as "
-                       "mean ± 95%% CI (1.96 sd / sqrt(n), n = %lld episodes over all seeds); "
-                       "gains are per-episode paired differences.",
-                       c->model, (long long)c->dim, c->lr, (long long)steps[SHORT],
-                       (long long)steps[LONG], (long long)episodes, seeds,
-                       quick ? " (--quick: a tenth of the steps, 100 episodes)" : "",
-                       (long long)n);
-        lf_xp_line(rep, "%s", "");
-        report_table(rep, &r, n, seeds, steps, diff);
-        lf_xp_line(rep, "%s", "");
-        report_verdict(rep, &r, n, steps, diff);
-        lf_xp_line(rep, "%s", "");
-        for (int li = 0; li < NLOSS; li++)
-            lf_xp_line(rep, "- %s: `%s`", losses[li].label, losses[li].loss);
-        lf_xp_line(rep, "%s", "");
-        lf_xp_line(rep, "Curves (first seed, %lld steps): fewshot_1shot.svg, "
-                       "fewshot_5shot.svg. One thread.", (long long)steps[LONG]);
-        lf_xp_line(rep, "Wall time %.0f s. Command: `lossforge repro fewshot%s`.",
-                       lf_now() - t0, quick ? " --quick" : "");
-        for (int si = 0; si < NSHOT && s == LF_OK; si++) s = write_plot(&r, si, out_dir);
-    }
-    if (rep) s = s;
+    if (s == LF_OK) s = run_all(xp, c, &d, &r);
+    if (s == LF_OK) report(xp, c, &r, diff);
+    for (int si = 0; si < NSHOT && s == LF_OK; si++) s = write_plot(xp, &r, si);
     for (int b = 0; b < NBUDGET; b++)
         for (int li = 0; li < NLOSS; li++)
             for (int si = 0; si < NSHOT; si++) free(r.acc[b][li][si]);
@@ -357,27 +338,23 @@ static lf_status fs_run(const void *cfg, lf_xp *xp)
 }
 
 static const lf_xp_vt fs_vt = {
-    .title = "fewshot: ProtoNet CE vs CE + Proto-Triplet vs CE + ICNN on "
-                           "held-out Fashion-MNIST classes",
+    .title = "fewshot: ProtoNet CE vs CE + Proto-Triplet vs CE + ICNN on held-out Fashion-MNIST "
+             "classes",
     .run = fs_run,
 };
 
 static const lf_param_desc fs_params[] = {
-    {"steps", LF_PT_INT, 1000, 10, 1e7, 0, NULL, "meta-training episodes per run (--quick: a "
-     "tenth)", offsetof(fs_cfg, steps)},
-    {"short_steps", LF_PT_INT, 200, 10, 1e7, 0, NULL, "the short budget (--quick: a tenth)",
-     offsetof(fs_cfg, short_steps)},
-    {"seeds", LF_PT_INT, 3, 1, MAX_SEEDS, 0, NULL, "seeds per loss and shot (--quick: 1)",
-     offsetof(fs_cfg, seeds)},
-    {"episodes", LF_PT_INT, 600, 10, 1e6, 0, NULL, "test episodes per run (--quick: 100)",
-     offsetof(fs_cfg, episodes)},
-    {"dim", LF_PT_INT, 64, 2, 4096, 0, NULL, "embedding dimension", offsetof(fs_cfg, dim)},
-    {"query", LF_PT_INT, 15, 1, 100, 0, NULL, "queries per class in an episode",
-     offsetof(fs_cfg, query)},
-    {"lr", LF_PT_FLOAT, 1e-3, 0, 1, LF_OPEN_MIN, NULL, "AdamW learning rate",
-     offsetof(fs_cfg, lr)},
-    {"model", LF_PT_STR, 0, 0, 0, 0, "mlp:256", "embedding network spec (its outputs: dim)",
-     offsetof(fs_cfg, model)},
+    LF_PARAM_INT("steps", 1000, 10, 1e7, "meta-training episodes per run (--quick: a tenth)",
+                 fs_cfg, steps),
+    LF_PARAM_INT("short_steps", 200, 10, 1e7, "the short budget (--quick: a tenth)", fs_cfg,
+                 short_steps),
+    LF_PARAM_INT("seeds", 3, 1, MAX_SEEDS, "seeds per loss and shot (--quick: 1)", fs_cfg, seeds),
+    LF_PARAM_INT("episodes", 600, 10, 1e6, "test episodes per run (--quick: 100)", fs_cfg,
+                 episodes),
+    LF_PARAM_INT("dim", 64, 2, 4096, "embedding dimension (the model's outputs)", fs_cfg, dim),
+    LF_PARAM_INT("query", 15, 1, 100, "queries per class in an episode", fs_cfg, query),
+    LF_PARAM_FLOAT("lr", 1e-3, 0, 1, LF_OPEN_MIN, "AdamW learning rate", fs_cfg, lr),
+    LF_XP_MODEL(fs_cfg, model, "mlp:256"),
 };
 
 const lf_desc lf_xp_fewshot = {

@@ -18,9 +18,7 @@
 #include "xp.h"
 
 #include <math.h>
-#include <stddef.h>
 #include <stdio.h>
-#include <string.h>
 
 typedef struct msr_cfg {
     int64_t steps, seeds, dim, p, k;
@@ -62,7 +60,7 @@ typedef struct msr_curve {
     const msr_data *data;
     int64_t dim;
     double first_loss;
-    double loss[CURVE_PTS], r1[CURVE_PTS], step[CURVE_PTS];
+    double loss[CURVE_PTS], r1[CURVE_PTS], step[CURVE_PTS]; /* r1 in % */
     int n;
     float *emb; /* CURVE_ROWS × dim */
 } msr_curve;
@@ -88,7 +86,7 @@ static lf_status on_step(void *user, lf_model *m, const lf_norm *norm, int64_t s
     if (c->n == 0) c->first_loss = loss;
     c->step[c->n] = (double)step;
     c->loss[c->n] = loss / c->first_loss;
-    c->r1[c->n++] = r.recall[0];
+    c->r1[c->n++] = 100 * r.recall[0];
     return LF_OK;
 }
 
@@ -100,8 +98,8 @@ static void metrics_of(const lf_retrieval *r, double *out)
 }
 
 /* Trains one loss with one seed and scores it on both test splits (metrics[split][...]). */
-static lf_status run_one(const msr_cfg *c, const msr_data *d, int li, uint64_t seed, int quick,
-                         msr_curve *curve, float *emb, double (*metrics)[NMETRIC],
+static lf_status run_one(const msr_cfg *c, const msr_data *d, int li, uint64_t seed,
+                         int64_t steps, msr_curve *curve, float *emb, double (*metrics)[NMETRIC],
                          double *seconds)
 {
     static const int32_t train_classes[5] = {0, 1, 2, 3, 4};
@@ -116,7 +114,7 @@ static lf_status run_one(const msr_cfg *c, const msr_data *d, int li, uint64_t s
     o.dim = c->dim;
     o.p = (int)c->p;
     o.k = (int)c->k;
-    o.steps = quick ? c->steps / 10 : c->steps;
+    o.steps = steps;
     o.seed = seed;
     o.classes = train_classes;
     o.n_classes = 5;
@@ -167,19 +165,19 @@ static lf_status floor_metrics(const msr_cfg *c, const msr_data *d, float *emb,
     return s;
 }
 
-/* Test rows of classes[0..5) (quick: the first 2000) and their labels. */
-static lf_status load_split(const lf_dataset *test, const int32_t *classes, int quick,
+/* Test rows of classes[0..5) (at most `most`) and their labels. */
+static lf_status load_split(const lf_dataset *test, const int32_t *classes, int64_t most,
                             msr_split *sp)
 {
     lf_status s = lf_rows_of_classes(test->y, test->n, classes, 5, &sp->rows, &sp->n);
-    if (s == LF_OK && quick && sp->n > 2000) sp->n = 2000;
+    if (s == LF_OK && sp->n > most) sp->n = most;
     sp->y = s == LF_OK ? malloc((size_t)sp->n * sizeof *sp->y) : NULL;
     if (s == LF_OK && !sp->y) s = lf_error(LF_ENOMEM, "ms-recall: out of memory");
     for (int64_t i = 0; s == LF_OK && i < sp->n; i++) sp->y[i] = test->y[sp->rows[i]];
     return s;
 }
 
-static lf_status load_data(int quick, msr_data *d)
+static lf_status load_data(int64_t test_rows, msr_data *d)
 {
     static const int32_t test_classes[5] = {5, 6, 7, 8, 9}, train_classes[5] = {0, 1, 2, 3, 4};
     lf_dataset train, test;
@@ -192,8 +190,8 @@ static lf_status load_data(int quick, msr_data *d)
     free(rows);
     lf_dataset_release(&train);
     d->test = test;
-    if (s == LF_OK) s = load_split(&test, test_classes, quick, &d->split[UNSEEN]);
-    if (s == LF_OK) s = load_split(&test, train_classes, quick, &d->split[SEEN]);
+    if (s == LF_OK) s = load_split(&test, test_classes, test_rows, &d->split[UNSEEN]);
+    if (s == LF_OK) s = load_split(&test, train_classes, test_rows, &d->split[SEEN]);
     return s;
 }
 
@@ -207,224 +205,209 @@ static void release_data(msr_data *d)
     }
 }
 
-static void mean_sd(const double *x, int n, double *mean, double *sd)
-{
-    double m = 0, v = 0;
-    for (int i = 0; i < n; i++) m += x[i];
-    m /= n;
-    for (int i = 0; i < n; i++) v += (x[i] - m) * (x[i] - m);
-    *mean = m;
-    *sd = n > 1 ? sqrt(v / (n - 1)) : 0;
-}
-
 typedef struct msr_results {
-    double m[NLOSS][MAX_SEEDS][2][NMETRIC]; /* [loss][seed][split][metric] */
+    int seeds;
+    int64_t steps;
+    double m[NLOSS][MAX_SEEDS][2][NMETRIC]; /* [loss][seed][split][metric], fractions */
     double seconds[NLOSS][MAX_SEEDS];
     double floor[2][NMETRIC];
     msr_curve curve[NLOSS];
 } msr_results;
 
-/* Mean and sd over seeds of 100 × metric k of loss li on a split. */
-static void stat(const msr_results *r, int seeds, int li, int split, int k, double *mean,
-                 double *sd)
+/* 100 × metric k of loss li on a split, one value per seed, into x (scaled before the mean, as
+ * the numbers were always computed). */
+static int in_percent(const msr_results *r, int li, int split, int k, double *x)
 {
-    double x[MAX_SEEDS] = {0};
-    for (int s = 0; s < seeds; s++) x[s] = 100 * r->m[li][s][split][k];
-    mean_sd(x, seeds, mean, sd);
+    for (int s = 0; s < r->seeds; s++) x[s] = 100 * r->m[li][s][split][k];
+    return r->seeds;
 }
 
-static void report_table(lf_xp *rep, const msr_results *r, int seeds, int split)
+static void stat(const msr_results *r, int li, int split, int k, double *mean, double *sd)
 {
-    lf_xp_line(rep, "| loss | R@1 | R@2 | R@4 | R@8 | mAP@R | NMI |%s",
-                   split == UNSEEN ? " train s/run |" : "");
-    lf_xp_line(rep, "|---|---|---|---|---|---|---|%s", split == UNSEEN ? "---|" : "");
+    double x[MAX_SEEDS];
+    lf_xp_mean_sd(x, in_percent(r, li, split, k, x), 1, mean, sd);
+}
+
+/* Retrieval metrics in % (mean ± sd over seeds) per loss, then the untrained network; the
+ * unseen split also shows the training time per run. */
+static void report_table(lf_xp *xp, const msr_results *r, int split)
+{
+    const int unseen = split == UNSEEN;
+    lf_xp_table(xp, unseen ? "unseen" : "seen", "| loss | R@1 | R@2 | R@4 | R@8 | mAP@R | NMI |%s",
+                unseen ? " train s/run |" : "");
     for (int li = 0; li < NLOSS; li++) {
-        char row[512];
+        char row[512], pm[64];
         int len = snprintf(row, sizeof row, "| %s |", losses[li].label);
         for (int k = 0; k < NMETRIC; k++) {
-            double mean, sd;
-            stat(r, seeds, li, split, k, &mean, &sd);
-            len += snprintf(row + len, sizeof row - (size_t)len, " %.1f ± %.1f |", mean, sd);
+            double x[MAX_SEEDS];
+            lf_xp_pm(pm, sizeof pm, x, in_percent(r, li, split, k, x), 1, 1, 1);
+            len += snprintf(row + len, sizeof row - (size_t)len, " %s |", pm);
         }
         double secs, sd;
-        mean_sd(r->seconds[li], seeds, &secs, &sd);
-        if (split == UNSEEN) lf_xp_line(rep, "%s %.0f |", row, secs);
-        else lf_xp_line(rep, "%s", row);
+        lf_xp_mean_sd(r->seconds[li], r->seeds, 1, &secs, &sd);
+        if (unseen) lf_xp_row(xp, "%s %.0f |", row, secs);
+        else lf_xp_row(xp, "%s", row);
     }
     char row[512];
     int len = snprintf(row, sizeof row, "| untrained network |");
     for (int k = 0; k < NMETRIC; k++)
         len += snprintf(row + len, sizeof row - (size_t)len, " %.1f |", 100 * r->floor[split][k]);
-    lf_xp_line(rep, "%s%s", row, split == UNSEEN ? " – |" : "");
+    lf_xp_row(xp, "%s%s", row, unseen ? " – |" : "");
 }
 
 /* R@1 of the first seed at five points of training, from the curves. */
-static void report_curve(lf_xp *rep, const msr_results *r)
+static void report_curve(lf_xp *xp, const msr_results *r)
 {
-    const int n = r->curve[0].n;
+    const msr_curve *c0 = &r->curve[0];
+    const int n = c0->n;
     if (n < 5) return;
     const int at[5] = {0, (n - 1) / 4, (n - 1) / 2, 3 * (n - 1) / 4, n - 1};
-    char head[256];
-    int len = snprintf(head, sizeof head, "| R@1 on 1000 test images, seed 1, after step |");
-    for (int i = 0; i < 5; i++)
-        len += snprintf(head + len, sizeof head - (size_t)len, " %.0f |", r->curve[0].step[at[i]]);
-    lf_xp_line(rep, "%s", head);
-    lf_xp_line(rep, "|---|---|---|---|---|---|");
+    lf_xp_table(xp, "recall_curve", "| R@1 on 1000 test images, seed 1, after step | %.0f | %.0f "
+                "| %.0f | %.0f | %.0f |", c0->step[at[0]], c0->step[at[1]], c0->step[at[2]],
+                c0->step[at[3]], c0->step[at[4]]);
     for (int li = 0; li < NLOSS; li++) {
-        if (r->curve[li].n < n) continue;
-        char row[256];
-        len = snprintf(row, sizeof row, "| %s |", losses[li].label);
-        for (int i = 0; i < 5; i++)
-            len += snprintf(row + len, sizeof row - (size_t)len, " %.1f |",
-                            100 * r->curve[li].r1[at[i]]);
-        lf_xp_line(rep, "%s", row);
+        const double *y = r->curve[li].r1;
+        if (r->curve[li].n >= n)
+            lf_xp_row(xp, "| %s | %.1f | %.1f | %.1f | %.1f | %.1f |", losses[li].label, y[at[0]],
+                      y[at[1]], y[at[2]], y[at[3]], y[at[4]]);
     }
 }
 
 /* Verdict on R@1 of the unseen classes: row 0's mean against each baseline's mean, with the
  * seeds' spread; then what the untrained network and the seen classes say. */
-static void report_verdict(lf_xp *rep, const msr_results *r, int seeds)
+static void report_verdict(lf_xp *xp, const msr_results *r)
 {
-    double mean[NLOSS], sd[NLOSS];
-    for (int li = 0; li < NLOSS; li++) stat(r, seeds, li, UNSEEN, 0, &mean[li], &sd[li]);
-    int best = 1, wins = 0;
+    double mean[NLOSS], sd[NLOSS], map[NLOSS], sdv, seen_r1, seen_map;
+    int best = 1, wins = 0, beat_r1 = 0, beat_map = 0, len = 0;
     char others[512];
-    int len = 0;
-    for (int li = 0; li < NLOSS; li++)
-        if (losses[li].baseline) {
-            best &= mean[0] >= mean[li];
-            len += snprintf(others + len, sizeof others - (size_t)len, "%s %s %.1f ± %.1f",
-                            len ? "," : "", losses[li].label, mean[li], sd[li]);
-        }
-    for (int s = 0; s < seeds; s++) {
+    for (int li = 0; li < NLOSS; li++) {
+        stat(r, li, UNSEEN, 0, &mean[li], &sd[li]);
+        stat(r, li, UNSEEN, 4, &map[li], &sdv);
+        /* how many trained losses beat the untrained network on the unseen classes */
+        beat_r1 += mean[li] > 100 * r->floor[UNSEEN][0];
+        beat_map += map[li] > 100 * r->floor[UNSEEN][4];
+        if (!losses[li].baseline) continue;
+        best &= mean[0] >= mean[li];
+        len += snprintf(others + len, sizeof others - (size_t)len, "%s %s %.1f ± %.1f",
+                        len ? "," : "", losses[li].label, mean[li], sd[li]);
+    }
+    for (int s = 0; s < r->seeds; s++) {
         int first = 1;
         for (int li = 0; li < NLOSS; li++)
             if (losses[li].baseline) first &= r->m[0][s][UNSEEN][0] >= r->m[li][s][UNSEEN][0];
         wins += first;
     }
-    double seen_r1, seen_map, sdv;
-    stat(r, seeds, 0, SEEN, 0, &seen_r1, &sdv);
-    stat(r, seeds, 0, SEEN, 4, &seen_map, &sdv);
-    /* how many trained losses beat the untrained network on the unseen classes */
-    int beat_r1 = 0, beat_map = 0;
-    for (int li = 0; li < NLOSS; li++) {
-        double m1, m4;
-        stat(r, seeds, li, UNSEEN, 0, &m1, &sdv);
-        stat(r, seeds, li, UNSEEN, 4, &m4, &sdv);
-        beat_r1 += m1 > 100 * r->floor[UNSEEN][0];
-        beat_map += m4 > 100 * r->floor[UNSEEN][4];
-    }
-    lf_xp_line(rep, "**Verdict: %s** — R@1 on the unseen classes: %s %.1f ± %.1f against%s "
-                   "(mean ± sd over %d seed(s); MS first in %d of %d). The untrained network "
-                   "scores R@1 %.1f and mAP@R %.1f there; %d of the %d trained losses beat it at "
-                   "R@1 and %d at mAP@R. On the seen classes 0-4 MS reaches R@1 %.1f and mAP@R "
-                   "%.1f against %.1f and %.1f untrained: the losses learn%s. With λ = 1 MS "
-                   "reaches %.1f ± %.1f: the negative term exp(β(S − 1)) then hardly acts below "
-                   "S ≈ 0.9. The paper's claim is the ordering at R@1; its absolute numbers are "
-                   "for CUB/Cars/SOP with an ImageNet-pretrained BN-Inception and are not "
-                   "comparable.",
-                   best ? "reproduced (the ordering)" : "not reproduced", losses[0].label,
-                   mean[0], sd[0], others, seeds, wins, seeds, 100 * r->floor[UNSEEN][0],
-                   100 * r->floor[UNSEEN][4], beat_r1, NLOSS, beat_map, seen_r1, seen_map,
-                   100 * r->floor[SEEN][0], 100 * r->floor[SEEN][4],
-                   beat_r1 ? "" : ", but from 5 training classes little of it carries over to "
-                                  "new ones", mean[1], sd[1]);
+    stat(r, 0, SEEN, 0, &seen_r1, &sdv);
+    stat(r, 0, SEEN, 4, &seen_map, &sdv);
+    lf_xp_line(xp, "**%s** — R@1 on the unseen classes: %s %.1f ± %.1f against%s "
+               "(mean ± sd over %d seed(s); MS first in %d of %d). The untrained network scores "
+               "R@1 %.1f and mAP@R %.1f there; %d of the %d trained losses beat it at R@1 and %d "
+               "at mAP@R. On the seen classes 0-4 MS reaches R@1 %.1f and mAP@R %.1f against "
+               "%.1f and %.1f untrained: the losses learn%s. With λ = 1 MS reaches %.1f ± %.1f: "
+               "the negative term exp(β(S − 1)) then hardly acts below S ≈ 0.9. The paper's "
+               "claim is the ordering at R@1; its absolute numbers are for CUB/Cars/SOP with an "
+               "ImageNet-pretrained BN-Inception and are not comparable.",
+               best ? "reproduced (the ordering)" : "not reproduced", losses[0].label, mean[0],
+               sd[0], others, r->seeds, wins, r->seeds, 100 * r->floor[UNSEEN][0],
+               100 * r->floor[UNSEEN][4], beat_r1, NLOSS, beat_map, seen_r1, seen_map,
+               100 * r->floor[SEEN][0], 100 * r->floor[SEEN][4],
+               beat_r1 ? "" : ", but from 5 training classes little of it carries over to new "
+                              "ones", mean[1], sd[1]);
 }
 
-static lf_status write_plot(const msr_results *r, const char *out_dir)
+/* Training loss (relative to the first) and R@1 (%) against the step: MS and the baselines. */
+static lf_status write_plot(lf_xp *xp, const msr_results *r)
 {
-    const msr_curve *c0 = &r->curve[0];
-    int n = c0->n;
+    int n = r->curve[0].n;
     for (int li = 1; li < NLOSS; li++) n = r->curve[li].n < n ? r->curve[li].n : n;
     if (n < 2) return LF_OK;
-    /* the plot takes 6 series: the verdict's losses, loss and R@1 each */
-    lf_series s[2 * NLOSS];
-    char labels[2 * NLOSS][80];
+    lf_series s[2 * NLOSS]; /* the plot takes 6: the verdict's losses, loss and R@1 each */
     int ns = 0;
-    for (int li = 0; li < NLOSS; li++) {
-        if (li != 0 && !losses[li].baseline) continue;
-        snprintf(labels[ns], sizeof labels[ns], "%s: loss / first", losses[li].label);
-        s[ns] = (lf_series){labels[ns], r->curve[li].loss, 0, li + 1};
-        ns++;
-        snprintf(labels[ns], sizeof labels[ns], "%s: R@1", losses[li].label);
-        s[ns] = (lf_series){labels[ns], r->curve[li].r1, 1, li + 1};
-        ns++;
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/ms_recall_curves.svg", out_dir);
-    return lf_plot_svg(path, &(lf_plot){"ms-recall: training loss and test Recall@1 (1000 images of classes 5-9)", "step", {"training loss", "Recall@1"}, {"loss", "Recall@1"}, {0, 0}}, c0->step, n, s, ns);
+    for (int li = 0; li < NLOSS; li++)
+        if (li == 0 || losses[li].baseline) {
+            s[ns++] = (lf_series){losses[li].label, r->curve[li].loss, 0, li + 1};
+            s[ns++] = (lf_series){losses[li].label, r->curve[li].r1, 1, li + 1};
+        }
+    const lf_plot p = {.title = "ms-recall: training loss and test Recall@1 (1000 images of the "
+                                "unseen classes 5-9), seed 1",
+                       .xlabel = "step",
+                       .panel = {"training loss / first", "Recall@1, classes 5-9"},
+                       .ylabel = {"loss / first loss", "Recall@1 (%)"}};
+    return lf_xp_plot(xp, "ms_recall_curves.svg", &p, r->curve[0].step, n, s, ns);
 }
 
-static lf_status run_all(const msr_cfg *c, const msr_data *d, int quick, int seeds,
-                         msr_results *r, float *emb)
+/* The floor, then every loss with every seed (the first seed also records the curves). */
+static lf_status run_all(lf_xp *xp, const msr_cfg *c, const msr_data *d, msr_results *r,
+                         float *emb)
 {
+    lf_xp_progress(xp, 1 + NLOSS * r->seeds);
     lf_status s = floor_metrics(c, d, emb, r->floor);
+    lf_xp_tick(xp, "untrained network");
     for (int li = 0; li < NLOSS && s == LF_OK; li++)
-        for (int sd = 0; sd < seeds && s == LF_OK; sd++) {
+        for (int sd = 0; sd < r->seeds && s == LF_OK; sd++) {
             msr_curve *curve = sd == 0 ? &r->curve[li] : NULL;
             if (curve) *curve = (msr_curve){.data = d, .dim = c->dim, .emb = emb};
-            fprintf(stderr, "ms-recall: %s, seed %d\n", losses[li].label, sd + 1);
-            s = run_one(c, d, li, (uint64_t)sd + 1, quick, curve, emb, r->m[li][sd],
+            s = run_one(c, d, li, (uint64_t)sd + 1, r->steps, curve, emb, r->m[li][sd],
                         &r->seconds[li][sd]);
+            lf_xp_tick(xp, "%s, seed %d", losses[li].label, sd + 1);
         }
     return s;
 }
 
+static void report(lf_xp *xp, const msr_cfg *c, const msr_data *d, const msr_results *r)
+{
+    lf_xp_line(xp, "Paper: Wang et al., *Multi-Similarity Loss with General Pair Weighting for "
+               "Deep Metric Learning*, CVPR 2019. Claim: MS (with its pair mining) retrieves at "
+               "least as well as contrastive and triplet losses at Recall@1 (paper, CUB-200, "
+               "BN-Inception 512-d: MS R@1/2/4/8 = 65.7/77.0/86.3/91.2).");
+    lf_xp_line(xp, "%s", "");
+    lf_xp_line(xp, "Setup: Fashion-MNIST; `%s` embedding net with %lld outputs, trained on the "
+               "%lld training images of classes 0-4 with %lld×%lld P×K batches, AdamW lr %g, "
+               "%lld steps, one thread (batches of %lld rows gain nothing from a second); test: "
+               "the %lld test images of classes 5-9, each querying all others by cosine "
+               "similarity; NMI of k-means (k = 5). Numbers in %% as mean ± sd over %d seed(s)%s.",
+               c->model, (long long)c->dim, (long long)d->train.n, (long long)c->p,
+               (long long)c->k, c->lr, (long long)r->steps, (long long)(c->p * c->k),
+               (long long)d->split[UNSEEN].n, r->seeds,
+               xp->quick ? " (--quick: a tenth of the steps, 2000 test images)" : "");
+    lf_xp_section(xp, "Unseen classes 5-9 (the claim)");
+    report_table(xp, r, UNSEEN);
+    lf_xp_section(xp, "Seen classes 0-4");
+    lf_xp_line(xp, "The same models on the %lld test images of the training classes 0-4 (not "
+               "the claim):", (long long)d->split[SEEN].n);
+    lf_xp_line(xp, "%s", "");
+    report_table(xp, r, SEEN);
+    lf_xp_section(xp, "Verdict");
+    report_verdict(xp, r);
+    lf_xp_section(xp, "Along training");
+    report_curve(xp, r);
+    lf_xp_line(xp, "%s", "");
+    for (int li = 0; li < NLOSS; li++)
+        lf_xp_line(xp, "- %s: `%s`%s%s%s", losses[li].label, losses[li].loss,
+                   losses[li].miner ? " with `" : "", losses[li].miner ? losses[li].miner : "",
+                   losses[li].miner ? "`" : "");
+    lf_xp_line(xp, "%s", "");
+    lf_xp_line(xp, "Curves: `ms_recall_curves.svg` (training loss over its first value, and R@1 "
+               "on 1000 test images of classes 5-9, against the step; seed 1).");
+}
+
 static lf_status msr_run(const void *cfg, lf_xp *xp)
 {
-    const int quick = xp->quick;
-    const char *out_dir = xp->dir;
     const msr_cfg *c = cfg;
-    const int seeds = quick ? 1 : (int)c->seeds;
-    double t0 = lf_now();
     msr_data d = {0};
     msr_results *r = calloc(1, sizeof *r); /* large: the heap, not the stack or a static */
-    lf_status s = r ? load_data(quick, &d) : lf_error(LF_ENOMEM, "ms-recall: out of memory");
+    lf_status s = r ? load_data(LF_XP_PICK(xp, INT64_MAX, 2000), &d)
+                    : lf_error(LF_ENOMEM, "ms-recall: out of memory");
     const int64_t most = d.split[UNSEEN].n > d.split[SEEN].n ? d.split[UNSEEN].n : d.split[SEEN].n;
     float *emb = s == LF_OK ? malloc((size_t)(most * c->dim) * sizeof *emb) : NULL;
     if (s == LF_OK && !emb) s = lf_error(LF_ENOMEM, "ms-recall: out of memory");
-    if (s == LF_OK) s = run_all(c, &d, quick, seeds, r, emb);
-    lf_xp *rep = NULL;
-    if (s == LF_OK) s = (rep = xp, LF_OK);
     if (s == LF_OK) {
-        lf_xp_line(rep, "Paper: Wang et al., *Multi-Similarity Loss with General Pair "
-                       "Weighting for Deep Metric Learning*, CVPR 2019. Claim: MS (with its pair "
-                       "mining) retrieves at least as well as contrastive and triplet losses at "
-                       "Recall@1 (paper, CUB-200, BN-Inception 512-d: MS R@1/2/4/8 = "
-                       "65.7/77.0/86.3/91.2).");
-        lf_xp_line(rep, "%s", "");
-        lf_xp_line(rep, "Setup: Fashion-MNIST; `%s` embedding net with %lld outputs, trained "
-                       "on the %lld training images of classes 0-4 with %lld×%lld P×K batches, "
-                       "AdamW lr %g, %lld steps; test: the %lld test images of classes 5-9, each "
-                       "querying all others by cosine similarity; NMI of k-means (k = 5). "
-                       "Numbers in %% as mean ± sd over %d seed(s)%s.", c->model,
-                       (long long)c->dim, (long long)d.train.n, (long long)c->p, (long long)c->k,
-                       c->lr, (long long)(quick ? c->steps / 10 : c->steps),
-                       (long long)d.split[UNSEEN].n, seeds,
-                       quick ? " (--quick: a tenth of the steps, 2000 test images)" : "");
-        lf_xp_line(rep, "%s", "");
-        report_table(rep, r, seeds, UNSEEN);
-        lf_xp_line(rep, "%s", "");
-        lf_xp_line(rep, "The same models on the %lld test images of the training classes 0-4 "
-                       "(seen classes, not the claim):", (long long)d.split[SEEN].n);
-        lf_xp_line(rep, "%s", "");
-        report_table(rep, r, seeds, SEEN);
-        lf_xp_line(rep, "%s", "");
-        report_verdict(rep, r, seeds);
-        lf_xp_line(rep, "%s", "");
-        report_curve(rep, r);
-        lf_xp_line(rep, "%s", "");
-        for (int li = 0; li < NLOSS; li++)
-            lf_xp_line(rep, "- %s: `%s`%s%s%s", losses[li].label, losses[li].loss,
-                           losses[li].miner ? " with `" : "",
-                           losses[li].miner ? losses[li].miner : "", losses[li].miner ? "`" : "");
-        lf_xp_line(rep, "%s", "");
-        lf_xp_line(rep, "Curves: ms_recall_curves.svg. One thread (batches of %lld rows gain "
-                       "nothing from a second). Wall time %.0f s.", (long long)(c->p * c->k),
-                       lf_now() - t0);
-        s = write_plot(r, out_dir);
+        r->seeds = (int)LF_XP_PICK(xp, c->seeds, 1);
+        r->steps = LF_XP_PICK(xp, c->steps, c->steps / 10);
+        s = run_all(xp, c, &d, r, emb);
     }
-    if (rep) s = s;
+    if (s == LF_OK) report(xp, c, &d, r);
+    if (s == LF_OK) s = write_plot(xp, r);
     free(emb);
     free(r);
     release_data(&d);
@@ -432,24 +415,20 @@ static lf_status msr_run(const void *cfg, lf_xp *xp)
 }
 
 static const lf_xp_vt msr_vt = {
-    .title = "ms-recall: multi-similarity loss vs contrastive "
-                                       "and triplet on unseen Fashion-MNIST classes",
+    .title = "ms-recall: multi-similarity loss vs contrastive and triplet on unseen "
+             "Fashion-MNIST classes",
     .run = msr_run,
 };
 
 static const lf_param_desc msr_params[] = {
-    {"steps", LF_PT_INT, 3000, 10, 1e7, 0, NULL, "training steps per run (--quick: a tenth)",
-     offsetof(msr_cfg, steps)},
-    {"seeds", LF_PT_INT, 3, 1, MAX_SEEDS, 0, NULL, "seeds per loss (--quick: 1)",
-     offsetof(msr_cfg, seeds)},
-    {"dim", LF_PT_INT, 64, 2, 4096, 0, NULL, "embedding dimension", offsetof(msr_cfg, dim)},
-    {"p", LF_PT_INT, 5, 2, 5, 0, NULL, "classes per batch (of the 5 training classes)",
-     offsetof(msr_cfg, p)},
-    {"k", LF_PT_INT, 8, 2, 1024, 0, NULL, "images per class in a batch", offsetof(msr_cfg, k)},
-    {"lr", LF_PT_FLOAT, 1e-3, 0, 1, LF_OPEN_MIN, NULL, "AdamW learning rate",
-     offsetof(msr_cfg, lr)},
-    {"model", LF_PT_STR, 0, 0, 0, 0, "mlp:256", "embedding network spec",
-     offsetof(msr_cfg, model)},
+    LF_PARAM_INT("steps", 3000, 10, 1e7, "training steps per run (--quick: a tenth)", msr_cfg,
+                 steps),
+    LF_XP_SEEDS(msr_cfg, seeds, 3, MAX_SEEDS),
+    LF_PARAM_INT("dim", 64, 2, 4096, "embedding dimension", msr_cfg, dim),
+    LF_PARAM_INT("p", 5, 2, 5, "classes per batch (of the 5 training classes)", msr_cfg, p),
+    LF_PARAM_INT("k", 8, 2, 1024, "images per class in a batch", msr_cfg, k),
+    LF_PARAM_FLOAT("lr", 1e-3, 0, 1, LF_OPEN_MIN, "AdamW learning rate", msr_cfg, lr),
+    LF_XP_MODEL(msr_cfg, model, "mlp:256"),
 };
 
 const lf_desc lf_xp_ms_recall = {
