@@ -34,19 +34,6 @@ static void test_metrics(void **state)
     assert_true(m.f1 == 0 && m.auc == 0 && isfinite(m.bacc));
 }
 
-static void test_paired_ttest(void **state)
-{
-    (void)state;
-    const double a[5] = {0.80, 0.82, 0.79, 0.85, 0.81}, b[5] = {0.70, 0.71, 0.72, 0.74, 0.69};
-    const double c[5] = {0.81, 0.80, 0.80, 0.84, 0.82};
-    assert_int_equal(lf_paired_ttest(a, b, 5, 1), 1);
-    assert_int_equal(lf_paired_ttest(b, a, 5, 1), -1);
-    assert_int_equal(lf_paired_ttest(a, c, 5, 1), 0);
-    /* stride: every second value */
-    const double ab[10] = {0.80, 0.70, 0.82, 0.71, 0.79, 0.72, 0.85, 0.74, 0.81, 0.69};
-    assert_int_equal(lf_paired_ttest(ab, ab + 1, 5, 2), 1);
-}
-
 /* Two Gaussian blobs at ±2 on the first of 3 features: every loss separates them. */
 static void test_binfit_learns(void **state)
 {
@@ -87,7 +74,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics),
-        cmocka_unit_test(test_paired_ttest),
         cmocka_unit_test(test_binfit_learns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -104,6 +104,71 @@ static void test_registry(void **state)
     TU_ERR(lf_xp_find("lion-bx", &d), LF_ENOTFOUND, "lion-box");
 }
 
+static void test_paired_ttest(void **state)
+{
+    (void)state;
+    const double a[5] = {0.80, 0.82, 0.79, 0.85, 0.81}, b[5] = {0.70, 0.71, 0.72, 0.74, 0.69};
+    const double c[5] = {0.81, 0.80, 0.80, 0.84, 0.82};
+    assert_int_equal(lf_xp_ttest(a, b, 5, 1), 1);
+    assert_int_equal(lf_xp_ttest(b, a, 5, 1), -1);
+    assert_int_equal(lf_xp_ttest(a, c, 5, 1), 0);
+    /* stride: every second value */
+    const double ab[10] = {0.80, 0.70, 0.82, 0.71, 0.79, 0.72, 0.85, 0.74, 0.81, 0.69};
+    assert_int_equal(lf_xp_ttest(ab, ab + 1, 5, 2), 1);
+}
+
+static void test_cells_and_claims(void **state)
+{
+    (void)state;
+    lf_xp x = {.desc = lf_xp_at(0), .dir = tu_tmpdir()};
+    lf_xp_table_cells(&x, "c");
+    lf_xp_cell(&x, "loss");
+    for (int i = 0; i < 2; i++) lf_xp_cell(&x, "eps %d", i);
+    lf_xp_end_row(&x);
+    lf_xp_cell(&x, "CE");
+    lf_xp_cell(&x, "%.1f", 1.5);
+    lf_xp_cell(&x, "%.1f", 2.5);
+    lf_xp_end_row(&x);
+    lf_xp_claim(&x, "CE wins", lf_xp_verdict(1, 2), "%d of %d", 1, 2);
+    assert_int_equal(x.err, LF_OK);
+    assert_string_equal(x.body.p, "| loss | eps 0 | eps 1 |\n|---|---|---|\n| CE | 1.5 | 2.5 |\n"
+                                  "- **CE wins** (1 of 2): partly reproduced.\n");
+    char path[4096];
+    lf_xp_path(&x, "c.tsv", path, sizeof path);
+    assert_string_equal(slurp(path), "loss\teps 0\teps 1\nCE\t1.5\t2.5\n");
+    assert_string_equal(lf_xp_verdict(2, 2), "reproduced");
+    assert_string_equal(lf_xp_verdict(0, 2), "not reproduced");
+    assert_string_equal(lf_xp_verdict(0, 0), "not reproduced");
+    lf_sbuf_free(&x.body);
+}
+
+/* lf_xp_head keeps the first rows; lf_xp_train scores once, and a diverging run scores NaN
+ * instead of failing. */
+static void test_head_and_train(void **state)
+{
+    (void)state;
+    lf_dataset ds = {0}, head = {0};
+    tu_blobs(&ds, 300, 1);
+    TU_OK(lf_xp_head(&ds, 200, &head));
+    assert_int_equal(head.n, 200);
+    assert_memory_equal(head.y, ds.y, 200 * sizeof *ds.y);
+    lf_train_opts o;
+    lf_train_opts_default(&o);
+    o.model = "mlp:16";
+    o.loss = "ce";
+    o.optim = "adamw:lr=1e-2";
+    o.epochs = 3;
+    o.batch = 32;
+    double test_acc, train_acc;
+    TU_OK(lf_xp_train(&o, &head, &ds, &test_acc, &train_acc));
+    assert_true(test_acc > 0.9 && train_acc > 0.9);
+    o.optim = "sgd:lr=1e30";
+    TU_OK(lf_xp_train(&o, &head, &ds, &test_acc, &train_acc));
+    assert_true(isnan(test_acc));
+    lf_dataset_release(&head);
+    lf_dataset_release(&ds);
+}
+
 /* A whole run: the harness writes the title, the command as given and the times. */
 static void test_run_report(void **state)
 {
@@ -130,6 +195,8 @@ int main(void)
         cmocka_unit_test(test_table_and_tsv), cmocka_unit_test(test_section),
         cmocka_unit_test(test_mean_sd),       cmocka_unit_test(test_grid),
         cmocka_unit_test(test_registry),      cmocka_unit_test(test_run_report),
+        cmocka_unit_test(test_paired_ttest),  cmocka_unit_test(test_cells_and_claims),
+        cmocka_unit_test(test_head_and_train),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

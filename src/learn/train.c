@@ -340,8 +340,9 @@ static lf_status write_curves(trainer *tr, int epochs)
 {
     if (!tr->o->out_dir || epochs < 1) return LF_OK;
     const size_t n = (size_t)epochs, stride = (size_t)tr->o->epochs;
-    double *x = malloc(4 * n * sizeof *x), *pct = x + n; /* x, then 3 accuracy curves in % */
+    double *x = malloc(4 * n * sizeof *x); /* x, then 3 accuracy curves in % */
     if (!x) return lf_error(LF_ENOMEM, "train: out of memory");
+    double *pct = x + n;
     for (size_t i = 0; i < n; i++) x[i] = (double)i + 1;
     for (size_t j = 0; j < 3; j++)
         for (size_t i = 0; i < n; i++) pct[j * n + i] = 100 * tr->curve[(3 + j) * stride + i];

@@ -182,7 +182,7 @@ static const char *compare(const ai_run *r, int ti, int li, int metric, int *hig
     if (mean_of(r, ti, li, metric) <= base) return "";
     ++*higher;
     const lf_xp_grid *g = &r->res[metric];
-    if (lf_paired_ttest(&LF_XP_AT(g, li, ti, 0), &LF_XP_AT(g, bl, ti, 0), r->folds, 1) <= 0)
+    if (lf_xp_ttest(&LF_XP_AT(g, li, ti, 0), &LF_XP_AT(g, bl, ti, 0), r->folds, 1) <= 0)
         return " (higher)";
     ++*sig;
     return " (higher, sig.)";

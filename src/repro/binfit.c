@@ -78,23 +78,6 @@ void lf_binary_metrics(const float *score, const int32_t *y, int64_t n, lf_binme
     m->auc = auc_of(score, y, n);
 }
 
-/* Two-sided 5% critical values of Student's t, df = 1..30. */
-static const double t975[LF_TTEST_MAX] = {
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
-
-int lf_paired_ttest(const double *a, const double *b, int n, int stride)
-{
-    double d[LF_TTEST_MAX], mu, sd;
-    if (n < 2 || n > LF_TTEST_MAX) return 0;
-    for (int i = 0; i < n; i++) d[i] = a[(size_t)i * (size_t)stride] - b[(size_t)i * (size_t)stride];
-    lf_xp_mean_sd(d, n, 1, &mu, &sd);
-    if (sd == 0) return mu > 0 ? 1 : mu < 0 ? -1 : 0;
-    const double t = mu / (sd / sqrt((double)n));
-    return fabs(t) > t975[n - 2] ? (t > 0 ? 1 : -1) : 0;
-}
-
 /* Standardisation from the training rows (lf_norm_fit). */
 static lf_status fit_norm(fit *f, const int64_t *train, int64_t ntr)
 {

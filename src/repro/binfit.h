@@ -31,9 +31,4 @@ lf_status lf_binfit_run(const lf_binfit *o, const lf_dataset *ds, const int64_t 
                         int64_t ntr, const int64_t *test, int64_t nte, lf_binmetrics *final,
                         lf_binmetrics *per_epoch);
 
-/* Paired two-sided t-test at 5% of a[i*stride] - b[i*stride], i < n (2 <= n <= LF_TTEST_MAX):
- * +1 when a is significantly larger, -1 when smaller, 0 when tied. */
-#define LF_TTEST_MAX 30
-int lf_paired_ttest(const double *a, const double *b, int n, int stride);
-
 #endif

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <string.h>
 
-enum { NLOSS = 5, NDATA = 4, NDEPTH = 3, MAX_SPLITS = LF_TTEST_MAX };
+enum { NLOSS = 5, NDATA = 4, NDEPTH = 3, MAX_SPLITS = LF_XP_TTEST_MAX };
 enum { L_ENS = 0, BATCH = 64 };
 
 static const char *const loss_specs[NLOSS] = {"ensloss", "bce", "hinge", "exp", "focal:alpha=-1"};
@@ -134,7 +134,7 @@ static void report_tables(el_run *r)
 /* Paired t-test of EnsLoss against loss li on one data x depth cell of grid g. */
 static int versus(const lf_xp_grid *g, int li, int cell, int splits)
 {
-    return lf_paired_ttest(&LF_XP_AT(g, L_ENS, cell, 0), &LF_XP_AT(g, li, cell, 0), splits, 1);
+    return lf_xp_ttest(&LF_XP_AT(g, L_ENS, cell, 0), &LF_XP_AT(g, li, cell, 0), splits, 1);
 }
 
 /* Tally of EnsLoss vs each baseline over the data x depth configurations; *wins / *losses get

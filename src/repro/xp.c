@@ -144,6 +144,55 @@ void lf_xp_row(lf_xp *x, const char *fmt, ...)
     lf_sbuf_free(&row);
 }
 
+void lf_xp_table_cells(lf_xp *x, const char *tsv)
+{
+    end_table(x);
+    snprintf(x->tsv_name, sizeof x->tsv_name, "%s", tsv);
+    x->header_pending = 1;
+}
+
+void lf_xp_cell(lf_xp *x, const char *fmt, ...)
+{
+    if (!x->row.n) lf_sbuf_printf(&x->row, "|");
+    lf_sbuf_printf(&x->row, " ");
+    va_list ap;
+    va_start(ap, fmt);
+    lf_sbuf_vprintf(&x->row, fmt, ap);
+    va_end(ap);
+    lf_sbuf_printf(&x->row, " |");
+}
+
+void lf_xp_end_row(lf_xp *x)
+{
+    if (x->row.oom) x->err = lf_error(LF_ENOMEM, "%s: out of memory", x->desc->name);
+    if (x->row.p && x->header_pending) {
+        char tsv[sizeof x->tsv_name];
+        memcpy(tsv, x->tsv_name, sizeof tsv);
+        x->header_pending = 0;
+        lf_xp_table(x, tsv, "%s", x->row.p);
+    } else if (x->row.p) {
+        lf_xp_row(x, "%s", x->row.p);
+    }
+    lf_sbuf_free(&x->row);
+}
+
+void lf_xp_claim(lf_xp *x, const char *claim, const char *verdict, const char *fmt, ...)
+{
+    end_table(x);
+    lf_sbuf_printf(&x->body, "- **%s** (", claim);
+    va_list ap;
+    va_start(ap, fmt);
+    lf_sbuf_vprintf(&x->body, fmt, ap);
+    va_end(ap);
+    lf_sbuf_printf(&x->body, "): %s.\n", verdict);
+}
+
+const char *lf_xp_verdict(int hits, int total)
+{
+    return total > 0 && hits == total ? "reproduced" : hits > 0 ? "partly reproduced"
+                                                               : "not reproduced";
+}
+
 /* ------------------------------------------------------------------ files */
 void lf_xp_path(const lf_xp *x, const char *name, char *path, size_t cap)
 {
@@ -233,6 +282,7 @@ lf_status lf_xp_run(const char *spec, int quick, const char *out_dir)
     if (s == LF_OK) s = write_report(&x);
     lf_sbuf_free(&x.body);
     lf_sbuf_free(&x.tsv);
+    lf_sbuf_free(&x.row);
     free(cfg);
     return s;
 }
@@ -259,6 +309,23 @@ void lf_xp_pm(char *buf, size_t cap, const double *x, int n, int stride, double 
     else snprintf(buf, cap, "%.*f ± %.*f", prec, scale * m, prec, scale * sd);
 }
 
+/* Two-sided 5% critical values of Student's t, df = 1..30. */
+static const double t975[LF_XP_TTEST_MAX] = {
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+
+int lf_xp_ttest(const double *a, const double *b, int n, int stride)
+{
+    double d[LF_XP_TTEST_MAX], mu, sd;
+    if (n < 2 || n > LF_XP_TTEST_MAX) return 0;
+    for (int i = 0; i < n; i++) d[i] = a[(size_t)i * (size_t)stride] - b[(size_t)i * (size_t)stride];
+    lf_xp_mean_sd(d, n, 1, &mu, &sd);
+    if (sd == 0) return mu > 0 ? 1 : mu < 0 ? -1 : 0;
+    const double t = mu / (sd / sqrt((double)n));
+    return fabs(t) > t975[n - 2] ? (t > 0 ? 1 : -1) : 0;
+}
+
 lf_status lf_xp_grid_init(lf_xp_grid *g, int nm, int ns, int nseed)
 {
     *g = (lf_xp_grid){nm, ns, nseed, malloc((size_t)nm * (size_t)ns * (size_t)nseed * sizeof(double))};
@@ -277,6 +344,55 @@ void lf_xp_grid_free(lf_xp_grid *g)
 void lf_xp_grid_stat(const lf_xp_grid *g, int m, int s, double *mean, double *sd)
 {
     lf_xp_mean_sd(&LF_XP_AT(g, m, s, 0), g->nseed, 1, mean, sd);
+}
+
+double lf_xp_grid_mean(const lf_xp_grid *g, int m, int s)
+{
+    double mean, sd;
+    lf_xp_grid_stat(g, m, s, &mean, &sd);
+    return mean;
+}
+
+lf_status lf_xp_head(const lf_dataset *full, int64_t rows, lf_dataset *out)
+{
+    const int64_t m = rows < full->n ? rows : full->n;
+    int64_t *idx = malloc((size_t)(m > 0 ? m : 1) * sizeof *idx);
+    if (!idx) return lf_error(LF_ENOMEM, "experiment: out of memory");
+    for (int64_t i = 0; i < m; i++) idx[i] = i;
+    lf_status s = lf_dataset_subset(full, idx, m, out);
+    free(idx);
+    return s;
+}
+
+/* Scores the test set once, after the last epoch: per-epoch test passes would cost a third of
+ * the training time and select nothing. */
+typedef struct final_score {
+    const lf_dataset *test;
+    int epochs;
+    double test_acc, train_acc;
+} final_score;
+
+static lf_status score_last(void *user, lf_model *m, const lf_norm *norm, const lf_epoch_stats *e)
+{
+    final_score *f = user;
+    if (e->epoch < f->epochs) return LF_OK;
+    f->train_acc = e->train_acc;
+    if (!f->test) return LF_OK;
+    return lf_evaluate(m, NULL, f->test, NULL, 0, norm, 512, &f->test_acc, NULL, NULL);
+}
+
+lf_status lf_xp_train(lf_train_opts *o, const lf_dataset *train, const lf_dataset *test,
+                      double *test_acc, double *train_acc)
+{
+    final_score f = {test, o->epochs, NAN, NAN};
+    o->on_epoch = score_last;
+    o->user = &f;
+    const lf_dataset none = {0};
+    lf_train_result res;
+    lf_status s = lf_train(o, train, &none, &res, NULL);
+    if (test_acc) *test_acc = f.test_acc;
+    if (train_acc) *train_acc = f.train_acc;
+    return s == LF_ENUMERIC ? LF_OK : s;
 }
 
 lf_status lf_xp_subset(const lf_dataset *full, int64_t rows, uint64_t seed, lf_dataset *out)

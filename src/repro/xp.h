@@ -21,7 +21,8 @@ typedef struct lf_xp {
     double t0, cpu0;
     lf_sbuf body, tsv;
     char tsv_name[128];
-    int in_table;
+    int in_table, header_pending;
+    lf_sbuf row; /* the row lf_xp_cell is building */
     lf_progress bar;
     int64_t done;
     lf_status err; /* the first failure of a write whose caller cannot return one */
@@ -73,6 +74,17 @@ void lf_xp_section(lf_xp *x, const char *fmt, ...) LF_PRINTF(2, 3);
 void lf_xp_table(lf_xp *x, const char *tsv, const char *fmt, ...) LF_PRINTF(3, 4);
 /* One row of the open table ("| x | 1.00 |"); its cells also go to the TSV. */
 void lf_xp_row(lf_xp *x, const char *fmt, ...) LF_PRINTF(2, 3);
+/* Tables whose columns come from a loop: lf_xp_table_cells opens one whose header is the
+ * first row built; lf_xp_cell adds a cell to the row being built, lf_xp_end_row ends it. */
+void lf_xp_table_cells(lf_xp *x, const char *tsv);
+void lf_xp_cell(lf_xp *x, const char *fmt, ...) LF_PRINTF(2, 3);
+void lf_xp_end_row(lf_xp *x);
+/* A claim and its verdict: "- **claim** (detail): verdict." */
+void lf_xp_claim(lf_xp *x, const char *claim, const char *verdict, const char *fmt, ...)
+    LF_PRINTF(4, 5);
+/* "reproduced" when hits == total > 0, "partly reproduced" when 0 < hits, else "not
+ * reproduced". */
+const char *lf_xp_verdict(int hits, int total);
 
 /* ------------------------------------------------------------------ files */
 /* <dir>/<name>. */
@@ -107,15 +119,33 @@ void lf_xp_grid_free(lf_xp_grid *g);
 #define LF_XP_AT(g, m, s, seed) ((g)->v[((int64_t)(m) * (g)->ns + (s)) * (g)->nseed + (seed)])
 /* Mean ± sd over the seeds of cell (m, s). */
 void lf_xp_grid_stat(const lf_xp_grid *g, int m, int s, double *mean, double *sd);
+/* The mean alone. */
+double lf_xp_grid_mean(const lf_xp_grid *g, int m, int s);
+
+/* Paired two-sided t-test at 5% of a[i*stride] - b[i*stride], i < n (2 <= n <=
+ * LF_XP_TTEST_MAX): +1 when a is significantly larger, -1 when smaller, 0 when tied. */
+#define LF_XP_TTEST_MAX 30
+int lf_xp_ttest(const double *a, const double *b, int n, int stride);
 
 /* rows rows of full drawn without replacement by a permutation seeded with seed (in the
  * permutation's order). */
 lf_status lf_xp_subset(const lf_dataset *full, int64_t rows, uint64_t seed, lf_dataset *out);
+/* The first rows rows of full (all of them when rows >= full->n). */
+lf_status lf_xp_head(const lf_dataset *full, int64_t rows, lf_dataset *out);
+
+/* One training run scored once, after its last epoch: the accuracy on test (NaN when test is
+ * NULL) and on the training labels as trained (NaN when absent). A run whose loss turns
+ * non-finite scores NaN instead of failing (lf_train_opts.on_nan = stop). o->on_epoch and
+ * o->user are the harness's. */
+lf_status lf_xp_train(lf_train_opts *o, const lf_dataset *train, const lf_dataset *test,
+                      double *test_acc, double *train_acc);
 
 /* ------------------------------------------------------------------ parameter rows */
 /* The rows most experiments share, so their ranges and wording agree. */
 #define LF_XP_SEEDS(type, field, def, max)                                                     \
-    LF_PARAM_INT("seeds", def, 1, max, "seeds (tables: mean ± sd over them)", type, field)
+    LF_PARAM_INT("seeds", def, 1, max, "independent runs (seeds 1..seeds)", type, field)
+#define LF_XP_SEED(type, field, def)                                                           \
+    LF_PARAM_INT("seed", def, 0, 1e15, "seed of the data, initialisation and order", type, field)
 #define LF_XP_THREADS(type, field)                                                             \
     LF_PARAM_INT("threads", 1, 0, 256,                                                         \
                  "threads per run (1: small GEMMs gain nothing from more; 0: all cores)",     \
