@@ -36,12 +36,8 @@ static double eval(lf_loss *l, const lf_batch *b, float *g)
 }
 
 /* ------------------------------------------------------------------ reference values */
-typedef struct ref_case {
-    const char *fixture, *spec, *labels;
-    int sample_weights;
-} ref_case;
 
-static const ref_case cases[] = {
+static const tu_ref_case cases[] = {
     {"compsum_tau0.npy", "compsum:tau=0", "compsum_y.npy", 0},
     {"compsum_tau05.npy", "compsum:tau=0.5", "compsum_y.npy", 0},
     {"compsum_tau1.npy", "compsum:tau=1", "compsum_y.npy", 0},
@@ -67,18 +63,8 @@ static const ref_case cases[] = {
 static void test_reference(void **state)
 {
     (void)state;
-    int64_t nx, ny, ns;
-    float *x = tu_fixture_f32("compsum_x.npy", &nx);
-    float *sw = tu_fixture_f32("compsum_sw.npy", &ns);
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        int32_t *y = tu_fixture_i32(cases[c].labels, &ny);
-        lf_batch b = {.pred = x, .n = ny, .k = nx / ny, .label = y};
-        if (cases[c].sample_weights) b.weight = sw;
-        tu_loss_reference(cases[c].spec, &b, cases[c].fixture, 1e-6, 1e-4);
-        free(y);
-    }
-    free(x);
-    free(sw);
+    tu_loss_reference_cases("compsum_x.npy", "compsum_sw.npy", cases, sizeof cases / sizeof cases[0],
+                            1e-6, 1e-4);
 }
 
 /* ------------------------------------------------------------------ equalities */

@@ -17,12 +17,8 @@ static lf_loss *make_loss(const char *spec)
 }
 
 /* ------------------------------------------------------------------ reference values */
-typedef struct ref_case {
-    const char *fixture, *spec, *labels;
-    int sample_weights;
-} ref_case;
 
-static const ref_case ce_cases[] = {
+static const tu_ref_case ce_cases[] = {
     {"loss_ce_plain.npy", "ce", "loss_ce_y.npy", 0},
     {"loss_ce_smooth.npy", "ce:smoothing=0.1", "loss_ce_y.npy", 0},
     {"loss_ce_weights.npy", "ce:smoothing=0.2," CLASS_W, "loss_ce_yign.npy", 0},
@@ -34,18 +30,8 @@ static const ref_case ce_cases[] = {
 static void test_ce_reference(void **state)
 {
     (void)state;
-    int64_t nx, ny, ns;
-    float *x = tu_fixture_f32("loss_ce_x.npy", &nx);
-    float *sw = tu_fixture_f32("loss_ce_sw.npy", &ns);
-    for (size_t c = 0; c < sizeof ce_cases / sizeof ce_cases[0]; c++) {
-        int32_t *y = tu_fixture_i32(ce_cases[c].labels, &ny);
-        lf_batch b = {.pred = x, .n = ny, .k = nx / ny, .label = y};
-        if (ce_cases[c].sample_weights) b.weight = sw;
-        tu_loss_reference(ce_cases[c].spec, &b, ce_cases[c].fixture, 1e-6, 1e-4);
-        free(y);
-    }
-    free(x);
-    free(sw);
+    tu_loss_reference_cases("loss_ce_x.npy", "loss_ce_sw.npy", ce_cases,
+                            sizeof ce_cases / sizeof ce_cases[0], 1e-6, 1e-4);
 }
 
 static void test_mse_reference(void **state)

@@ -274,3 +274,20 @@ void tu_optim_reference(const char *spec, const char *set, const char *fixture, 
     free(grads);
     free(w);
 }
+
+void tu_loss_reference_cases(const char *x_fixture, const char *sw_fixture,
+                             const tu_ref_case *cases, size_t n, double atol, double rtol)
+{
+    int64_t nx, ny, ns;
+    float *x = tu_fixture_f32(x_fixture, &nx);
+    float *sw = tu_fixture_f32(sw_fixture, &ns);
+    for (size_t c = 0; c < n; c++) {
+        int32_t *y = tu_fixture_i32(cases[c].labels, &ny);
+        lf_batch b = {.pred = x, .n = ny, .k = nx / ny, .label = y};
+        if (cases[c].sample_weights) b.weight = sw;
+        tu_loss_reference(cases[c].spec, &b, cases[c].fixture, atol, rtol);
+        free(y);
+    }
+    free(x);
+    free(sw);
+}

@@ -60,6 +60,15 @@ void tu_loss_reference_at(const char *spec, const lf_batch *b, const double *ref
 /* tu_loss_reference_at against a fixture [value, grad...] (float64). */
 void tu_loss_reference(const char *spec, const lf_batch *b, const char *fixture, double atol,
                        double rtol);
+/* A table of classification-loss reference cases on one logits fixture: each runs
+ * tu_loss_reference(spec) on labels from its own fixture, with the sample weights of sw_fixture
+ * when sample_weights is set. */
+typedef struct tu_ref_case {
+    const char *fixture, *spec, *labels;
+    int sample_weights;
+} tu_ref_case;
+void tu_loss_reference_cases(const char *x_fixture, const char *sw_fixture,
+                             const tu_ref_case *cases, size_t n, double atol, double rtol);
 /* tu_gradcheck of the loss `spec` with respect to pred at x (b->n * b->k floats; b->pred is
  * ignored). A stateful loss is rebound (lf_loss_bind) before every evaluation, so its state
  * (a draw stream, per-sample temperatures) is the same at every point the check visits. */

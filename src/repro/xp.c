@@ -111,37 +111,50 @@ void lf_xp_section(lf_xp *x, const char *fmt, ...)
     lf_sbuf_printf(&x->body, "\n");
 }
 
+/* The row in x->row as the header of a new table: the separator row follows, and its cells
+ * start the TSV copy. */
+static void header_row(lf_xp *x, const char *tsv)
+{
+    if (x->row.oom) x->err = lf_error(LF_ENOMEM, "%s: out of memory", x->desc->name);
+    if (x->row.p) {
+        end_table(x);
+        lf_sbuf_printf(&x->body, "%s\n|", x->row.p);
+        for (int i = count_cells(x->row.p); i > 0; i--) lf_sbuf_printf(&x->body, "---|");
+        lf_sbuf_printf(&x->body, "\n");
+        if (tsv != x->tsv_name) snprintf(x->tsv_name, sizeof x->tsv_name, "%s", tsv);
+        tsv_row(&x->tsv, x->row.p);
+        x->in_table = 1;
+    }
+    lf_sbuf_free(&x->row);
+}
+
+/* The row in x->row as a row of the open table. */
+static void body_row(lf_xp *x)
+{
+    if (x->row.oom) x->err = lf_error(LF_ENOMEM, "%s: out of memory", x->desc->name);
+    if (x->row.p) {
+        lf_sbuf_printf(&x->body, "%s\n", x->row.p);
+        if (x->in_table) tsv_row(&x->tsv, x->row.p);
+    }
+    lf_sbuf_free(&x->row);
+}
+
 void lf_xp_table(lf_xp *x, const char *tsv, const char *fmt, ...)
 {
-    end_table(x);
-    lf_sbuf row = {0};
     va_list ap;
     va_start(ap, fmt);
-    lf_sbuf_vprintf(&row, fmt, ap);
+    lf_sbuf_vprintf(&x->row, fmt, ap);
     va_end(ap);
-    if (row.oom) x->err = lf_error(LF_ENOMEM, "%s: out of memory", x->desc->name);
-    if (!row.p) return;
-    lf_sbuf_printf(&x->body, "%s\n|", row.p);
-    for (int i = count_cells(row.p); i > 0; i--) lf_sbuf_printf(&x->body, "---|");
-    lf_sbuf_printf(&x->body, "\n");
-    snprintf(x->tsv_name, sizeof x->tsv_name, "%s", tsv);
-    tsv_row(&x->tsv, row.p);
-    x->in_table = 1;
-    lf_sbuf_free(&row);
+    header_row(x, tsv);
 }
 
 void lf_xp_row(lf_xp *x, const char *fmt, ...)
 {
-    lf_sbuf row = {0};
     va_list ap;
     va_start(ap, fmt);
-    lf_sbuf_vprintf(&row, fmt, ap);
+    lf_sbuf_vprintf(&x->row, fmt, ap);
     va_end(ap);
-    if (row.oom) x->err = lf_error(LF_ENOMEM, "%s: out of memory", x->desc->name);
-    if (!row.p) return;
-    lf_sbuf_printf(&x->body, "%s\n", row.p);
-    if (x->in_table) tsv_row(&x->tsv, row.p);
-    lf_sbuf_free(&row);
+    body_row(x);
 }
 
 void lf_xp_table_cells(lf_xp *x, const char *tsv)
@@ -164,16 +177,12 @@ void lf_xp_cell(lf_xp *x, const char *fmt, ...)
 
 void lf_xp_end_row(lf_xp *x)
 {
-    if (x->row.oom) x->err = lf_error(LF_ENOMEM, "%s: out of memory", x->desc->name);
-    if (x->row.p && x->header_pending) {
-        char tsv[sizeof x->tsv_name];
-        memcpy(tsv, x->tsv_name, sizeof tsv);
-        x->header_pending = 0;
-        lf_xp_table(x, tsv, "%s", x->row.p);
-    } else if (x->row.p) {
-        lf_xp_row(x, "%s", x->row.p);
+    if (!x->header_pending) {
+        body_row(x);
+        return;
     }
-    lf_sbuf_free(&x->row);
+    x->header_pending = 0;
+    header_row(x, x->tsv_name);
 }
 
 void lf_xp_claim(lf_xp *x, const char *claim, const char *verdict, const char *fmt, ...)
