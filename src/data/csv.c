@@ -172,15 +172,7 @@ lf_status lf_read_csv(const char *path, const lf_csv_opts *o, lf_dataset *out)
     lf_dataset ds;
     int64_t *raw;
     lf_status s = lf_csv_read_raw(path, o, &ds, &raw);
-    if (s != LF_OK) return s;
-    if (raw) s = lf_ds_set_labels(&ds, raw, NULL, NULL);
-    free(raw);
-    if (s != LF_OK) {
-        lf_dataset_release(&ds);
-        return s;
-    }
-    *out = ds;
-    return LF_OK;
+    return s == LF_OK ? lf_ds_finish(&ds, raw, out) : s;
 }
 
 /* ------------------------------------------------------------------ dataset "csv" */

@@ -109,6 +109,18 @@ static lf_status map_labels(const int64_t *a, int64_t na, const int64_t *b, int6
     return LF_OK;
 }
 
+lf_status lf_ds_finish(lf_dataset *ds, int64_t *raw, lf_dataset *out)
+{
+    lf_status s = raw ? lf_ds_set_labels(ds, raw, NULL, NULL) : LF_OK;
+    free(raw);
+    if (s != LF_OK) {
+        lf_dataset_release(ds);
+        return s;
+    }
+    *out = *ds;
+    return LF_OK;
+}
+
 lf_status lf_ds_set_labels(lf_dataset *tr, const int64_t *raw_tr, lf_dataset *te,
                            const int64_t *raw_te)
 {

@@ -173,15 +173,7 @@ lf_status lf_read_libsvm(const char *path, int64_t n_features, lf_dataset *out)
     lf_dataset ds;
     int64_t *raw;
     lf_status s = lf_libsvm_read_raw(path, n_features, &ds, &raw);
-    if (s != LF_OK) return s;
-    s = lf_ds_set_labels(&ds, raw, NULL, NULL);
-    free(raw);
-    if (s != LF_OK) {
-        lf_dataset_release(&ds);
-        return s;
-    }
-    *out = ds;
-    return LF_OK;
+    return s == LF_OK ? lf_ds_finish(&ds, raw, out) : s;
 }
 
 /* ------------------------------------------------------------------ dataset "libsvm" */

@@ -18,6 +18,9 @@ lf_status lf_ds_alloc_bytes(lf_dataset *ds, int64_t n, int64_t d, int labels, co
  * n_classes of both. */
 lf_status lf_ds_set_labels(lf_dataset *tr, const int64_t *raw_tr, lf_dataset *te,
                            const int64_t *raw_te);
+/* A file read raw (ds, raw labels; raw may be NULL: no labels) as one dataset: labels mapped by
+ * lf_ds_set_labels, raw freed, ds moved to *out, or released on failure. */
+lf_status lf_ds_finish(lf_dataset *ds, int64_t *raw, lf_dataset *out);
 
 /* Text readers before label mapping: out gets x (and y = NULL); *raw the n raw labels
  * (malloc'd; NULL when the CSV has no label column). */
