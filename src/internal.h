@@ -350,6 +350,8 @@ lf_status lf_dataset_moments(const lf_dataset *ds, float *mean, float *std);
 lf_status lf_dataset_standardize(lf_dataset *ds, const float *mean, const float *std);
 /* Scalar (all-feature) mean/std: the usual normalisation for images. */
 void lf_dataset_scalar_moments(const lf_dataset *ds, float *mean, float *std);
+/* qsort/bsearch comparator of int64_t values (row indices), ascending (src/data/dataset.c). */
+int lf_cmp_i64(const void *a, const void *b);
 
 /* ------------------------------------------------------------------ parameter rows */
 /* Parameter rows by type, each field named, so no default hides in another field's slot (a
