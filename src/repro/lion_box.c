@@ -334,8 +334,7 @@ static void report_table(lf_xp *xp, const box_cfg *cfg, const box_trace *tr, int
         lf_xp_row(xp, "| %s | %s | %s | %s | %s | %s |", kappas[k].label, kappas[k].target_text,
                   err, viol, ratio, in);
     }
-    lf_xp_line(xp, "%s", "");
-    lf_xp_line(xp, "Checks run in float32 as the optimizers do, so they allow two roundings of "
+    lf_xp_line(xp, "\nChecks run in float32 as the optimizers do, so they allow two roundings of "
                "a number of size R (2·R·ε = %.1e for R = 1/λ). *Inside: distance ≤ "
                "R·ε/(lr·λ) = %.1e — below that the pull-in lr·λ·dist is under half an ulp "
                "of R and float32 leaves the iterate where it is (torch too), which is "
@@ -350,8 +349,7 @@ static void report_verdict(lf_xp *xp, const box_trace *tr)
         viol += tr[k].violations;
         if (!isnan(tr[k].final_err) && !(tr[k].final_err < 1e-3)) missed++;
     }
-    lf_xp_line(xp, "%s", "");
-    lf_xp_line(xp, "**Verdict: %s** — %s; %s. The `wd_mode=l2` row shows why L2-in-the-gradient "
+    lf_xp_line(xp, "\n**Verdict: %s** — %s; %s. The `wd_mode=l2` row shows why L2-in-the-gradient "
                "is wrong for Lion (bitsandbytes#1992): sign() then sees the decay, and "
                "the iterates solve min f + λ/2‖x‖² (target c/(1+λ)) with no box at all.",
                viol == 0 && missed == 0 ? "reproduced" : "not reproduced",
@@ -395,14 +393,12 @@ static lf_status box_run(const void *vcfg, lf_xp *xp)
     if (s == LF_OK) {
         lf_xp_line(xp, "λ = %g, lr = %g held for %lld steps then decayed linearly to lr/1000, "
                    "d = %d, seed %lld. f(x) = ½‖x − c‖² with c = (%.3f, %.3f, …), ‖c‖₂ = %.3f, "
-                   "half the coordinates outside the box |x_i| ≤ 1/λ = %g; x₀ in ±3/λ.",
+                   "half the coordinates outside the box |x_i| ≤ 1/λ = %g; x₀ in ±3/λ.\n",
                    cfg->lambda, cfg->lr, (long long)(cfg->steps / 2), d, (long long)cfg->seed,
                    c[0], c[1], norm2(c, d), 1 / cfg->lambda);
-        lf_xp_line(xp, "%s", "");
         report_table(xp, cfg, tr, d);
         report_verdict(xp, tr);
-        lf_xp_line(xp, "%s", "");
-        lf_xp_line(xp, "Plots: `lion_box_distance.svg` (distance to the ball per step, log "
+        lf_xp_line(xp, "\nPlots: `lion_box_distance.svg` (distance to the ball per step, log "
                    "scale, with the (1 − lr·λ)^t bound), `lion_box_gap.svg` (objective gap per "
                    "step, log scale), `lion_box_phase.svg` (2-D iterates of Lion and Lion-ℓ2 "
                    "from 12 starts).");
