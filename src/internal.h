@@ -264,6 +264,13 @@ int64_t lf_count_correct(const float *logits, int64_t n, int64_t k, const int32_
  * into y (when ds->y and y are non-NULL). */
 void lf_gather_rows(const lf_dataset *ds, const int64_t *idx, int64_t m, const lf_norm *norm,
                     float *x, int32_t *y);
+/* Binary metrics of scores, class 1 predicted where s > 0 (src/learn/eval.c). f1 and bacc
+ * treat class 1 as positive; auc is the Mann-Whitney statistic with ties counted one half. A
+ * metric whose denominator is empty (no positive in the rows, ...) is 0. */
+typedef struct lf_binmetrics {
+    double acc, f1, bacc, auc;
+} lf_binmetrics;
+void lf_binary_metrics(const float *score, const int32_t *y, int64_t n, lf_binmetrics *m);
 /* Rescales g (n floats) in place to global L2 norm max_norm when its norm (double accumulation)
  * exceeds it; returns the norm before clipping. */
 double lf_clip_grad_norm(float *g, int64_t n, double max_norm);
@@ -343,6 +350,8 @@ lf_status lf_dataset_moments(const lf_dataset *ds, float *mean, float *std);
 lf_status lf_dataset_standardize(lf_dataset *ds, const float *mean, const float *std);
 /* Scalar (all-feature) mean/std: the usual normalisation for images. */
 void lf_dataset_scalar_moments(const lf_dataset *ds, float *mean, float *std);
+/* qsort/bsearch comparator of int64_t values (row indices), ascending (src/data/dataset.c). */
+int lf_cmp_i64(const void *a, const void *b);
 
 /* ------------------------------------------------------------------ parameter rows */
 /* Parameter rows by type, each field named, so no default hides in another field's slot (a

@@ -790,6 +790,16 @@ static void test_scalar_moments(void **state)
 
 /* lf_norm_fit: per-feature moments of the chosen rows for tables, one scalar repeated d times
  * for images; lf_dataset_row applies it; out untouched on failure. */
+/* lf_cmp_i64 orders values whose difference overflows int64_t. */
+static void test_cmp_i64(void **state)
+{
+    (void)state;
+    int64_t v[5] = {INT64_MAX, -3, INT64_MIN, 7, -3};
+    qsort(v, 5, sizeof *v, lf_cmp_i64);
+    const int64_t want[5] = {INT64_MIN, -3, -3, 7, INT64_MAX};
+    for (int i = 0; i < 5; i++) assert_true(v[i] == want[i]);
+}
+
 static void test_norm_fit(void **state)
 {
     (void)state;
@@ -1022,6 +1032,7 @@ int main(void)
         cmocka_unit_test(test_libsvm_bad),     cmocka_unit_test(test_validate),
         cmocka_unit_test(test_subset_split),   cmocka_unit_test(test_moments),
         cmocka_unit_test(test_scalar_moments), cmocka_unit_test(test_norm_fit),
+        cmocka_unit_test(test_cmp_i64),
         cmocka_unit_test(test_load_csv),
         cmocka_unit_test(test_load_libsvm),    cmocka_unit_test(test_load_npy),
         cmocka_unit_test(test_fmnist_fake),    cmocka_unit_test(test_fmnist_real),

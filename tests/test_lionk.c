@@ -5,6 +5,7 @@
  * per-tensor segments and --decay-bias. */
 #include "testutil.h"
 #include "internal.h"
+#include "optim/lionk.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -415,6 +416,47 @@ static void test_box_invariant(void **state)
     }
 }
 
+/* The closed-form minimisers of |x - c|^2/2 + kappa*(lambda x)/lambda: known values, and no
+ * feasible point nearby has a lower objective. */
+static double composite(int kappa, double h, const double *x, const double *c, double lambda)
+{
+    double f = lf_lionk_penalty(kappa, h, x, 2, lambda);
+    for (int i = 0; i < 2; i++) f += 0.5 * (x[i] - c[i]) * (x[i] - c[i]);
+    return f;
+}
+
+static void test_minimiser(void **state)
+{
+    (void)state;
+    const double c[2] = {3, -0.5}, lambda = 0.5, h = 0.5, cn = sqrt(9.25);
+    double x[2];
+    assert_int_equal(lf_lionk_minimiser(LK_L1, 1, c, 2, lambda, x), 1);
+    assert_true(x[0] == 2 && x[1] == -0.5);
+    assert_int_equal(lf_lionk_minimiser(LK_L2, 1, c, 2, lambda, x), 1);
+    assert_true(fabs(x[0] - 3 * 2 / cn) < 1e-12 && fabs(x[1] + 0.5 * 2 / cn) < 1e-12);
+    assert_int_equal(lf_lionk_minimiser(LK_SQ, 1, c, 2, lambda, x), 1);
+    assert_true(fabs(x[0] - 2) < 1e-12 && fabs(x[1] + 1 / 3.0) < 1e-12);
+    assert_true(fabs(lf_lionk_penalty(LK_SQ, 1, x, 2, lambda) - 0.25 * (4 + 1 / 9.0)) < 1e-12);
+    assert_int_equal(lf_lionk_minimiser(LK_HUBER, h, c, 2, lambda, x), 1);
+    assert_true(x[0] == 1 && fabs(x[1] + 1 / 3.0) < 1e-12);
+    assert_int_equal(lf_lionk_minimiser(LK_LP, 1, c, 2, lambda, x), 0);
+    assert_true(lf_lionk_penalty(LK_L1, 1, c, 2, lambda) == 0);
+    const int kappas[5] = {LK_L1, LK_L2, LK_SQ, LK_HUBER, LK_REL};
+    const double radius[5] = {2, 2, INFINITY, 1, 2}; /* of the ball (max norm for l1, huber) */
+    for (int k = 0; k < 5; k++) {
+        const double hk = kappas[k] == LK_HUBER || kappas[k] == LK_REL ? h : 1;
+        assert_int_equal(lf_lionk_minimiser(kappas[k], hk, c, 2, lambda, x), 1);
+        const double best = composite(kappas[k], hk, x, c, lambda);
+        for (int j = 0; j < 16; j++) {
+            const double a = 6.283185307179586 * j / 16;
+            const double y[2] = {x[0] + 1e-3 * cos(a), x[1] + 1e-3 * sin(a)};
+            const int maxn = kappas[k] == LK_L1 || kappas[k] == LK_HUBER;
+            const double n = maxn ? fmax(fabs(y[0]), fabs(y[1])) : hypot(y[0], y[1]);
+            if (n < radius[k] - 1e-9) assert_true(composite(kappas[k], hk, y, c, lambda) >= best);
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ errors */
 static void test_errors(void **state)
 {
@@ -528,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_threads_agree),
         cmocka_unit_test(test_state),         cmocka_unit_test(test_bf16_rounding),
         cmocka_unit_test(test_box_invariant), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_minimiser),
         cmocka_unit_test(test_train_segments), cmocka_unit_test(test_decay_bias),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,16 +71,16 @@ lf_status lf_ds_alloc_bytes(lf_dataset *ds, int64_t n, int64_t d, int labels, co
     return ds_alloc(ds, n, d, labels, 1, what);
 }
 
-static int cmp_i64(const void *a, const void *b)
+int lf_cmp_i64(const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }
 
 static void map_into(const int64_t *raw, int64_t n, const int64_t *keys, int64_t nk, int32_t *y)
 {
     for (int64_t i = 0; i < n; i++) {
-        const int64_t *k = bsearch(&raw[i], keys, (size_t)nk, sizeof *keys, cmp_i64);
+        const int64_t *k = bsearch(&raw[i], keys, (size_t)nk, sizeof *keys, lf_cmp_i64);
         y[i] = (int32_t)(k - keys);
     }
 }
@@ -93,7 +93,7 @@ static lf_status map_labels(const int64_t *a, int64_t na, const int64_t *b, int6
     if (!keys) return lf_error(LF_ENOMEM, "labels: cannot allocate %lld keys", (long long)n);
     if (na) memcpy(keys, a, (size_t)na * sizeof *keys);
     if (nb) memcpy(keys + na, b, (size_t)nb * sizeof *keys);
-    qsort(keys, (size_t)n, sizeof *keys, cmp_i64);
+    qsort(keys, (size_t)n, sizeof *keys, lf_cmp_i64);
     int64_t nk = 0;
     for (int64_t i = 0; i < n; i++)
         if (nk == 0 || keys[nk - 1] != keys[i]) keys[nk++] = keys[i];

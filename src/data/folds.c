@@ -6,12 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-static int cmp_i64(const void *a, const void *b)
-{
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 lf_status lf_stratified_kfold(const int32_t *y, int64_t n, int k, uint64_t seed, int32_t *fold)
 {
     if (!y || !fold || k < 2 || n < k)
@@ -108,7 +102,7 @@ lf_status lf_subsample_ratio(const int32_t *y, const int64_t *rows, int64_t m, i
         pick_front(rest, nb, tb, &r);
         memcpy(out, cls, (size_t)ta * sizeof *out);
         memcpy(out + ta, rest, (size_t)tb * sizeof *out);
-        qsort(out, (size_t)(ta + tb), sizeof *out, cmp_i64);
+        qsort(out, (size_t)(ta + tb), sizeof *out, lf_cmp_i64);
         *n_out = ta + tb;
     }
     free(cls);

@@ -1,4 +1,5 @@
-/* Evaluation: accuracy, mean loss and confusion matrix of a model on a dataset. */
+/* Evaluation: accuracy, mean loss and confusion matrix of a model on a dataset; binary metrics
+ * (F1, balanced accuracy, AUC) of scores. */
 #include "internal.h"
 
 #include <math.h>
@@ -49,6 +50,60 @@ void lf_json_number(FILE *f, const char *key, double v)
 {
     if (isfinite(v)) fprintf(f, ",\"%s\":%.9g", key, v);
     else fprintf(f, ",\"%s\":null", key); /* JSON has no NaN or Inf */
+}
+
+static int cmp_score(const void *a, const void *b)
+{
+    const float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct scored {
+    float s;
+    int32_t y;
+} scored;
+
+/* Mann-Whitney: P(s+ > s-) + P(s+ = s-)/2 from the ranks of the sorted scores (ties share
+ * their mean rank). */
+static double auc_of(const float *score, const int32_t *y, int64_t n)
+{
+    scored *v = malloc((size_t)n * sizeof *v);
+    if (!v) return NAN;
+    int64_t pos = 0;
+    for (int64_t i = 0; i < n; i++) {
+        v[i] = (scored){score[i], y[i]};
+        pos += y[i] == 1;
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_score); /* the score is the struct's first member */
+    double rank_sum = 0;
+    for (int64_t i = 0; i < n;) {
+        int64_t j = i;
+        while (j < n && v[j].s == v[i].s) j++;
+        const double mid = 0.5 * (double)(i + 1 + j); /* mean of ranks i+1..j */
+        for (int64_t k = i; k < j; k++) rank_sum += v[k].y == 1 ? mid : 0;
+        i = j;
+    }
+    free(v);
+    const int64_t neg = n - pos;
+    if (!pos || !neg) return 0;
+    return (rank_sum - 0.5 * (double)pos * (double)(pos + 1)) / ((double)pos * (double)neg);
+}
+
+void lf_binary_metrics(const float *score, const int32_t *y, int64_t n, lf_binmetrics *m)
+{
+    int64_t tp = 0, fp = 0, fn = 0, tn = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const int pred = score[i] > 0;
+        tp += pred && y[i];
+        fp += pred && !y[i];
+        fn += !pred && y[i];
+        tn += !pred && !y[i];
+    }
+    const double P = (double)(tp + fn), N = (double)(tn + fp);
+    m->acc = n ? (double)(tp + tn) / (double)n : 0;
+    m->f1 = tp ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : 0;
+    m->bacc = 0.5 * ((P > 0 ? (double)tp / P : 0) + (N > 0 ? (double)tn / N : 0));
+    m->auc = auc_of(score, y, n);
 }
 
 static void count_confusion(const float *logits, int64_t n, int64_t k, const int32_t *y,

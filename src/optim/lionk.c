@@ -270,6 +270,51 @@ void lf_lionk_step(const lf_lionk_hyper *h, float *w, const float *g, void *m,
 
 lf_dtype lf_lionk_mu_type(int mu_dtype) { return mu_dtype == LK_MU_BF16 ? LF_BF16 : LF_F32; }
 
+/* ------------------------------------------------------------------ the composite problem */
+static double norm2(const double *x, int d)
+{
+    double s = 0;
+    for (int i = 0; i < d; i++) s += x[i] * x[i];
+    return sqrt(s);
+}
+
+/* r with r (1 + h lambda / sqrt(1 - lambda^2 r^2)) = |c|: the radius of the relativistic
+ * minimiser (the left side grows from 0 to infinity on [0, 1/lambda)). */
+static double rel_radius(double cn, double lambda, double h)
+{
+    double lo = 0, hi = fmin(cn, 1 / lambda);
+    for (int it = 0; it < 200; it++) {
+        double r = (lo + hi) / 2, v = r * (1 + h * lambda / sqrt(1 - lambda * lambda * r * r));
+        if (v > cn) hi = r;
+        else lo = r;
+    }
+    return (lo + hi) / 2;
+}
+
+int lf_lionk_minimiser(int kappa, double h, const double *c, int d, double lambda, double *x)
+{
+    const double cn = norm2(c, d), R = 1 / lambda;
+    for (int i = 0; i < d; i++) {
+        switch (kappa) {
+        case LK_L1: x[i] = fmax(-R, fmin(R, c[i])); break;
+        case LK_L2: x[i] = c[i] * fmin(1, R / cn); break;
+        case LK_SQ: x[i] = c[i] / (1 + lambda); break;
+        case LK_HUBER: x[i] = fmax(-h * R, fmin(h * R, c[i] / (1 + lambda))); break;
+        case LK_REL: x[i] = c[i] * rel_radius(cn, lambda, h) / cn; break;
+        default: return 0;
+        }
+    }
+    return 1;
+}
+
+double lf_lionk_penalty(int kappa, double h, const double *x, int d, double lambda)
+{
+    const double n = norm2(x, d);
+    if (kappa == LK_SQ || kappa == LK_HUBER) return lambda / 2 * n * n;
+    if (kappa == LK_REL) return -h / lambda * sqrt(fmax(0, 1 - lambda * lambda * n * n));
+    return 0;
+}
+
 /* ------------------------------------------------------------------ the lionk descriptor */
 typedef struct lionk_cfg {
     double lr;

@@ -36,4 +36,14 @@ void lf_lionk_step(const lf_lionk_hyper *h, float *w, const float *g, void *m,
 /* The element type of the momentum buffer for mu_dtype. */
 lf_dtype lf_lionk_mu_type(int mu_dtype);
 
+/* The composite problem Lion-kappa with decoupled decay lambda solves on f(x) = |x - c|^2 / 2
+ * (h: the huber threshold / relativistic constant): lf_lionk_minimiser writes its minimiser
+ * (clip(c, +-1/lambda) for l1, c min(1, 1/(lambda|c|_2)) for l2, c/(1+lambda) for sq,
+ * clip(c/(1+lambda), +-h/lambda) for huber, c r/|c| with r(1 + h lambda/sqrt(1 - lambda^2 r^2))
+ * = |c| for relativistic) to x and returns 1, or returns 0 for lp (no closed form);
+ * lf_lionk_penalty is kappa*(lambda x)/lambda inside its domain, the part of the objective
+ * beyond f (0 for the ball constraints of l1, l2, lp). */
+int lf_lionk_minimiser(int kappa, double h, const double *c, int d, double lambda, double *x);
+double lf_lionk_penalty(int kappa, double h, const double *x, int d, double lambda);
+
 #endif

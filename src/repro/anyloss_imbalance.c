@@ -11,13 +11,14 @@
 
 #include <math.h>
 #include <stddef.h>
-#include <string.h>
 
 enum { NLOSS = 4, NMETRIC = 3, MAX_FOLDS = 10, NSETS = 5 };
 enum { M_F1, M_BACC, M_ACC };
 enum { L_BCE, L_MSE, L_ANYF1, L_ANYBACC };
 
 static const char *const loss_names[NLOSS] = {"BCE", "MSE", "AnyLoss-F1", "AnyLoss-BAcc"};
+static const char *const loss_specs[NLOSS] = {"bce", "mse", "anyloss:metric=f1",
+                                              "anyloss:metric=bacc"};
 
 typedef struct ai_cfg {
     int64_t folds, seed;
@@ -27,21 +28,19 @@ typedef struct ai_cfg {
 /* A binary task: `positive` of dataset `spec` against the rest, optionally capped to `cap`
  * random rows first and subsampled to others : positive = ratio (0 = as it comes). */
 typedef struct ai_task {
-    const char *label, *spec;
+    const char *label, *spec, *model;
     int32_t positive;
     double ratio;
-    int64_t cap, quick_cap;
-    const char *model;
+    int64_t cap, quick_cap, batch;
     int epochs, quick_epochs;
-    int64_t batch;
 } ai_task;
 
 static const ai_task tasks[NSETS] = {
-    {"pima (natural, 1:1.9)", "pima", 1, 0, 0, 0, "mlp:16", 60, 20, 128},
-    {"breast-cancer, malignant 1:10", "breast-cancer", 1, 10, 0, 0, "mlp:16", 60, 15, 128},
-    {"ionosphere, bad 1:5", "ionosphere", 1, 5, 0, 0, "mlp:16", 60, 20, 128},
-    {"digits, 9 vs rest (natural, 1:9)", "digits", 9, 0, 0, 0, "mlp:32", 40, 10, 128},
-    {"fashion-mnist, shirt vs rest 1:20", "fashion-mnist", 6, 20, 20000, 3000, "mlp:64", 10, 2, 256},
+    {"pima (natural, 1:1.9)", "pima", "mlp:16", 1, 0, 0, 0, 128, 60, 20},
+    {"breast-cancer, malignant 1:10", "breast-cancer", "mlp:16", 1, 10, 0, 0, 128, 60, 15},
+    {"ionosphere, bad 1:5", "ionosphere", "mlp:16", 1, 5, 0, 0, 128, 60, 20},
+    {"digits, 9 vs rest (natural, 1:9)", "digits", "mlp:32", 9, 0, 0, 0, 128, 40, 10},
+    {"fashion-mnist, shirt vs rest 1:20", "fashion-mnist", "mlp:64", 6, 20, 20000, 3000, 256, 10, 2},
 };
 static const int all_tasks[NSETS] = {0, 1, 2, 3, 4}, quick_tasks[] = {1, 4};
 
@@ -52,12 +51,6 @@ typedef struct ai_run {
     lf_xp_grid res[NMETRIC]; /* [loss][task][fold] per metric */
 } ai_run;
 
-static int cmp_row(const void *a, const void *b)
-{
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The task's rows as a binary dataset (label 1 = the positive class). The cap is drawn here,
  * not with lf_xp_subset: its rows go back into file order before lf_subsample_ratio, whose
  * draw depends on that order, and they stay indices into one dataset instead of a copy. */
@@ -67,42 +60,32 @@ static lf_status task_data(const ai_run *r, const ai_task *t, lf_dataset *bin)
     lf_status s = lf_dataset_load(t->spec, &tr, &te);
     if (s != LF_OK) return s;
     lf_dataset_release(&te);
-    int64_t cap = LF_XP_PICK(r->xp, t->cap, t->quick_cap), m = tr.n;
-    int64_t *rows = malloc((size_t)tr.n * sizeof *rows), *kept = malloc((size_t)tr.n * sizeof *kept);
-    if (!rows || !kept) s = lf_error(LF_ENOMEM, "anyloss-imbalance: out of memory");
-    if (s == LF_OK && cap > 0 && cap < tr.n) { /* a random cap rows, in increasing order */
+    const int64_t cap = LF_XP_PICK(r->xp, t->cap, t->quick_cap);
+    const int64_t m = cap > 0 && cap < tr.n ? cap : tr.n;
+    int64_t *rows = malloc((size_t)tr.n * 2 * sizeof *rows), nk = m; /* then the kept rows */
+    if (!rows) {
+        s = lf_error(LF_ENOMEM, "anyloss-imbalance: out of memory");
+    } else if (m < tr.n) { /* a random cap rows, in increasing order */
         lf_rng rng;
         lf_rng_seed(&rng, (uint64_t)r->c->seed);
         lf_rng_permutation(&rng, rows, tr.n);
-        m = cap;
-        qsort(rows, (size_t)m, sizeof *rows, cmp_row);
-    } else if (s == LF_OK) {
+        qsort(rows, (size_t)m, sizeof *rows, lf_cmp_i64);
+    } else {
         for (int64_t i = 0; i < m; i++) rows[i] = i;
     }
-    int64_t nk = m;
     if (s == LF_OK && t->ratio > 0)
-        s = lf_subsample_ratio(tr.y, rows, m, t->positive, t->ratio, (uint64_t)r->c->seed, kept, &nk);
-    else if (s == LF_OK)
-        memcpy(kept, rows, (size_t)m * sizeof *kept);
-    if (s == LF_OK) s = lf_dataset_one_vs_rest(&tr, t->positive, kept, nk, bin);
+        s = lf_subsample_ratio(tr.y, rows, m, t->positive, t->ratio, (uint64_t)r->c->seed,
+                               rows + tr.n, &nk);
+    if (s == LF_OK) s = lf_dataset_one_vs_rest(&tr, t->positive, rows + (t->ratio > 0) * tr.n, nk, bin);
     free(rows);
-    free(kept);
     lf_dataset_release(&tr);
     return s;
 }
 
-static void loss_spec(const ai_run *r, int li, char *buf, size_t cap)
-{
-    static const char *const base[NLOSS] = {"bce", "mse", "anyloss:metric=f1",
-                                            "anyloss:metric=bacc"};
-    if (li < L_ANYF1) snprintf(buf, cap, "%s", base[li]);
-    else snprintf(buf, cap, "%s,L=%.17g", base[li], r->c->L);
-}
-
 /* Every loss on every fold of task ti (folds outer, so each fold's losses share its rows). */
-static lf_status run_folds(ai_run *r, int ti, const lf_dataset *bin, int64_t *tr, int64_t *te,
-                           int32_t *fold)
+static lf_status run_folds(ai_run *r, int ti, const lf_dataset *bin, int64_t *tr, int32_t *fold)
 {
+    int64_t *te = tr + bin->n;
     const ai_task *t = &tasks[ti];
     lf_status s = lf_stratified_kfold(bin->y, bin->n, r->folds, (uint64_t)r->c->seed, fold);
     char spec[128];
@@ -110,27 +93,22 @@ static lf_status run_folds(ai_run *r, int ti, const lf_dataset *bin, int64_t *tr
         int64_t ntr, nte;
         lf_fold_rows(fold, bin->n, f, tr, &ntr, te, &nte);
         for (int li = 0; s == LF_OK && li < NLOSS; li++) {
-            loss_spec(r, li, spec, sizeof spec);
+            if (li < L_ANYF1) snprintf(spec, sizeof spec, "%s", loss_specs[li]);
+            else snprintf(spec, sizeof spec, "%s,L=%.17g", loss_specs[li], r->c->L);
             lf_binfit o = {t->model, spec, "adamw:lr=1e-3,wd=0",
                            LF_XP_PICK(r->xp, t->epochs, t->quick_epochs), t->batch,
                            (uint64_t)r->c->seed + (uint64_t)f};
             lf_binmetrics m;
             s = lf_binfit_run(&o, bin, tr, ntr, te, nte, &m, NULL);
-            LF_XP_AT(&r->res[M_F1], li, ti, f) = m.f1;
-            LF_XP_AT(&r->res[M_BACC], li, ti, f) = m.bacc;
-            LF_XP_AT(&r->res[M_ACC], li, ti, f) = m.acc;
+            const double v[NMETRIC] = {m.f1, m.bacc, m.acc};
+            for (int k = 0; k < NMETRIC; k++) LF_XP_AT(&r->res[k], li, ti, f) = v[k];
             lf_xp_tick(r->xp, "%s, fold %d, %s", t->spec, f + 1, loss_names[li]);
         }
     }
     return s;
 }
 
-static double mean_of(const ai_run *r, int ti, int li, int metric)
-{
-    double mu, sd;
-    lf_xp_grid_stat(&r->res[metric], li, ti, &mu, &sd);
-    return mu;
-}
+#define mean_of(r, ti, li, metric) lf_xp_grid_mean(&(r)->res[(metric)], (li), (ti))
 
 /* Runs task ti and writes its section: data size, then mean ± sd over folds per loss. */
 static lf_status run_task(ai_run *r, int ti)
@@ -140,27 +118,28 @@ static lf_status run_task(ai_run *r, int ti)
     lf_status s = task_data(r, t, &bin);
     if (s != LF_OK) return s;
     int32_t *fold = malloc((size_t)bin.n * sizeof *fold);
-    int64_t *tr = malloc((size_t)bin.n * sizeof *tr), *te = malloc((size_t)bin.n * sizeof *te);
-    s = fold && tr && te ? run_folds(r, ti, &bin, tr, te, fold)
-                         : lf_error(LF_ENOMEM, "anyloss-imbalance: out of memory");
+    int64_t *rows = malloc((size_t)bin.n * 2 * sizeof *rows); /* training, then test rows */
+    s = fold && rows ? run_folds(r, ti, &bin, rows, fold)
+                     : lf_error(LF_ENOMEM, "anyloss-imbalance: out of memory");
     int64_t pos = 0;
     for (int64_t i = 0; i < bin.n; i++) pos += bin.y[i];
     lf_xp *x = r->xp;
     lf_xp_section(x, "%s", t->label);
-    lf_xp_line(x, "%lld rows, %lld positive; model %s, %d epochs, batch %lld", (long long)bin.n,
+    lf_xp_line(x, "%lld rows, %lld positive; model %s, %d epochs, batch %lld\n", (long long)bin.n,
                (long long)pos, t->model, LF_XP_PICK(x, t->epochs, t->quick_epochs),
                (long long)t->batch);
-    lf_xp_line(x, "%s", "");
     lf_xp_table(x, t->spec, "| loss | F1 | balanced accuracy | accuracy |");
     for (int li = 0; s == LF_OK && li < NLOSS; li++) {
-        char cell[NMETRIC][64];
-        for (int m = 0; m < NMETRIC; m++)
-            lf_xp_pm(cell[m], sizeof cell[m], &LF_XP_AT(&r->res[m], li, ti, 0), r->folds, 1, 1, 3);
-        lf_xp_row(x, "| %s | %s | %s | %s |", loss_names[li], cell[M_F1], cell[M_BACC], cell[M_ACC]);
+        lf_xp_cell(x, "%s", loss_names[li]);
+        for (int m = 0; m < NMETRIC; m++) { /* F1, balanced accuracy, accuracy */
+            char cell[64];
+            lf_xp_pm(cell, sizeof cell, &LF_XP_AT(&r->res[m], li, ti, 0), r->folds, 1, 1, 3);
+            lf_xp_cell(x, "%s", cell);
+        }
+        lf_xp_end_row(x);
     }
     free(fold);
-    free(tr);
-    free(te);
+    free(rows);
     lf_dataset_release(&bin);
     return s;
 }
@@ -199,23 +178,20 @@ static void report_verdict(const ai_run *r, const int *ids, int ntasks)
     int f1_wins = 0, f1_sig = 0, ba_wins = 0, ba_sig = 0, acc_ok = 0;
     for (int k = 0; k < ntasks; k++) {
         const int ti = ids[k];
-        double bf1, bba, bacc;
-        best_baseline(r, ti, M_F1, &bf1);
-        best_baseline(r, ti, M_BACC, &bba);
-        best_baseline(r, ti, M_ACC, &bacc);
+        double b[NMETRIC]; /* the better baseline's mean per metric */
+        for (int m = 0; m < NMETRIC; m++) best_baseline(r, ti, m, &b[m]);
+        const double bacc = b[M_ACC];
         const double acc1 = mean_of(r, ti, L_ANYF1, M_ACC), acc2 = mean_of(r, ti, L_ANYBACC, M_ACC);
         acc_ok += acc1 >= bacc - 0.03 && acc2 >= bacc - 0.03;
         const char *n1 = compare(r, ti, L_ANYF1, M_F1, &f1_wins, &f1_sig);
         const char *n2 = compare(r, ti, L_ANYBACC, M_BACC, &ba_wins, &ba_sig);
         lf_xp_row(x, "| %s | %.3f | %.3f%s | %.3f | %.3f%s | %.3f / %.3f / %.3f |", tasks[ti].label,
-                  bf1, mean_of(r, ti, L_ANYF1, M_F1), n1, bba, mean_of(r, ti, L_ANYBACC, M_BACC),
+                  b[M_F1], mean_of(r, ti, L_ANYF1, M_F1), n1, b[M_BACC], mean_of(r, ti, L_ANYBACC, M_BACC),
                   n2, bacc, acc1, acc2);
     }
-    lf_xp_line(x, "%s", "");
-    lf_xp_line(x, "Paper (section 5.4; per-dataset numbers not retrieved, direction only): "
+    lf_xp_line(x, "\nPaper (section 5.4; per-dataset numbers not retrieved, direction only): "
                "AnyLoss-F1/-BAcc reach higher F1/balanced accuracy than BCE and MSE on "
-               "imbalanced data, with similar accuracy.");
-    lf_xp_line(x, "%s", "");
+               "imbalanced data, with similar accuracy.\n");
     const int metric_ok = 2 * f1_wins > ntasks && 2 * ba_wins > ntasks, acc_fine = 2 * acc_ok > ntasks;
     const int sig_ok = 2 * (f1_sig + ba_sig) >= f1_wins + ba_wins;
     const char *verdict = !metric_ok ? "not reproduced"
@@ -253,7 +229,7 @@ static lf_status ai_run_fn(const void *cfg, lf_xp *xp)
 
 static const lf_param_desc ai_params[] = {
     LF_PARAM_INT("folds", 5, 2, MAX_FOLDS, "cross-validation folds", ai_cfg, folds),
-    LF_PARAM_INT("seed", 1, 0, 1e9, "seed of folds, subsampling and models", ai_cfg, seed),
+    LF_XP_SEED(ai_cfg, seed, 1),
     LF_PARAM_FLOAT("L", 73, 0, 1e4, LF_OPEN_MIN, "AnyLoss amplifier steepness", ai_cfg, L),
 };
 

@@ -1,8 +1,8 @@
 /* One-output (binary score) training for the binary-loss experiments: minibatches through the
- * public pieces (lf_model_forward, lf_op_loss, lf_backward, lf_optim_step), test scores and
- * their accuracy, F1, balanced accuracy and AUC. Unlike lf_train it takes row subsets of one
- * dataset (cross-validation folds, no copies), scores F1 / AUC after every epoch, and runs the
- * AnyLoss paper's MSE baseline on sigmoid(score). */
+ * public pieces (lf_model_forward, lf_op_loss, lf_backward, lf_optim_step), scored by
+ * lf_binary_metrics (accuracy, F1, balanced accuracy, AUC). Unlike lf_train it takes row
+ * subsets of one dataset (cross-validation folds, no copies), scores F1 / AUC after every
+ * epoch, and runs the AnyLoss paper's MSE baseline on sigmoid(score). */
 #include "binfit.h"
 
 #include <math.h>
@@ -23,66 +23,6 @@ typedef struct fit {
     int32_t *yb;
     int64_t *perm, *order, step;
 } fit;
-
-static int cmp_score(const void *a, const void *b)
-{
-    const float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-typedef struct scored {
-    float s;
-    int32_t y;
-} scored;
-
-/* Mann-Whitney: P(s+ > s-) + P(s+ = s-)/2 from the ranks of the sorted scores (ties share
- * their mean rank). */
-static double auc_of(const float *score, const int32_t *y, int64_t n)
-{
-    scored *v = malloc((size_t)n * sizeof *v);
-    if (!v) return NAN;
-    int64_t pos = 0;
-    for (int64_t i = 0; i < n; i++) {
-        v[i] = (scored){score[i], y[i]};
-        pos += y[i] == 1;
-    }
-    qsort(v, (size_t)n, sizeof *v, cmp_score); /* the score is the struct's first member */
-    double rank_sum = 0;
-    for (int64_t i = 0; i < n;) {
-        int64_t j = i;
-        while (j < n && v[j].s == v[i].s) j++;
-        const double mid = 0.5 * (double)(i + 1 + j); /* mean of ranks i+1..j */
-        for (int64_t k = i; k < j; k++) rank_sum += v[k].y == 1 ? mid : 0;
-        i = j;
-    }
-    free(v);
-    const int64_t neg = n - pos;
-    if (!pos || !neg) return 0;
-    return (rank_sum - 0.5 * (double)pos * (double)(pos + 1)) / ((double)pos * (double)neg);
-}
-
-void lf_binary_metrics(const float *score, const int32_t *y, int64_t n, lf_binmetrics *m)
-{
-    int64_t tp = 0, fp = 0, fn = 0, tn = 0;
-    for (int64_t i = 0; i < n; i++) {
-        const int pred = score[i] > 0;
-        tp += pred && y[i];
-        fp += pred && !y[i];
-        fn += !pred && y[i];
-        tn += !pred && !y[i];
-    }
-    const double P = (double)(tp + fn), N = (double)(tn + fp);
-    m->acc = n ? (double)(tp + tn) / (double)n : 0;
-    m->f1 = tp ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : 0;
-    m->bacc = 0.5 * ((P > 0 ? (double)tp / P : 0) + (N > 0 ? (double)tn / N : 0));
-    m->auc = auc_of(score, y, n);
-}
-
-/* Standardisation from the training rows (lf_norm_fit). */
-static lf_status fit_norm(fit *f, const int64_t *train, int64_t ntr)
-{
-    return lf_norm_fit(f->ds, train, ntr, &f->norm);
-}
 
 static lf_status fit_build(fit *f, int64_t ntr, int64_t nte)
 {
@@ -191,7 +131,7 @@ lf_status lf_binfit_run(const lf_binfit *o, const lf_dataset *ds, const int64_t 
     if (ntr < 1 || o->epochs < 1 || o->batch < 1)
         return lf_error(LF_EINVAL, "binfit: needs training rows, epochs >= 1 and batch >= 1");
     fit f = {.o = o, .ds = ds};
-    lf_status s = fit_norm(&f, train, ntr);
+    lf_status s = lf_norm_fit(ds, train, ntr, &f.norm);
     if (s == LF_OK) s = fit_build(&f, ntr, nte);
     lf_rng rng;
     lf_rng_seed(&rng, o->seed);

@@ -15,18 +15,10 @@ typedef struct lf_binfit {
     uint64_t seed;      /* model init, batch order, dropout */
 } lf_binfit;
 
-/* Test metrics of scores, class 1 predicted where s > 0. f1 and bacc treat class 1 as
- * positive; auc is the Mann-Whitney statistic with ties counted one half. A metric whose
- * denominator is empty (no positive in the test rows, ...) is 0. */
-typedef struct lf_binmetrics {
-    double acc, f1, bacc, auc;
-} lf_binmetrics;
-
-void lf_binary_metrics(const float *score, const int32_t *y, int64_t n, lf_binmetrics *m);
-
 /* Trains on rows train[0..ntr) of ds (labels 0/1), standardised with the moments of those rows
  * (one scalar for images, per feature otherwise), and scores rows test[0..nte). *final gets the
- * test metrics after the last epoch; per_epoch (epochs entries, may be NULL) those after each. */
+ * test metrics (lf_binary_metrics, internal.h) after the last epoch; per_epoch (epochs entries,
+ * may be NULL) those after each. */
 lf_status lf_binfit_run(const lf_binfit *o, const lf_dataset *ds, const int64_t *train,
                         int64_t ntr, const int64_t *test, int64_t nte, lf_binmetrics *final,
                         lf_binmetrics *per_epoch);

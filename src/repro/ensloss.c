@@ -36,31 +36,17 @@ typedef struct el_run {
     const el_cfg *c;
     lf_xp *xp;
     char optim[64];
-    int splits, epochs, ndata, ndepth;
+    int splits, epochs, ndata, ndepth, nconf;
     const int *data_ids, *depth_ids;
-    /* final test accuracy and AUC, [loss][data * NDEPTH + depth][split] */
-    lf_xp_grid acc, auc;
-    double *curve; /* [data][depth][loss][epoch]: test accuracy summed over splits */
+    int conf[NDATA * NDEPTH]; /* the configurations run (data * NDEPTH + depth), in run order */
+    lf_xp_grid acc, auc;      /* final test accuracy and AUC, [loss][configuration][split] */
+    double *curve;            /* [configuration][loss][epoch]: test accuracy summed over splits */
     lf_binmetrics *per_epoch;
 } el_run;
 
-static double *curve_at(el_run *r, int di, int dj, int li)
+static double *curve_at(const el_run *r, int conf, int li)
 {
-    return r->curve + (((size_t)di * NDEPTH + (size_t)dj) * NLOSS + (size_t)li) * (size_t)r->epochs;
-}
-
-/* Split s: a stratified 70/30 train/test partition (3 of 10 stratified folds held out). */
-static lf_status make_split(const lf_dataset *ds, uint64_t seed, int32_t *fold, int64_t *tr,
-                            int64_t *ntr, int64_t *te, int64_t *nte)
-{
-    lf_status s = lf_stratified_kfold(ds->y, ds->n, 10, seed, fold);
-    if (s != LF_OK) return s;
-    *ntr = *nte = 0;
-    for (int64_t i = 0; i < ds->n; i++) {
-        if (fold[i] < 3) te[(*nte)++] = i;
-        else tr[(*ntr)++] = i;
-    }
-    return LF_OK;
+    return r->curve + ((size_t)conf * NLOSS + (size_t)li) * (size_t)r->epochs;
 }
 
 static lf_status run_split(el_run *r, int di, const lf_dataset *ds, int split, const int64_t *tr,
@@ -79,7 +65,7 @@ static lf_status run_split(el_run *r, int di, const lf_dataset *ds, int split, c
             s = lf_binfit_run(&o, ds, tr, ntr, te, nte, &m, r->per_epoch);
             LF_XP_AT(&r->acc, li, di * NDEPTH + dj, split) = m.acc;
             LF_XP_AT(&r->auc, li, di * NDEPTH + dj, split) = m.auc;
-            double *cv = curve_at(r, di, dj, li);
+            double *cv = curve_at(r, di * NDEPTH + dj, li);
             for (int e = 0; s == LF_OK && e < r->epochs; e++) cv[e] += r->per_epoch[e].acc;
             lf_xp_tick(r->xp, "%s, split %d, %s, %s", data_specs[di], split + 1, depth_models[dj],
                        loss_names[li]);
@@ -88,6 +74,8 @@ static lf_status run_split(el_run *r, int di, const lf_dataset *ds, int split, c
     return s;
 }
 
+/* Every split of dataset di: a stratified 70/30 train/test partition (3 of 10 stratified folds
+ * held out). */
 static lf_status run_data(el_run *r, int di)
 {
     lf_dataset ds, te_unused;
@@ -95,16 +83,19 @@ static lf_status run_data(el_run *r, int di)
     if (s != LF_OK) return s;
     lf_dataset_release(&te_unused);
     int32_t *fold = malloc((size_t)ds.n * sizeof *fold);
-    int64_t *tr = malloc((size_t)ds.n * sizeof *tr), *te = malloc((size_t)ds.n * sizeof *te);
-    if (!fold || !tr || !te) s = lf_error(LF_ENOMEM, "ensloss repro: out of memory");
+    int64_t *tr = malloc((size_t)ds.n * 2 * sizeof *tr); /* training rows, then test rows */
+    if (!fold || !tr) s = lf_error(LF_ENOMEM, "ensloss repro: out of memory");
     for (int sp = 0; s == LF_OK && sp < r->splits; sp++) {
-        int64_t ntr, nte;
-        s = make_split(&ds, (uint64_t)r->c->seed * 7919 + (uint64_t)sp, fold, tr, &ntr, te, &nte);
+        int64_t ntr = 0, nte = 0, *te = tr + ds.n;
+        s = lf_stratified_kfold(ds.y, ds.n, 10, (uint64_t)r->c->seed * 7919 + (uint64_t)sp, fold);
+        for (int64_t i = 0; s == LF_OK && i < ds.n; i++) {
+            if (fold[i] < 3) te[nte++] = i;
+            else tr[ntr++] = i;
+        }
         if (s == LF_OK) s = run_split(r, di, &ds, sp, tr, ntr, te, nte);
     }
     free(fold);
     free(tr);
-    free(te);
     lf_dataset_release(&ds);
     return s;
 }
@@ -114,19 +105,17 @@ static void report_tables(el_run *r)
     for (int a = 0; a < r->ndata; a++) {
         const int di = r->data_ids[a];
         lf_xp_section(r->xp, "%s: test accuracy / AUC (mean over splits)", data_specs[di]);
-        lf_xp_table(r->xp, data_specs[di], "| model | %s | %s | %s | %s | %s |", loss_names[0],
-                    loss_names[1], loss_names[2], loss_names[3], loss_names[4]);
+        lf_xp_table_cells(r->xp, data_specs[di]);
+        lf_xp_cell(r->xp, "model");
+        for (int li = 0; li < NLOSS; li++) lf_xp_cell(r->xp, "%s", loss_names[li]);
+        lf_xp_end_row(r->xp);
         for (int k = 0; k < r->ndepth; k++) {
-            const int dj = r->depth_ids[k];
-            char cells[NLOSS][64];
-            for (int li = 0; li < NLOSS; li++) {
-                double ma, sa, mu, su;
-                lf_xp_grid_stat(&r->acc, li, di * NDEPTH + dj, &ma, &sa);
-                lf_xp_grid_stat(&r->auc, li, di * NDEPTH + dj, &mu, &su);
-                snprintf(cells[li], sizeof cells[li], "%.4f / %.4f", ma, mu);
-            }
-            lf_xp_row(r->xp, "| %s | %s | %s | %s | %s | %s |", depth_models[dj], cells[0],
-                      cells[1], cells[2], cells[3], cells[4]);
+            const int cell = di * NDEPTH + r->depth_ids[k];
+            lf_xp_cell(r->xp, "%s", depth_models[r->depth_ids[k]]);
+            for (int li = 0; li < NLOSS; li++)
+                lf_xp_cell(r->xp, "%.4f / %.4f", lf_xp_grid_mean(&r->acc, li, cell),
+                           lf_xp_grid_mean(&r->auc, li, cell));
+            lf_xp_end_row(r->xp);
         }
     }
 }
@@ -148,12 +137,10 @@ static void report_tally(el_run *r, int *wins, int *losses)
     *wins = *losses = 0;
     for (int li = 1; li < NLOSS; li++) {
         int t[2][3] = {{0}};
-        for (int a = 0; a < r->ndata; a++)
-            for (int k = 0; k < r->ndepth; k++) {
-                const int cell = r->data_ids[a] * NDEPTH + r->depth_ids[k];
-                t[0][1 - versus(&r->acc, li, cell, r->splits)]++;
-                t[1][1 - versus(&r->auc, li, cell, r->splits)]++;
-            }
+        for (int k = 0; k < r->nconf; k++) {
+            t[0][1 - versus(&r->acc, li, r->conf[k], r->splits)]++;
+            t[1][1 - versus(&r->auc, li, r->conf[k], r->splits)]++;
+        }
         *wins += t[0][0];
         *losses += t[0][2];
         lf_xp_row(r->xp, "| %s | %d / %d / %d | %d / %d / %d | %s |", loss_names[li], t[0][0],
@@ -165,21 +152,18 @@ static void report_tally(el_run *r, int *wins, int *losses)
  * averaged over configurations. */
 static void report_decline(el_run *r, double *decline)
 {
-    lf_xp_line(r->xp, "%s", "");
-    lf_xp_line(r->xp, "Late-epoch decline (best-epoch minus last-epoch mean test accuracy, "
-               "averaged over the %d configurations):", r->ndata * r->ndepth);
-    lf_xp_line(r->xp, "%s", "");
+    lf_xp_line(r->xp, "\nLate-epoch decline (best-epoch minus last-epoch mean test accuracy, "
+               "averaged over the %d configurations):\n", r->nconf);
     lf_xp_table(r->xp, "decline", "| loss | decline |");
     for (int li = 0; li < NLOSS; li++) {
         double sum = 0;
-        for (int a = 0; a < r->ndata; a++)
-            for (int k = 0; k < r->ndepth; k++) {
-                const double *cv = curve_at(r, r->data_ids[a], r->depth_ids[k], li);
-                double best = cv[0];
-                for (int e = 1; e < r->epochs; e++) best = fmax(best, cv[e]);
-                sum += (best - cv[r->epochs - 1]) / r->splits;
-            }
-        decline[li] = sum / (r->ndata * r->ndepth);
+        for (int k = 0; k < r->nconf; k++) {
+            const double *cv = curve_at(r, r->conf[k], li);
+            double best = cv[0];
+            for (int e = 1; e < r->epochs; e++) best = fmax(best, cv[e]);
+            sum += (best - cv[r->epochs - 1]) / r->splits;
+        }
+        decline[li] = sum / r->nconf;
         lf_xp_row(r->xp, "| %s | %.4f |", loss_names[li], decline[li]);
     }
 }
@@ -189,28 +173,24 @@ static lf_status write_curves(el_run *r)
 {
     double *x = malloc((size_t)r->epochs * sizeof *x), *y = malloc((size_t)r->epochs * NLOSS * sizeof *y);
     lf_status s = x && y ? LF_OK : lf_error(LF_ENOMEM, "ensloss repro: out of memory");
-    lf_xp_line(r->xp, "%s", "");
-    lf_xp_line(r->xp, "Test accuracy per epoch:");
-    lf_xp_line(r->xp, "%s", "");
+    lf_xp_line(r->xp, "\nTest accuracy per epoch:\n");
     for (int e = 0; s == LF_OK && e < r->epochs; e++) x[e] = e + 1;
-    for (int a = 0; s == LF_OK && a < r->ndata; a++)
-        for (int k = 0; s == LF_OK && k < r->ndepth; k++) {
-            const int di = r->data_ids[a], dj = r->depth_ids[k];
-            lf_series ser[NLOSS];
-            for (int li = 0; li < NLOSS; li++) {
-                const double *cv = curve_at(r, di, dj, li);
-                for (int e = 0; e < r->epochs; e++) y[li * r->epochs + e] = 100 * cv[e] / r->splits;
-                ser[li] = (lf_series){loss_names[li], y + li * r->epochs, 0, li + 1};
-            }
-            char title[256], file[64];
-            snprintf(file, sizeof file, "curves_%s_%dlayer.svg", data_specs[di], dj + 1);
-            snprintf(title, sizeof title, "EnsLoss vs fixed losses: %s, %s, mean of %d splits",
-                     data_specs[di], depth_models[dj], r->splits);
-            const lf_plot p = {title, "epoch", {"test accuracy", NULL}, {"accuracy (%)", NULL},
-                               {0, 0}};
-            s = lf_xp_plot(r->xp, file, &p, x, r->epochs, ser, NLOSS);
-            if (s == LF_OK) lf_xp_line(r->xp, "- [%s](%s)", file, file);
+    for (int k = 0; s == LF_OK && k < r->nconf; k++) {
+        const int di = r->conf[k] / NDEPTH, dj = r->conf[k] % NDEPTH;
+        lf_series ser[NLOSS];
+        for (int li = 0; li < NLOSS; li++) {
+            const double *cv = curve_at(r, r->conf[k], li);
+            for (int e = 0; e < r->epochs; e++) y[li * r->epochs + e] = 100 * cv[e] / r->splits;
+            ser[li] = (lf_series){loss_names[li], y + li * r->epochs, 0, li + 1};
         }
+        char title[256], file[64];
+        snprintf(file, sizeof file, "curves_%s_%dlayer.svg", data_specs[di], dj + 1);
+        snprintf(title, sizeof title, "EnsLoss vs fixed losses: %s, %s, mean of %d splits",
+                 data_specs[di], depth_models[dj], r->splits);
+        const lf_plot p = {title, "epoch", {"test accuracy", NULL}, {"accuracy (%)", NULL}, {0, 0}};
+        s = lf_xp_plot(r->xp, file, &p, x, r->epochs, ser, NLOSS);
+        if (s == LF_OK) lf_xp_line(r->xp, "- [%s](%s)", file, file);
+    }
     lf_xp_line(r->xp, "%s", "");
     free(x);
     free(y);
@@ -221,16 +201,14 @@ static void report_verdict(el_run *r, int wins, int losses, const double *declin
 {
     double base = 0;
     for (int li = 1; li < NLOSS; li++) base += decline[li] / (NLOSS - 1);
-    const int comparisons = (NLOSS - 1) * r->ndata * r->ndepth;
-    const int tally_ok = wins > losses, decline_ok = decline[L_ENS] < base;
+    const int comparisons = (NLOSS - 1) * r->nconf;
     lf_xp_line(r->xp, "**Verdict: %s.** Over %d accuracy comparisons (4 losses x %d "
                "configurations) EnsLoss is significantly better in %d, worse in %d, so better "
                "or tied in %d (paper: significantly better in most, rarely worse); its "
                "late-epoch decline is %.4f against %.4f on average for the fixed losses "
                "(paper: EnsLoss avoids the decline).",
-               tally_ok && decline_ok ? "reproduced"
-               : tally_ok || decline_ok ? "partly reproduced" : "not reproduced",
-               comparisons, r->ndata * r->ndepth, wins, losses, comparisons - losses,
+               lf_xp_verdict((wins > losses) + (decline[L_ENS] < base), 2),
+               comparisons, r->nconf, wins, losses, comparisons - losses,
                decline[L_ENS], base);
 }
 
@@ -243,6 +221,8 @@ static lf_status el_run_fn(const void *cfg, lf_xp *xp)
                 .data_ids = LF_XP_PICK(xp, all_data, quick_data),
                 .depth_ids = LF_XP_PICK(xp, all_depth, quick_depth)};
     snprintf(r.optim, sizeof r.optim, "adamw:lr=%.17g,wd=0", c->lr);
+    for (int a = 0; a < r.ndata; a++)
+        for (int k = 0; k < r.ndepth; k++) r.conf[r.nconf++] = r.data_ids[a] * NDEPTH + r.depth_ids[k];
     r.curve = calloc((size_t)NDATA * NDEPTH * NLOSS * (size_t)r.epochs, sizeof *r.curve);
     r.per_epoch = malloc((size_t)r.epochs * sizeof *r.per_epoch);
     lf_status s = r.curve && r.per_epoch ? LF_OK : lf_error(LF_ENOMEM, "ensloss repro: out of memory");
@@ -255,7 +235,7 @@ static lf_status el_run_fn(const void *cfg, lf_xp *xp)
                r.epochs, r.splits,
                LF_XP_PICK(xp, "", " Quick variant: sonar only, 2 hidden layers, 3 splits, 40 "
                                   "epochs."));
-    lf_xp_progress(xp, (int64_t)r.ndata * r.splits * r.ndepth * NLOSS);
+    lf_xp_progress(xp, (int64_t)r.nconf * r.splits * NLOSS);
     for (int a = 0; s == LF_OK && a < r.ndata; a++) s = run_data(&r, r.data_ids[a]);
     int wins = 0, losses = 0;
     double decline[NLOSS];
@@ -276,7 +256,7 @@ static lf_status el_run_fn(const void *cfg, lf_xp *xp)
 static const lf_param_desc el_params[] = {
     LF_PARAM_INT("splits", 20, 2, MAX_SPLITS, "random stratified 70/30 splits", el_cfg, splits),
     LF_PARAM_INT("epochs", 200, 1, 10000, "training epochs (no early stopping)", el_cfg, epochs),
-    LF_PARAM_INT("seed", 1, 0, 1e9, "seed of splits, models and EnsLoss draws", el_cfg, seed),
+    LF_XP_SEED(el_cfg, seed, 1),
     LF_PARAM_FLOAT("lr", 1e-3, 0, 1, LF_OPEN_MIN, "learning rate of adamw (wd 0)", el_cfg, lr),
 };
 

@@ -14,6 +14,7 @@
  * linearly to 1/1000 of it. Plots: distance to the ball (lion_box_distance.svg) and objective
  * gap (lion_box_gap.svg) against the step, and the 2-D phase picture of Lion and Lion-l2
  * iterates (lion_box_phase.svg). The run takes milliseconds, so --quick runs it unchanged. */
+#include "optim/lionk.h"
 #include "xp.h"
 
 #include <float.h>
@@ -37,30 +38,28 @@ typedef struct box_kappa {
     double q;                 /* BALL_LQ: the dual exponent p/(p-1) */
     double h;                 /* huber threshold / relativistic constant (ball radius h/lambda
                                * for huber, 1/lambda otherwise) */
-    int target;               /* TARGET_* : the closed-form minimiser */
+    int target;               /* the LK_* kappa of the problem solved (lf_lionk_minimiser) */
     const char *target_text;
     const char *legend;       /* its name in the plots (no markdown); NULL: not drawn */
 } box_kappa;
 
-enum { TARGET_CLIP, TARGET_L2, TARGET_SQ, TARGET_HUBER, TARGET_REL, TARGET_NONE };
-
 static const box_kappa kappas[] = {
-    {"Lion (`lion`)", "lion", BALL_INF, 0, 1, TARGET_CLIP, "clip(c, ±1/λ)", "Lion"},
-    {"Lion-κ l1 (`lionk:kappa=l1`)", "lionk:kappa=l1", BALL_INF, 0, 1, TARGET_CLIP,
+    {"Lion (`lion`)", "lion", BALL_INF, 0, 1, LK_L1, "clip(c, ±1/λ)", "Lion"},
+    {"Lion-κ l1 (`lionk:kappa=l1`)", "lionk:kappa=l1", BALL_INF, 0, 1, LK_L1,
      "clip(c, ±1/λ)", NULL},
-    {"Lion, bf16 momentum", "lion:mu_dtype=bf16", BALL_INF, 0, 1, TARGET_CLIP, "clip(c, ±1/λ)",
+    {"Lion, bf16 momentum", "lion:mu_dtype=bf16", BALL_INF, 0, 1, LK_L1, "clip(c, ±1/λ)",
      NULL},
-    {"Lion-ℓ2 (`kappa=l2`)", "lionk:kappa=l2", BALL_L2, 0, 1, TARGET_L2, "c·min(1, 1/(λ‖c‖₂))",
+    {"Lion-ℓ2 (`kappa=l2`)", "lionk:kappa=l2", BALL_L2, 0, 1, LK_L2, "c·min(1, 1/(λ‖c‖₂))",
      "Lion-ℓ2"},
-    {"Lion-ℓp, p = 1.5", "lionk:kappa=lp,p=1.5", BALL_LQ, 3, 1, TARGET_NONE,
+    {"Lion-ℓp, p = 1.5", "lionk:kappa=lp,p=1.5", BALL_LQ, 3, 1, LK_LP,
      "argmin f on ‖x‖₃ ≤ 1/λ (no closed form)", NULL},
-    {"momentum SGD (`kappa=sq`)", "lionk:kappa=sq", BALL_NONE, 0, 1, TARGET_SQ, "c/(1+λ)",
+    {"momentum SGD (`kappa=sq`)", "lionk:kappa=sq", BALL_NONE, 0, 1, LK_SQ, "c/(1+λ)",
      "momentum SGD (κ = sq)"},
-    {"huber, c = 0.5", "lionk:kappa=huber,c=0.5", BALL_INF, 0, 0.5, TARGET_HUBER,
+    {"huber, c = 0.5", "lionk:kappa=huber,c=0.5", BALL_INF, 0, 0.5, LK_HUBER,
      "clip(c/(1+λ), ±c/λ)", "huber, c = 0.5"},
-    {"relativistic, c = 0.5", "lionk:kappa=relativistic,c=0.5", BALL_L2, 0, 0.5, TARGET_REL,
+    {"relativistic, c = 0.5", "lionk:kappa=relativistic,c=0.5", BALL_L2, 0, 0.5, LK_REL,
      "c·r/‖c‖, r(1 + cλ/√(1−λ²r²)) = ‖c‖", "relativistic, c = 0.5"},
-    {"Lion, `wd_mode=l2` (decay in the gradient)", "lion:wd_mode=l2", BALL_NONE, 0, 1, TARGET_SQ,
+    {"Lion, `wd_mode=l2` (decay in the gradient)", "lion:wd_mode=l2", BALL_NONE, 0, 1, LK_SQ,
      "c/(1+λ): no box, another problem", NULL},
 };
 #define NKAPPA ((int)(sizeof kappas / sizeof kappas[0]))
@@ -72,50 +71,11 @@ static double norm2(const double *x, int d)
     return sqrt(s);
 }
 
-/* r with r (1 + h lambda / sqrt(1 - lambda^2 r^2)) = |c|: the radius of the relativistic
- * minimiser (the left side grows from 0 to infinity on [0, 1/lambda)). */
-static double rel_radius(double cn, double lambda, double h)
-{
-    double lo = 0, hi = fmin(cn, 1 / lambda);
-    for (int it = 0; it < 200; it++) {
-        double r = (lo + hi) / 2, v = r * (1 + h * lambda / sqrt(1 - lambda * lambda * r * r));
-        if (v > cn) hi = r;
-        else lo = r;
-    }
-    return (lo + hi) / 2;
-}
-
-/* The minimiser of f + kappa*(lambda x)/lambda; 0 when it has no closed form. */
-static int target_of(const box_kappa *k, const double *c, int d, double lambda, double *x)
-{
-    const double cn = norm2(c, d), R = 1 / lambda;
-    for (int i = 0; i < d; i++) {
-        switch (k->target) {
-        case TARGET_CLIP: x[i] = fmax(-R, fmin(R, c[i])); break;
-        case TARGET_L2: x[i] = c[i] * fmin(1, R / cn); break;
-        case TARGET_SQ: x[i] = c[i] / (1 + lambda); break;
-        case TARGET_HUBER: x[i] = fmax(-k->h * R, fmin(k->h * R, c[i] / (1 + lambda))); break;
-        case TARGET_REL: x[i] = c[i] * rel_radius(cn, lambda, k->h) / cn; break;
-        default: return 0;
-        }
-    }
-    return 1;
-}
-
-/* kappa*(lambda x)/lambda inside its domain: the part of the objective beyond f. */
-static double penalty(const box_kappa *k, const double *x, int d, double lambda)
-{
-    const double n = norm2(x, d);
-    if (k->target == TARGET_SQ || k->target == TARGET_HUBER) return lambda / 2 * n * n;
-    if (k->target == TARGET_REL) return -k->h / lambda * sqrt(fmax(0, 1 - lambda * lambda * n * n));
-    return 0;
-}
-
 static double objective(const box_kappa *k, const double *x, const double *c, int d, double lambda)
 {
     double f = 0;
     for (int i = 0; i < d; i++) f += 0.5 * (x[i] - c[i]) * (x[i] - c[i]);
-    return f + penalty(k, x, d, lambda);
+    return f + lf_lionk_penalty(k->target, k->h, x, d, lambda);
 }
 
 /* |x|_q (q = 0: the max norm). */
@@ -182,8 +142,8 @@ static lf_status run_kappa(const box_cfg *cfg, const box_kappa *k, const double 
     lf_status s = lf_optim_create(spec, d, NULL, &o);
     if (s != LF_OK) return s;
     double target[MAX_DIM], xd[MAX_DIM];
-    const int have = target_of(k, c, d, cfg->lambda, target);
-    const double R = (k->target == TARGET_HUBER ? k->h : 1) / cfg->lambda;
+    const int have = lf_lionk_minimiser(k->target, k->h, c, d, cfg->lambda, target);
+    const double R = (k->target == LK_HUBER ? k->h : 1) / cfg->lambda;
     const double best = have ? objective(k, target, c, d, cfg->lambda) : 0;
     float x[MAX_DIM], prev[MAX_DIM], g[MAX_DIM];
     memcpy(x, x0, (size_t)d * sizeof *x);
@@ -319,7 +279,7 @@ static lf_status phase_panel(lf_sbuf *b, const box_cfg *pc, const box_kappa *k, 
         lf_sbuf_printf(b, "'/>\n");
     }
     double tgt[2];
-    target_of(k, c, 2, pc->lambda, tgt);
+    lf_lionk_minimiser(k->target, k->h, c, 2, pc->lambda, tgt);
     lf_sbuf_printf(b, "<circle cx='%.1f' cy='%.1f' r='5' fill='none' stroke='#000' "
                    "stroke-width='2'/><text x='%.1f' y='%.1f'>target</text>\n<circle cx='%.1f' cy='%.1f' r='4'/>"
                    "<text x='%.1f' y='%.1f'>c</text>\n", vx(&v, tgt[0]), vy(&v, tgt[1]),
@@ -374,8 +334,7 @@ static void report_table(lf_xp *xp, const box_cfg *cfg, const box_trace *tr, int
         lf_xp_row(xp, "| %s | %s | %s | %s | %s | %s |", kappas[k].label, kappas[k].target_text,
                   err, viol, ratio, in);
     }
-    lf_xp_line(xp, "%s", "");
-    lf_xp_line(xp, "Checks run in float32 as the optimizers do, so they allow two roundings of "
+    lf_xp_line(xp, "\nChecks run in float32 as the optimizers do, so they allow two roundings of "
                "a number of size R (2·R·ε = %.1e for R = 1/λ). *Inside: distance ≤ "
                "R·ε/(lr·λ) = %.1e — below that the pull-in lr·λ·dist is under half an ulp "
                "of R and float32 leaves the iterate where it is (torch too), which is "
@@ -390,8 +349,7 @@ static void report_verdict(lf_xp *xp, const box_trace *tr)
         viol += tr[k].violations;
         if (!isnan(tr[k].final_err) && !(tr[k].final_err < 1e-3)) missed++;
     }
-    lf_xp_line(xp, "%s", "");
-    lf_xp_line(xp, "**Verdict: %s** — %s; %s. The `wd_mode=l2` row shows why L2-in-the-gradient "
+    lf_xp_line(xp, "\n**Verdict: %s** — %s; %s. The `wd_mode=l2` row shows why L2-in-the-gradient "
                "is wrong for Lion (bitsandbytes#1992): sign() then sees the decay, and "
                "the iterates solve min f + λ/2‖x‖² (target c/(1+λ)) with no box at all.",
                viol == 0 && missed == 0 ? "reproduced" : "not reproduced",
@@ -435,14 +393,12 @@ static lf_status box_run(const void *vcfg, lf_xp *xp)
     if (s == LF_OK) {
         lf_xp_line(xp, "λ = %g, lr = %g held for %lld steps then decayed linearly to lr/1000, "
                    "d = %d, seed %lld. f(x) = ½‖x − c‖² with c = (%.3f, %.3f, …), ‖c‖₂ = %.3f, "
-                   "half the coordinates outside the box |x_i| ≤ 1/λ = %g; x₀ in ±3/λ.",
+                   "half the coordinates outside the box |x_i| ≤ 1/λ = %g; x₀ in ±3/λ.\n",
                    cfg->lambda, cfg->lr, (long long)(cfg->steps / 2), d, (long long)cfg->seed,
                    c[0], c[1], norm2(c, d), 1 / cfg->lambda);
-        lf_xp_line(xp, "%s", "");
         report_table(xp, cfg, tr, d);
         report_verdict(xp, tr);
-        lf_xp_line(xp, "%s", "");
-        lf_xp_line(xp, "Plots: `lion_box_distance.svg` (distance to the ball per step, log "
+        lf_xp_line(xp, "\nPlots: `lion_box_distance.svg` (distance to the ball per step, log "
                    "scale, with the (1 − lr·λ)^t bound), `lion_box_gap.svg` (objective gap per "
                    "step, log scale), `lion_box_phase.svg` (2-D iterates of Lion and Lion-ℓ2 "
                    "from 12 starts).");
