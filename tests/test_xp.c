@@ -189,6 +189,38 @@ static void test_run_report(void **state)
     TU_ERR(lf_xp_run("nope", 1, other), LF_ENOTFOUND, "unknown experiment \"nope\"");
 }
 
+/* --- wt-R4 additions --- */
+typedef struct define_cfg {
+    int64_t steps;
+} define_cfg;
+static lf_status define_run(const void *cfg, lf_xp *x)
+{
+    lf_xp_line(x, "steps %lld", (long long)((const define_cfg *)cfg)->steps);
+    return LF_OK;
+}
+static const lf_param_desc define_params[] = {
+    LF_PARAM_INT("steps", 3, 1, 10, "steps", define_cfg, steps),
+};
+LF_XP_DEFINE(define_test, "define-test", "ms", "a one-line doc", "define-test: a title",
+             define_run, define_cfg, define_params);
+
+/* LF_XP_DEFINE fills the descriptor and the vtable. */
+static void test_define(void **state)
+{
+    (void)state;
+    const lf_desc *d = &lf_xp_define_test;
+    assert_int_equal(d->kind, LF_KIND_REPRO);
+    assert_string_equal(d->name, "define-test");
+    assert_string_equal(d->paper, "ms");
+    assert_string_equal(d->doc, "a one-line doc");
+    assert_ptr_equal(d->params, define_params);
+    assert_int_equal(d->nparams, 1);
+    assert_int_equal(d->cfg_size, sizeof(define_cfg));
+    const lf_xp_vt *vt = d->impl;
+    assert_string_equal(vt->title, "define-test: a title");
+    assert_ptr_equal(vt->run, define_run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_registry),      cmocka_unit_test(test_run_report),
         cmocka_unit_test(test_paired_ttest),  cmocka_unit_test(test_cells_and_claims),
         cmocka_unit_test(test_head_and_train),
+        cmocka_unit_test(test_define), /* wt-R4 */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,19 +4,14 @@
  *
  * Claims checked: DC and DCC synthetic sets beat random real subsets of the same size, and DCC
  * is at least as good as DC; yardstick: the DC paper's Fashion-MNIST row (ConvNet, 1 / 10
- * images per class: random 51.4 / 73.8, DC 70.5 / 82.3, full data 93.5). Setup: Fashion-MNIST;
- * the gradients are matched on an MLP 784-128-10 with sigmoid units (the central-difference
- * image gradient needs a smooth network: ReLU and max-pool kinks flip under the parameter move
- * and spoil it), with the DCC code's loop sizes (get_loops: 10 image updates per outer iteration
- * and 5 / 50 network steps at 1 / 10 images per class), lr_img 0.1 (momentum 0.5), lr_net 0.01,
- * a real batch of batch_real images per class, and far fewer outer iterations than the papers'
- * 1000 (the CPU budget). DCC runs the class-wise DC loss for its first quarter (the bi-level
- * warm-up, outer_warmup 250 of 1000 in the DCC code). Evaluation as DC's evaluate_synset: fresh
- * networks trained on the set alone with SGD (lr 0.01, momentum 0.9, weight decay 5e-4,
- * batches of 256, a cosine schedule instead of the x0.1 step at half time) for `epochs` epochs,
- * then tested on the 10000 test images; a ReLU MLP 784-128-10 and a small ReLU ConvNet (not the
- * matching network: a cross-architecture test). Random subsets are redrawn for every evaluation
- * model. */
+ * images per class: random 51.4 / 73.8, DC 70.5 / 82.3, full data 93.5). The gradients are
+ * matched on an MLP with sigmoid units: the central-difference image gradient needs a smooth
+ * network (ReLU and max-pool kinks flip under the parameter move and spoil it). Loop sizes,
+ * learning rates and the evaluation follow the DCC code (get_loops, outer_warmup a quarter of
+ * the outer iterations) and DC's evaluate_synset (a cosine schedule instead of the x0.1 step at
+ * half time), with far fewer outer iterations than the papers' 1000 (the CPU budget); the
+ * report states them. The ConvNet evaluated is not the matching network: a cross-architecture
+ * test. Random subsets are redrawn for every evaluation model. */
 #include "xp.h"
 
 #include <math.h>
@@ -37,32 +32,26 @@ static const char *const class_names[10] = {"T-shirt/top", "Trouser", "Pullover"
                                             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
 #define EVAL_OPTIM "sgd:lr=0.01,momentum=0.9,wd=5e-4"
 
-/* The run as the variant sets it (xp->quick picks the CI-sized numbers). */
-typedef struct dcc_run {
+/* The run as the variant sets it (xp->quick picks the CI-sized numbers), and its results. */
+typedef struct dcc {
+    const dcc_cfg *c;
     int outer[NIPC];                      /* outer iterations at each size */
-    int64_t hidden;
-    char model[128], mlp[128], conv[128]; /* matching network, evaluation networks */
     int64_t epochs, full_epochs;
-    const char *eval[NEVAL];   /* evaluation model specs */
-    int models[NEVAL];         /* evaluation models each */
+    char model[128], mlp[128], conv[128]; /* matching network, evaluation networks */
+    const char *eval[NEVAL];              /* evaluation model specs */
+    int models[NEVAL];                    /* evaluation models each */
     lf_dataset train, test;
-} dcc_run;
-
-/* Matching loss and MLP test accuracy along one condensation, at the hook's checkpoints. */
-typedef struct dcc_track {
-    const dcc_run *run;
-    int n;
-    double x[MAX_PTS], acc[MAX_PTS];
-    double eval_seconds;
-} dcc_track;
-
-typedef struct dcc_results {
     double acc[NIPC][NSET][NEVAL][MAX_MODELS];
     double full[NEVAL], full_seconds;
     double seconds[NIPC][NSET]; /* condensation wall time, checkpoints excluded */
     double *curve[NIPC][NSET];  /* matching loss per outer iteration */
-    dcc_track track[NIPC][NSET];
-} dcc_results;
+    struct dcc_track {          /* matching loss and MLP test accuracy at the checkpoints */
+        const struct dcc *d;
+        int n;
+        double x[MAX_PTS], acc[MAX_PTS];
+        double eval_seconds;
+    } track[NIPC][NSET];
+} dcc;
 
 /* ------------------------------------------------------------------ sets */
 /* ipc random training images of every class, class-major, drawn with `seed` (a P×K draw per
@@ -82,11 +71,11 @@ static lf_status random_subset(const lf_dataset *train, int ipc, uint64_t seed, 
 
 static lf_status on_outer(void *user, int done, const lf_dataset *syn)
 {
-    dcc_track *t = user;
+    struct dcc_track *t = user;
     const double t0 = lf_now();
     double acc;
-    lf_status s = lf_condense_evaluate(syn, &t->run->test, t->run->eval[0], EVAL_OPTIM,
-                                       (int)(t->run->epochs / 3 + 1), 1, 1, NULL, &acc, NULL);
+    lf_status s = lf_condense_evaluate(syn, &t->d->test, t->d->eval[0], EVAL_OPTIM,
+                                       (int)(t->d->epochs / 3 + 1), 1, 1, NULL, &acc, NULL);
     if (s == LF_OK && t->n < MAX_PTS) {
         t->x[t->n] = done;
         t->acc[t->n++] = 100 * acc;
@@ -96,115 +85,119 @@ static lf_status on_outer(void *user, int done, const lf_dataset *syn)
 }
 
 /* Condenses with DC or DCC at ipcs[ii]; *syn receives the set. */
-static lf_status condense(const dcc_cfg *c, const dcc_run *run, dcc_results *r, int ii, int set,
-                          lf_dataset *syn)
+static lf_status condense(dcc *d, int ii, int set, lf_dataset *syn)
 {
     lf_condense_opts o;
     lf_condense_opts_default(&o);
-    o.model = run->model;
+    o.model = d->model;
     o.method = set == DC ? LF_CONDENSE_DC : LF_CONDENSE_DCC;
     o.ipc = ipcs[ii];
-    o.outer = run->outer[ii];
+    o.outer = d->outer[ii];
     o.outer_warmup = o.outer / 4;
-    o.batch_real = (int)c->batch_real;
+    o.batch_real = (int)d->c->batch_real;
     o.threads = 1;
     o.seed = 1;
-    o.curve = r->curve[ii][set] = malloc((size_t)o.outer * sizeof *o.curve);
+    o.curve = d->curve[ii][set] = malloc((size_t)o.outer * sizeof *o.curve);
     if (!o.curve) return lf_error(LF_ENOMEM, "dcc: out of memory");
-    dcc_track *t = &r->track[ii][set];
-    *t = (dcc_track){.run = run};
+    struct dcc_track *t = &d->track[ii][set];
+    *t = (struct dcc_track){.d = d};
     o.on_outer = on_outer;
     o.every = o.outer / (MAX_PTS - 2) > 0 ? o.outer / (MAX_PTS - 2) : 1;
     o.user = t;
     lf_condense_result res;
-    lf_status s = lf_condense(&o, &run->train, syn, &res);
-    r->seconds[ii][set] = res.seconds - t->eval_seconds;
+    lf_status s = lf_condense(&o, &d->train, syn, &res);
+    d->seconds[ii][set] = res.seconds - t->eval_seconds;
     return s;
 }
 
 /* Test accuracies of every evaluation model on one set (or a fresh random subset per model). */
-static lf_status evaluate_set(const dcc_run *run, const lf_dataset *syn, int ii,
-                              double (*acc)[MAX_MODELS])
+static lf_status evaluate_set(dcc *d, const lf_dataset *syn, int ii, int set)
 {
     lf_status s = LF_OK;
     for (int e = 0; e < NEVAL && s == LF_OK; e++)
-        for (int i = 0; i < run->models[e] && s == LF_OK; i++) {
+        for (int i = 0; i < d->models[e] && s == LF_OK; i++) {
             lf_dataset sub = {0};
-            if (!syn) s = random_subset(&run->train, ipcs[ii], 100 + (uint64_t)i, &sub);
+            if (!syn) s = random_subset(&d->train, ipcs[ii], 100 + (uint64_t)i, &sub);
             if (s == LF_OK)
-                s = lf_condense_evaluate(syn ? syn : &sub, &run->test, run->eval[e], EVAL_OPTIM,
-                                         (int)run->epochs, 1, 1 + (uint64_t)i, &acc[e][i], NULL,
-                                         NULL);
+                s = lf_condense_evaluate(syn ? syn : &sub, &d->test, d->eval[e], EVAL_OPTIM,
+                                         (int)d->epochs, 1, 1 + (uint64_t)i,
+                                         &d->acc[ii][set][e][i], NULL, NULL);
             lf_dataset_release(&sub);
         }
     return s;
+}
+
+/* <dir>/syn_<dc|dcc>_ipc<ipc><suffix> into path. */
+static const char *set_path(lf_xp *xp, int ii, int set, const char *suffix, char *path,
+                            size_t cap)
+{
+    char name[64];
+    snprintf(name, sizeof name, "syn_%s_ipc%d%s", set == DC ? "dc" : "dcc", ipcs[ii], suffix);
+    lf_xp_path(xp, name, path, cap);
+    return path;
 }
 
 /* The synthetic set as .npy (images n×1×28×28 and labels, raw pixel units) and an SVG grid of
  * images (not a curve plot, so lf_image_grid_svg rather than lf_xp_plot). */
 static lf_status write_set(lf_xp *xp, const lf_dataset *syn, int ii, int set)
 {
-    char name[64], path[4096], title[128];
-    const char *tag = set == DC ? "dc" : "dcc";
+    char path[4096], title[128];
     const int64_t shape[4] = {syn->n, syn->shape[0], syn->shape[1], syn->shape[2]};
-    snprintf(name, sizeof name, "syn_%s_ipc%d.npy", tag, ipcs[ii]);
-    lf_xp_path(xp, name, path, sizeof path);
-    lf_status s = lf_npy_write(path, LF_F32, 4, shape, syn->x);
-    snprintf(name, sizeof name, "syn_%s_ipc%d_labels.npy", tag, ipcs[ii]);
-    lf_xp_path(xp, name, path, sizeof path);
-    if (s == LF_OK) s = lf_npy_write(path, LF_I32, 1, shape, syn->y);
     const char *labels[10 * 10];
     for (int64_t i = 0; i < syn->n; i++) labels[i] = i % ipcs[ii] ? "" : class_names[syn->y[i]];
-    snprintf(name, sizeof name, "syn_%s_ipc%d.svg", tag, ipcs[ii]);
-    lf_xp_path(xp, name, path, sizeof path);
     snprintf(title, sizeof title, "%s, %d image(s) per class (pixels clamped to [0, 1])",
              set_names[set], ipcs[ii]);
+    lf_status s = lf_npy_write(set_path(xp, ii, set, ".npy", path, sizeof path), LF_F32, 4, shape,
+                               syn->x);
     if (s == LF_OK)
-        s = lf_image_grid_svg(path, title, syn->x, syn->n, syn->shape[1], syn->shape[2],
-                              ipcs[ii] == 1 ? 10 : ipcs[ii], 0, 1, labels);
+        s = lf_npy_write(set_path(xp, ii, set, "_labels.npy", path, sizeof path), LF_I32, 1,
+                         shape, syn->y);
+    if (s == LF_OK)
+        s = lf_image_grid_svg(set_path(xp, ii, set, ".svg", path, sizeof path), title, syn->x,
+                              syn->n, syn->shape[1], syn->shape[2], ipcs[ii] == 1 ? 10 : ipcs[ii],
+                              0, 1, labels);
     return s;
 }
 
-/* The full-data row: each evaluation model trained briefly on all 60000 images. */
-static lf_status full_data(lf_xp *xp, const dcc_run *run, dcc_results *r)
+/* The full-data row: each evaluation model trained briefly on all the training images. */
+static lf_status full_data(lf_xp *xp, dcc *d)
 {
-    lf_train_opts o;
-    lf_train_opts_default(&o);
-    o.optim = "adamw:lr=1e-3";
-    o.epochs = (int)run->full_epochs;
-    o.threads = 1;
     const double t0 = lf_now();
     lf_status s = LF_OK;
     for (int e = 0; e < NEVAL && s == LF_OK; e++) {
-        lf_train_result tr;
-        o.model = run->eval[e];
-        r->full[e] = NAN;
-        if (run->models[e] == 0) continue;
-        s = lf_train(&o, &run->train, &run->test, &tr, NULL);
-        if (s == LF_OK) r->full[e] = 100 * tr.test_acc;
+        lf_train_opts o;
+        lf_train_opts_default(&o);
+        o.model = d->eval[e];
+        o.optim = "adamw:lr=1e-3";
+        o.epochs = (int)d->full_epochs;
+        o.threads = 1;
+        d->full[e] = NAN;
+        if (d->models[e] == 0) continue;
+        s = lf_xp_train(&o, &d->train, &d->test, &d->full[e], NULL);
+        d->full[e] *= 100;
         lf_xp_tick(xp, "full data, %s", o.model);
     }
-    r->full_seconds = lf_now() - t0;
+    d->full_seconds = lf_now() - t0;
     return s;
 }
 
 /* The full-data models, then per size: random subsets, DC and DCC (condensed, evaluated and
  * written). */
-static lf_status run_all(lf_xp *xp, const dcc_cfg *c, dcc_run *run, dcc_results *r)
+static lf_status run_all(lf_xp *xp, dcc *d)
 {
-    lf_xp_progress(xp, (run->models[0] > 0) + (run->models[1] > 0) + NIPC * NSET);
-    lf_status s = full_data(xp, run, r);
+    lf_xp_progress(xp, (d->models[0] > 0) + (d->models[1] > 0) + NIPC * NSET);
+    lf_status s = full_data(xp, d);
     for (int ii = 0; ii < NIPC && s == LF_OK; ii++) {
-        s = evaluate_set(run, NULL, ii, r->acc[ii][RANDOM]);
+        s = evaluate_set(d, NULL, ii, RANDOM);
         lf_xp_tick(xp, "random subsets, %d image(s) per class", ipcs[ii]);
         for (int set = DC; set <= DCC && s == LF_OK; set++) {
             lf_dataset syn = {0};
-            s = condense(c, run, r, ii, set, &syn);
-            if (s == LF_OK) s = evaluate_set(run, &syn, ii, r->acc[ii][set]);
+            s = condense(d, ii, set, &syn);
+            if (s == LF_OK) s = evaluate_set(d, &syn, ii, set);
             if (s == LF_OK) s = write_set(xp, &syn, ii, set);
             lf_dataset_release(&syn);
             lf_xp_tick(xp, "%s, %d image(s) per class, %d outer iterations", set_names[set],
-                       ipcs[ii], run->outer[ii]);
+                       ipcs[ii], d->outer[ii]);
         }
     }
     return s;
@@ -213,87 +206,87 @@ static lf_status run_all(lf_xp *xp, const dcc_cfg *c, dcc_run *run, dcc_results 
 /* ------------------------------------------------------------------ report */
 /* Mean and sd in % over the evaluation models e of a set (scaled before the mean, as the
  * numbers were always computed); NaN mean without models, NaN sd with fewer than two. */
-static void stat(const dcc_run *run, const dcc_results *r, int ii, int set, int e, double *mean,
-                 double *sd)
+static void stat(const dcc *d, int ii, int set, int e, double *mean, double *sd)
 {
     double x[MAX_MODELS];
-    for (int i = 0; i < run->models[e]; i++) x[i] = 100 * r->acc[ii][set][e][i];
-    lf_xp_mean_sd(x, run->models[e], 1, mean, sd);
-    if (run->models[e] < 2) *sd = NAN; /* no spread to show */
+    for (int i = 0; i < d->models[e]; i++) x[i] = 100 * d->acc[ii][set][e][i];
+    lf_xp_mean_sd(x, d->models[e], 1, mean, sd);
+    if (d->models[e] < 2) *sd = NAN; /* no spread to show */
 }
 
-/* "mean ± sd", "mean" when sd is NaN, or "–" without models (lf_xp_pm would print "± 0.0" for
- * one model and "—" for none; the table keeps its cells). */
-static const char *cell(char *buf, size_t cap, double mean, double sd)
+/* A cell "mean ± sd", "mean" when sd is NaN, or "–" when mean is (lf_xp_pm would print
+ * "± 0.0" for one model and "—" for none), prec decimals. */
+static void cell(lf_xp *xp, double mean, double sd, int prec)
 {
-    if (isnan(mean)) snprintf(buf, cap, "–");
-    else if (isnan(sd)) snprintf(buf, cap, "%.1f", mean);
-    else snprintf(buf, cap, "%.1f ± %.1f", mean, sd);
-    return buf;
+    if (isnan(mean)) lf_xp_cell(xp, "–");
+    else if (isnan(sd)) lf_xp_cell(xp, "%.*f", prec, mean);
+    else lf_xp_cell(xp, "%.*f ± %.*f", prec, mean, prec, sd);
 }
 
-static void report_table(lf_xp *rep, const dcc_run *run, const dcc_results *r)
+static void report_table(lf_xp *xp, const dcc *d)
 {
-    lf_xp_table(rep, "accuracy", "| set | images/class | `%s` (%d models) | `%s` (%d models) | "
-                "DC paper, ConvNet | condensation s |", run->eval[0], run->models[0],
-                run->eval[1], run->models[1]);
+    lf_xp_table(xp, "accuracy", "| set | images/class | `%s` (%d models) | `%s` (%d models) | "
+                "DC paper, ConvNet | condensation s |", d->eval[0], d->models[0], d->eval[1],
+                d->models[1]);
     for (int ii = 0; ii < NIPC; ii++)
         for (int set = 0; set < NSET; set++) {
-            double m[NEVAL], sd[NEVAL];
-            char a[NEVAL][32], ref[32] = "–", secs[32] = "–";
+            lf_xp_cell(xp, "%s", set_names[set]);
+            lf_xp_cell(xp, "%d", ipcs[ii]);
             for (int e = 0; e < NEVAL; e++) {
-                stat(run, r, ii, set, e, &m[e], &sd[e]);
-                cell(a[e], sizeof a[e], m[e], sd[e]);
+                double m, sd;
+                stat(d, ii, set, e, &m, &sd);
+                cell(xp, m, sd, 1);
             }
-            if (set != DCC) snprintf(ref, sizeof ref, "%.1f", paper[ii][set == DC]);
-            if (set != RANDOM) snprintf(secs, sizeof secs, "%.0f", r->seconds[ii][set]);
-            lf_xp_row(rep, "| %s | %d | %s | %s | %s | %s |", set_names[set], ipcs[ii], a[0],
-                      a[1], ref, secs);
+            cell(xp, set != DCC ? paper[ii][set == DC] : NAN, NAN, 1);
+            cell(xp, set != RANDOM ? d->seconds[ii][set] : NAN, NAN, 0);
+            lf_xp_end_row(xp);
         }
-    char a[NEVAL][32];
-    lf_xp_row(rep, "| full data (one model each) | %lld | %s | %s | 93.5 | – |",
-              (long long)(run->train.n / 10), cell(a[0], sizeof a[0], r->full[0], NAN),
-              cell(a[1], sizeof a[1], r->full[1], NAN));
+    lf_xp_cell(xp, "full data (one model each)");
+    lf_xp_cell(xp, "%lld", (long long)(d->train.n / 10));
+    for (int e = 0; e < NEVAL; e++) cell(xp, d->full[e], NAN, 1);
+    cell(xp, 93.5, NAN, 1);
+    cell(xp, NAN, NAN, 0);
+    lf_xp_end_row(xp);
 }
 
-static void report_verdict(lf_xp *rep, const dcc_run *run, const dcc_results *r)
+static void report_verdict(lf_xp *xp, const dcc *d)
 {
     double m[NIPC][NSET], sd[NIPC][NSET];
     int beat = 0, dcc_ok = 0, close = 0;
     for (int ii = 0; ii < NIPC; ii++) {
-        for (int set = 0; set < NSET; set++) stat(run, r, ii, set, 0, &m[ii][set], &sd[ii][set]);
+        for (int set = 0; set < NSET; set++) stat(d, ii, set, 0, &m[ii][set], &sd[ii][set]);
         beat += m[ii][DC] > m[ii][RANDOM] && m[ii][DCC] > m[ii][RANDOM];
         dcc_ok += m[ii][DCC] >= m[ii][DC];
         close += m[ii][DCC] < m[ii][DC] && m[ii][DC] - m[ii][DCC] <= sd[ii][DC] + sd[ii][DCC];
     }
-    lf_xp_line(rep, "**On `%s`, the main evaluation model:** DC and DCC beat random "
-                   "real images at %d of 2 sizes — **%s** (1 image/class: random %.1f, DC %.1f, "
-                   "DCC %.1f; 10: %.1f, %.1f, %.1f). DCC ≥ DC at %d of 2 sizes — **%s**%s. "
-                   "Against the DC paper (ConvNet with instance norm, 1000 outer iterations, 20 "
-                   "evaluation models): DC reaches %.1f / %.1f of its 70.5 / 82.3 and random "
-                   "%.1f / %.1f of its 51.4 / 73.8, matching on an MLP with %lld hidden units "
-                   "for %d / %d outer iterations. The DCC paper did not test Fashion-MNIST; it "
-                   "reports DCC above DC on SVHN, CIFAR-10/100 and most on fine-grained ImageNet "
-                   "subsets, where DC matches class-irrelevant features.",
-                   run->eval[0], beat, beat == 2 ? "reproduced" : "not reproduced",
-                   m[0][RANDOM], m[0][DC], m[0][DCC], m[1][RANDOM], m[1][DC], m[1][DCC], dcc_ok,
-                   dcc_ok == 2 ? "reproduced" : dcc_ok ? "partly reproduced" : "not reproduced",
-                   close ? " (where DCC is below DC, by less than the two sds added)" : "",
-                   m[0][DC], m[1][DC], m[0][RANDOM], m[1][RANDOM], (long long)run->hidden,
-                   run->outer[0], run->outer[1]);
+    lf_xp_line(xp, "On `%s`, the main evaluation model:\n", d->eval[0]);
+    lf_xp_claim(xp, "DC and DCC beat random real images",
+                beat == NIPC ? "reproduced" : "not reproduced",
+                "at %d of 2 sizes; 1 image/class: random %.1f, DC %.1f, DCC %.1f; 10: %.1f, "
+                "%.1f, %.1f", beat, m[0][RANDOM], m[0][DC], m[0][DCC], m[1][RANDOM], m[1][DC],
+                m[1][DCC]);
+    lf_xp_claim(xp, "DCC ≥ DC", lf_xp_verdict(dcc_ok, NIPC), "at %d of 2 sizes%s", dcc_ok,
+                close ? "; where DCC is below DC, by less than the two sds added" : "");
+    lf_xp_line(xp, "\nAgainst the DC paper (ConvNet with instance norm, 1000 outer iterations, 20 "
+               "evaluation models): DC reaches %.1f / %.1f of its 70.5 / 82.3 and random %.1f / "
+               "%.1f of its 51.4 / 73.8, matching on an MLP with %lld hidden units for %d / %d "
+               "outer iterations. The DCC paper did not test Fashion-MNIST; it reports DCC above "
+               "DC on SVHN, CIFAR-10/100 and most on fine-grained ImageNet subsets, where DC "
+               "matches class-irrelevant features.", m[0][DC], m[1][DC], m[0][RANDOM],
+               m[1][RANDOM], (long long)d->c->hidden, d->outer[0], d->outer[1]);
 }
 
 /* Per size: matching loss (relative to its first value) and the MLP accuracy (%) of the set
  * along the outer iterations, DC against DCC. */
-static lf_status write_plot(lf_xp *xp, const dcc_run *run, const dcc_results *r, int ii)
+static lf_status write_plot(lf_xp *xp, const dcc *d, int ii)
 {
-    const dcc_track *t = r->track[ii];
+    const struct dcc_track *t = d->track[ii];
     const int n = t[DC].n < t[DCC].n ? t[DC].n : t[DCC].n;
     double loss[2][MAX_PTS];
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < n; i++) {
             const int set = k ? DCC : DC, at = (int)t[set].x[i];
-            loss[k][i] = at ? r->curve[ii][set][at - 1] / r->curve[ii][set][0] : NAN;
+            loss[k][i] = at ? d->curve[ii][set][at - 1] / d->curve[ii][set][0] : NAN;
         }
     const lf_series s[4] = {{"DC", loss[0], 0, 1}, {"DCC", loss[1], 0, 2},
                             {"DC", t[DC].acc, 1, 1}, {"DCC", t[DCC].acc, 1, 2}};
@@ -301,124 +294,84 @@ static lf_status write_plot(lf_xp *xp, const dcc_run *run, const dcc_results *r,
     snprintf(name, sizeof name, "dcc_ipc%d.svg", ipcs[ii]);
     snprintf(title, sizeof title, "dcc, %d image(s) per class, against the outer iteration (0 = "
              "the random real images it starts from)", ipcs[ii]);
-    snprintf(panel, sizeof panel, "test accuracy of %s trained on the set", run->eval[0]);
+    snprintf(panel, sizeof panel, "test accuracy of %s trained on the set", d->eval[0]);
     const lf_plot p = {.title = title, .xlabel = "outer iteration",
                        .panel = {"matching loss / first", panel},
                        .ylabel = {"loss / first loss", "accuracy (%)"}};
     return lf_xp_plot(xp, name, &p, t[DC].x, n, s, 4);
 }
 
-static void release(dcc_run *run, dcc_results *r)
+static void report(lf_xp *xp, const dcc *d)
 {
-    lf_dataset_release(&run->train);
-    lf_dataset_release(&run->test);
-    for (int ii = 0; ii < NIPC; ii++)
-        for (int set = 0; set < NSET; set++) free(r->curve[ii][set]);
+    lf_xp_line(xp, "Papers: Zhao, Mopuri & Bilen, *Dataset Condensation with Gradient Matching* "
+               "(DC), ICLR 2021; Lee, Chun, Jung, Yun & Yoon, *Dataset Condensation with "
+               "Contrastive Signals* (DCC), ICML 2022. Claims: DC and DCC synthetic sets train "
+               "networks better than random real images of the same size; DCC ≥ DC.\n");
+    lf_xp_line(xp, "Setup: Fashion-MNIST (%lld training, %lld test images); gradients matched on "
+               "`%s`; %d / %d outer iterations at 1 / 10 images per class (the papers: 1000), "
+               "each from a fresh initialisation, with the DCC code's get_loops (10 image "
+               "updates; 5 / 50 network steps between them), lr_img 0.1 with momentum 0.5, "
+               "lr_net 0.01, %lld real images per class per match; DCC runs class-wise DC for its "
+               "first quarter (bi-level warm-up). Synthetic sets start from random real images. "
+               "Evaluation: fresh networks trained on the set alone, `%s`, %lld epochs, cosine "
+               "schedule, tested on the test images; accuracy %% as mean ± sd over models "
+               "(random subsets redrawn per model). Full data: `adamw:lr=1e-3`, %lld epoch(s), "
+               "batch 128.", (long long)d->train.n, (long long)d->test.n, d->model, d->outer[0],
+               d->outer[1], (long long)d->c->batch_real, EVAL_OPTIM, (long long)d->epochs,
+               (long long)d->full_epochs);
+    lf_xp_section(xp, "Test accuracy (%%) of networks trained on each set");
+    report_table(xp, d);
+    lf_xp_section(xp, "Verdict");
+    report_verdict(xp, d);
+    lf_xp_line(xp, "\nFiles: syn_{dc,dcc}_ipc{1,10}.npy (float32 images n×1×28×28 in pixel units, "
+               "class-major; labels in *_labels.npy) and .svg (image grids); dcc_ipc1.svg, "
+               "dcc_ipc10.svg (matching loss and the `%s` accuracy of the set along "
+               "condensation, %lld epochs per checkpoint; DCC's loss drops where its warm-up "
+               "ends: its own loss is one distance, DC's a sum over the 10 classes).\n",
+               d->eval[0], (long long)(d->epochs / 3 + 1));
+    lf_xp_line(xp, "One thread. Full-data training %.0f s.", d->full_seconds);
 }
 
-/* Fashion-MNIST; --quick keeps the first 6000 training and 2000 test images (a fixed head, not
- * lf_xp_subset's random rows, which would change every quick number). */
-static lf_status load_data(int quick, dcc_run *run)
+/* The variant's numbers and specs; Fashion-MNIST, of which --quick keeps the first 6000
+ * training and 2000 test images (a fixed head, not lf_xp_subset's random rows, which would
+ * change every quick number). */
+static lf_status setup(const lf_xp *xp, const dcc_cfg *c, dcc *d)
 {
+    *d = (dcc){.c = c, .epochs = LF_XP_PICK(xp, c->epochs, 100),
+               .full_epochs = LF_XP_PICK(xp, c->full_epochs, 1),
+               .outer = {(int)LF_XP_PICK(xp, c->outer1, 8), (int)LF_XP_PICK(xp, c->outer10, 2)},
+               .eval = {d->mlp, d->conv},
+               .models = {(int)LF_XP_PICK(xp, c->mlp_models, 1),
+                          (int)LF_XP_PICK(xp, c->conv_models, 0)}};
+    snprintf(d->model, sizeof d->model, "mlp:%lld,act=sigmoid", (long long)c->hidden);
+    snprintf(d->mlp, sizeof d->mlp, "mlp:%lld", (long long)c->hidden);
+    snprintf(d->conv, sizeof d->conv, "convnet:c1=%lld,c2=%lld,hidden=%lld", (long long)c->c1,
+             (long long)c->c2, (long long)c->conv_hidden);
     lf_dataset train, test;
     lf_status s = lf_dataset_load("fashion-mnist", &train, &test);
     if (s != LF_OK) return s;
-    if (!quick) {
-        run->train = train;
-        run->test = test;
-        return LF_OK;
-    }
-    int64_t rows[6000];
-    for (int64_t i = 0; i < 6000; i++) rows[i] = i;
-    s = lf_dataset_subset(&train, rows, 6000, &run->train);
-    if (s == LF_OK) s = lf_dataset_subset(&test, rows, 2000, &run->test);
+    s = lf_xp_head(&train, LF_XP_PICK(xp, train.n, 6000), &d->train);
+    if (s == LF_OK) s = lf_xp_head(&test, LF_XP_PICK(xp, test.n, 2000), &d->test);
     lf_dataset_release(&train);
     lf_dataset_release(&test);
     return s;
 }
 
-static void report_setup(lf_xp *rep, const dcc_cfg *c, const dcc_run *run)
+static lf_status dcc_xp(const void *cfg, lf_xp *xp)
 {
-    lf_xp_line(rep, "Papers: Zhao, Mopuri & Bilen, *Dataset Condensation with Gradient "
-                   "Matching* (DC), ICLR 2021; Lee, Chun, Jung, Yun & Yoon, *Dataset "
-                   "Condensation with Contrastive Signals* (DCC), ICML 2022. Claims: DC and DCC "
-                   "synthetic sets train networks better than random real images of the same "
-                   "size; DCC ≥ DC.");
-    lf_xp_line(rep, "%s", "");
-    lf_xp_line(rep, "Setup: Fashion-MNIST (%lld training, %lld test images); gradients "
-                   "matched on `%s`; %lld / %lld outer iterations at 1 / 10 images per class "
-                   "(the papers: 1000), each from a fresh initialisation, with the DCC code's "
-                   "get_loops (10 image updates; 5 / 50 network steps between them), lr_img 0.1 "
-                   "with momentum 0.5, lr_net 0.01, %lld real images per class per match; DCC "
-                   "runs class-wise DC for its first quarter (bi-level warm-up). Synthetic sets "
-                   "start from random real images. Evaluation: fresh networks trained on the set "
-                   "alone, `%s`, %lld epochs, cosine schedule, tested on the test images; "
-                   "accuracy %% as mean ± sd over models (random subsets redrawn per model). "
-                   "Full data: `adamw:lr=1e-3`, %lld epoch(s), batch 128.",
-                   (long long)run->train.n, (long long)run->test.n, run->model,
-                   (long long)run->outer[0], (long long)run->outer[1],
-                   (long long)c->batch_real, EVAL_OPTIM, (long long)run->epochs,
-                   (long long)run->full_epochs);
-}
-
-static void report(lf_xp *xp, const dcc_cfg *c, const dcc_run *run, const dcc_results *r)
-{
-    report_setup(xp, c, run);
-    lf_xp_section(xp, "Test accuracy (%%) of networks trained on each set");
-    report_table(xp, run, r);
-    lf_xp_section(xp, "Verdict");
-    report_verdict(xp, run, r);
-    lf_xp_line(xp, "%s", "");
-    lf_xp_line(xp, "Files: syn_{dc,dcc}_ipc{1,10}.npy (float32 images n×1×28×28 in pixel units, "
-               "class-major; labels in *_labels.npy) and .svg (image grids); dcc_ipc1.svg, "
-               "dcc_ipc10.svg (matching loss and the `%s` accuracy of the set along "
-               "condensation, %lld epochs per checkpoint; DCC's loss drops where its warm-up "
-               "ends: its own loss is one distance, DC's a sum over the 10 classes).",
-               run->eval[0], (long long)(run->epochs / 3 + 1));
-    lf_xp_line(xp, "%s", "");
-    lf_xp_line(xp, "One thread. Full-data training %.0f s.", r->full_seconds);
-}
-
-static void setup_run(const lf_xp *xp, const dcc_cfg *c, dcc_run *run)
-{
-    *run = (dcc_run){.epochs = LF_XP_PICK(xp, c->epochs, 100),
-                     .full_epochs = LF_XP_PICK(xp, c->full_epochs, 1), .hidden = c->hidden,
-                     .outer = {(int)LF_XP_PICK(xp, c->outer1, 8),
-                               (int)LF_XP_PICK(xp, c->outer10, 2)},
-                     .eval = {run->mlp, run->conv},
-                     .models = {(int)LF_XP_PICK(xp, c->mlp_models, 1),
-                                (int)LF_XP_PICK(xp, c->conv_models, 0)}};
-    snprintf(run->model, sizeof run->model, "mlp:%lld,act=sigmoid", (long long)c->hidden);
-    snprintf(run->mlp, sizeof run->mlp, "mlp:%lld", (long long)c->hidden);
-    snprintf(run->conv, sizeof run->conv, "convnet:c1=%lld,c2=%lld,hidden=%lld",
-             (long long)c->c1, (long long)c->c2, (long long)c->conv_hidden);
-}
-
-static lf_status dcc_run_cfg(const void *cfg, lf_xp *xp)
-{
-    const dcc_cfg *c = cfg;
-    dcc_run *run = calloc(1, sizeof *run);
-    dcc_results *r = calloc(1, sizeof *r);
-    lf_status s = run && r ? LF_OK : lf_error(LF_ENOMEM, "dcc: out of memory");
-    if (s == LF_OK) {
-        setup_run(xp, c, run);
-        lf_set_threads(1);
-        s = load_data(xp->quick, run);
-    }
-    if (s == LF_OK) s = run_all(xp, c, run, r);
-    if (s == LF_OK) report(xp, c, run, r);
-    for (int ii = 0; ii < NIPC && s == LF_OK; ii++) s = write_plot(xp, run, r, ii);
-    if (run && r) release(run, r);
-    free(run);
-    free(r);
+    dcc *d = calloc(1, sizeof *d); /* large: the heap */
+    if (!d) return lf_error(LF_ENOMEM, "dcc: out of memory");
+    lf_set_threads(1);
+    lf_status s = setup(xp, cfg, d);
+    if (s == LF_OK) s = run_all(xp, d);
+    if (s == LF_OK) report(xp, d);
+    for (int ii = 0; ii < NIPC && s == LF_OK; ii++) s = write_plot(xp, d, ii);
+    for (int i = 0; i < NIPC * NSET; i++) free(d->curve[i / NSET][i % NSET]);
+    lf_dataset_release(&d->train);
+    lf_dataset_release(&d->test);
+    free(d);
     return s;
 }
-
-static const lf_xp_vt dcc_vt = {
-    .title = "dcc: dataset condensation (DC, DCC) vs random real images on "
-                           "Fashion-MNIST",
-    .run = dcc_run_cfg,
-};
 
 static const lf_param_desc dcc_params[] = {
     LF_PARAM_INT("outer1", 150, 1, 1e5, "outer iterations at 1 image per class (--quick: 8)",
@@ -443,14 +396,8 @@ static const lf_param_desc dcc_params[] = {
                  conv_hidden),
 };
 
-const lf_desc lf_xp_dcc = {
-    .kind = LF_KIND_REPRO,
-    .name = "dcc",
-    .doc = "dataset condensation: random real vs DC vs DCC vs full data, Fashion-MNIST, 1 and 10 "
-           "images per class",
-    .paper = "dcc",
-    .params = dcc_params,
-    .nparams = LF_NPARAMS(dcc_params),
-    .cfg_size = sizeof(dcc_cfg),
-    .impl = &dcc_vt,
-};
+LF_XP_DEFINE(dcc, "dcc", "dcc",
+             "dataset condensation: random real vs DC vs DCC vs full data, Fashion-MNIST, 1 and "
+             "10 images per class",
+             "dcc: dataset condensation (DC, DCC) vs random real images on Fashion-MNIST",
+             dcc_xp, dcc_cfg, dcc_params);

@@ -153,4 +153,20 @@ lf_status lf_xp_train(lf_train_opts *o, const lf_dataset *train, const lf_datase
 #define LF_XP_MODEL(type, field, def) LF_PARAM_STR("model", def, "model spec", type, field)
 #define LF_XP_OPTIM(type, field, def) LF_PARAM_STR("optim", def, "optimizer spec", type, field)
 
+/* --- wt-R4 additions --- */
+/* An experiment's descriptor lf_xp_<id> (kind LF_KIND_REPRO, paper key, one-line doc, parameter
+ * table, config size) and its vtable (report title, run function), written once:
+ *   LF_XP_DEFINE(ms_recall, "ms-recall", "ms", "one-line doc", "report title", run, cfg_type,
+ *                params); */
+#define LF_XP_DEFINE(id, name_, paper_, doc_, title_, run_, cfg_t, params_)                    \
+    static const lf_xp_vt lf_xp_vt_##id = {.title = title_, .run = run_};                      \
+    const lf_desc lf_xp_##id = {.kind = LF_KIND_REPRO,                                         \
+                                .name = name_,                                                 \
+                                .doc = doc_,                                                   \
+                                .paper = paper_,                                               \
+                                .params = params_,                                             \
+                                .nparams = LF_NPARAMS(params_),                                \
+                                .cfg_size = sizeof(cfg_t),                                     \
+                                .impl = &lf_xp_vt_##id}
+
 #endif
