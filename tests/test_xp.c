@@ -17,7 +17,7 @@ static char *slurp(const char *path)
     static char buf[1 << 16];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     buf[n] = '\0';
-    fclose(f);
+    (void)fclose(f);
     return buf;
 }
 
@@ -189,6 +189,52 @@ static void test_run_report(void **state)
     TU_ERR(lf_xp_run("nope", 1, other), LF_ENOTFOUND, "unknown experiment \"nope\"");
 }
 
+/* --- wt-R3 additions --- */
+typedef struct dummy_cfg {
+    int64_t seed;
+} dummy_cfg;
+static lf_status dummy_run(const void *cfg, lf_xp *x)
+{
+    lf_xp_line(x, "seed %lld", (long long)((const dummy_cfg *)cfg)->seed);
+    return LF_OK;
+}
+static const lf_param_desc dummy_params[] = {LF_XP_SEED(dummy_cfg, seed, 7)};
+LF_XP_DEFINE(dummy, "dummy", NULL, "a one-line doc", "dummy: the title", dummy_cfg, dummy_params,
+             dummy_run);
+
+/* lf_xp_cell_list: one cell of scaled values (every stride-th), empty for none; LF_XP_DEFINE
+ * fills the descriptor and its vtable. */
+static void test_cell_list_and_define(void **state)
+{
+    (void)state;
+    lf_xp x = {.desc = lf_xp_at(0), .dir = tu_tmpdir()};
+    const double v[4] = {0.5, 9, 0.25, 9};
+    lf_xp_table_cells(&x, "l");
+    lf_xp_cell(&x, "a");
+    lf_xp_cell(&x, "b");
+    lf_xp_end_row(&x);
+    lf_xp_cell_list(&x, "%.1f%%", v, 2, 2, 100);
+    lf_xp_cell_list(&x, "%.1f", v, 0, 1, 1);
+    lf_xp_end_row(&x);
+    assert_int_equal(x.err, LF_OK);
+    assert_string_equal(x.body.p, "| a | b |\n|---|---|\n| 50.0%, 25.0% |  |\n");
+    lf_sbuf_free(&x.body);
+    lf_sbuf_free(&x.tsv);
+    assert_int_equal(lf_xp_dummy.kind, LF_KIND_REPRO);
+    assert_string_equal(lf_xp_dummy.name, "dummy");
+    assert_int_equal(lf_xp_dummy.nparams, 1);
+    assert_int_equal(lf_xp_dummy.cfg_size, sizeof(dummy_cfg));
+    const lf_xp_vt *vt = lf_xp_dummy.impl;
+    assert_string_equal(vt->title, "dummy: the title");
+    dummy_cfg c = {0};
+    TU_OK(lf_spec_parse_args(&lf_xp_dummy, NULL, &c));
+    assert_int_equal(c.seed, 7);
+    lf_xp y = {.desc = &lf_xp_dummy};
+    TU_OK(vt->run(&c, &y));
+    assert_string_equal(y.body.p, "seed 7\n");
+    lf_sbuf_free(&y.body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_registry),      cmocka_unit_test(test_run_report),
         cmocka_unit_test(test_paired_ttest),  cmocka_unit_test(test_cells_and_claims),
         cmocka_unit_test(test_head_and_train),
+        cmocka_unit_test(test_cell_list_and_define),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
