@@ -202,24 +202,16 @@ static const lf_param_desc dummy_params[] = {LF_XP_SEED(dummy_cfg, seed, 7)};
 LF_XP_DEFINE(dummy, "dummy", NULL, "a one-line doc", "dummy: the title", dummy_cfg, dummy_params,
              dummy_run);
 
-/* lf_xp_cell_list: one cell of scaled values (every stride-th), empty for none; LF_XP_DEFINE
- * fills the descriptor and its vtable. */
-static void test_cell_list_and_define(void **state)
+/* lf_xp_join: scaled values (every stride-th), "" for none, truncated to the buffer;
+ * LF_XP_DEFINE fills the descriptor and its vtable. */
+static void test_join_and_define(void **state)
 {
     (void)state;
-    lf_xp x = {.desc = lf_xp_at(0), .dir = tu_tmpdir()};
     const double v[4] = {0.5, 9, 0.25, 9};
-    lf_xp_table_cells(&x, "l");
-    lf_xp_cell(&x, "a");
-    lf_xp_cell(&x, "b");
-    lf_xp_end_row(&x);
-    lf_xp_cell_list(&x, "%.1f%%", v, 2, 2, 100);
-    lf_xp_cell_list(&x, "%.1f", v, 0, 1, 1);
-    lf_xp_end_row(&x);
-    assert_int_equal(x.err, LF_OK);
-    assert_string_equal(x.body.p, "| a | b |\n|---|---|\n| 50.0%, 25.0% |  |\n");
-    lf_sbuf_free(&x.body);
-    lf_sbuf_free(&x.tsv);
+    char buf[32], small[8];
+    assert_string_equal(lf_xp_join(buf, sizeof buf, "%.1f%%", v, 2, 2, 100), "50.0%, 25.0%");
+    assert_string_equal(lf_xp_join(buf, sizeof buf, "%.1f", v, 0, 1, 1), "");
+    assert_string_equal(lf_xp_join(small, sizeof small, "%.2f", v, 4, 1, 1), "0.50, 9");
     assert_int_equal(lf_xp_dummy.kind, LF_KIND_REPRO);
     assert_string_equal(lf_xp_dummy.name, "dummy");
     assert_int_equal(lf_xp_dummy.nparams, 1);
@@ -243,7 +235,7 @@ int main(void)
         cmocka_unit_test(test_registry),      cmocka_unit_test(test_run_report),
         cmocka_unit_test(test_paired_ttest),  cmocka_unit_test(test_cells_and_claims),
         cmocka_unit_test(test_head_and_train),
-        cmocka_unit_test(test_cell_list_and_define),
+        cmocka_unit_test(test_join_and_define),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -411,15 +411,15 @@ lf_status lf_xp_subset(const lf_dataset *full, int64_t rows, uint64_t seed, lf_d
 }
 
 /* --- wt-R3 additions --- */
-void lf_xp_cell_list(lf_xp *x, const char *fmt, const double *v, int n, int stride,
-                     double scale)
+const char *lf_xp_join(char *buf, size_t cap, const char *fmt, const double *v, int n, int stride,
+                       double scale)
 {
     lf_sbuf b = {0};
     for (int i = 0; i < n; i++) {
         lf_sbuf_printf(&b, "%s", i ? ", " : "");
         lf_sbuf_printf(&b, fmt, scale * v[(size_t)i * (size_t)stride]);
     }
-    if (b.oom) x->err = lf_error(LF_ENOMEM, "%s: out of memory", x->desc->name);
-    lf_xp_cell(x, "%s", b.p ? b.p : "");
+    snprintf(buf, cap, "%s", b.p ? b.p : "");
     lf_sbuf_free(&b);
+    return buf;
 }

@@ -154,10 +154,10 @@ lf_status lf_xp_train(lf_train_opts *o, const lf_dataset *train, const lf_datase
 #define LF_XP_OPTIM(type, field, def) LF_PARAM_STR("optim", def, "optimizer spec", type, field)
 
 /* --- wt-R3 additions --- */
-/* One cell listing scale * v[0], v[stride], ... v[(n-1) stride], each printed with fmt (one
- * double conversion) and separated by ", " (an empty cell for n = 0). */
-void lf_xp_cell_list(lf_xp *x, const char *fmt, const double *v, int n, int stride,
-                     double scale);
+/* "a, b, c": scale * v[0], v[stride], ... v[(n-1) stride], each printed with fmt (one double
+ * conversion), into buf (truncated to cap; "" for n = 0); returns buf. */
+const char *lf_xp_join(char *buf, size_t cap, const char *fmt, const double *v, int n, int stride,
+                       double scale);
 /* Defines the experiment lf_xp_<id> (declared by LF_XP_REGISTRY): its name, paper key, one-line
  * doc, the report's title, the config type its parameter table fills, and its run function. */
 #define LF_XP_DEFINE(id, name_, paper_, doc_, title_, cfg_type, params_, run_)                    \
