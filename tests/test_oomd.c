@@ -210,6 +210,34 @@ static void test_errors(void **state)
     lf_oomd_free(NULL);
 }
 
+/* The least-squares comparator on the ball: the unconstrained fit inside it, the projection
+ * onto the sphere when A = I, a singular A against a brute-force search of the circle, and
+ * option errors. */
+static void test_lsq_best(void **state)
+{
+    (void)state;
+    double x[2], v;
+    TU_OK(lf_oomd_lsq_best(2, (const double[]){2, 0, 0, 1}, (const double[]){0.2, 0.3}, 1, 1, x,
+                           &v));
+    assert_true(fabs(x[0] - 0.1) < 1e-15 && fabs(x[1] - 0.3) < 1e-15);
+    assert_true(fabs(v - (0.5 - 0.5 * (0.2 * 0.1 + 0.3 * 0.3))) < 1e-15);
+    TU_OK(lf_oomd_lsq_best(2, (const double[]){1, 0, 0, 1}, (const double[]){3, 4}, 2, 1, x, &v));
+    assert_true(fabs(x[0] - 0.6) < 1e-12 && fabs(x[1] - 0.8) < 1e-12);
+    assert_true(fabs(v - (0.5 - 5 + 1)) < 1e-12);
+    const double A[4] = {1, 0, 0, 0}, c[2] = {0.5, 1};
+    TU_OK(lf_oomd_lsq_best(2, A, c, 0, 1, NULL, &v));
+    double brute = INFINITY;
+    for (int k = 0; k < 100000; k++) {
+        const double t = 6.283185307179586 * k / 100000, u = cos(t), w = sin(t);
+        brute = fmin(brute, 0.5 * u * u - c[0] * u - c[1] * w);
+    }
+    assert_true(v <= brute + 1e-12 && v > brute - 1e-6);
+    TU_ERR(lf_oomd_lsq_best(0, A, c, 0, 1, x, &v), LF_EINVAL, "d = 0");
+    TU_ERR(lf_oomd_lsq_best(2, A, c, 0, 0, x, &v), LF_EINVAL, "radius");
+    TU_ERR(lf_oomd_lsq_best(2, A, (const double[]){NAN, 1}, 0, 1, x, &v), LF_ENUMERIC,
+           "not finite");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_matches_ogd),
         cmocka_unit_test(test_step_rules),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_lsq_best),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

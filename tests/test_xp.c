@@ -17,7 +17,7 @@ static char *slurp(const char *path)
     static char buf[1 << 16];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     buf[n] = '\0';
-    fclose(f);
+    (void)fclose(f);
     return buf;
 }
 
@@ -189,36 +189,41 @@ static void test_run_report(void **state)
     TU_ERR(lf_xp_run("nope", 1, other), LF_ENOTFOUND, "unknown experiment \"nope\"");
 }
 
-/* --- wt-R4 additions --- */
-typedef struct define_cfg {
-    int64_t steps;
-} define_cfg;
-static lf_status define_run(const void *cfg, lf_xp *x)
+typedef struct dummy_cfg {
+    int64_t seed;
+} dummy_cfg;
+static lf_status dummy_run(const void *cfg, lf_xp *x)
 {
-    lf_xp_line(x, "steps %lld", (long long)((const define_cfg *)cfg)->steps);
+    lf_xp_line(x, "seed %lld", (long long)((const dummy_cfg *)cfg)->seed);
     return LF_OK;
 }
-static const lf_param_desc define_params[] = {
-    LF_PARAM_INT("steps", 3, 1, 10, "steps", define_cfg, steps),
-};
-LF_XP_DEFINE(define_test, "define-test", "ms", "a one-line doc", "define-test: a title",
-             define_run, define_cfg, define_params);
+static const lf_param_desc dummy_params[] = {LF_XP_SEED(dummy_cfg, seed, 7)};
+LF_XP_DEFINE(dummy, "dummy", NULL, "a one-line doc", "dummy: the title", dummy_cfg, dummy_params,
+             dummy_run);
 
-/* LF_XP_DEFINE fills the descriptor and the vtable. */
-static void test_define(void **state)
+/* lf_xp_join: scaled values (every stride-th), "" for none, truncated to the buffer;
+ * LF_XP_DEFINE fills the descriptor and its vtable. */
+static void test_join_and_define(void **state)
 {
     (void)state;
-    const lf_desc *d = &lf_xp_define_test;
-    assert_int_equal(d->kind, LF_KIND_REPRO);
-    assert_string_equal(d->name, "define-test");
-    assert_string_equal(d->paper, "ms");
-    assert_string_equal(d->doc, "a one-line doc");
-    assert_ptr_equal(d->params, define_params);
-    assert_int_equal(d->nparams, 1);
-    assert_int_equal(d->cfg_size, sizeof(define_cfg));
-    const lf_xp_vt *vt = d->impl;
-    assert_string_equal(vt->title, "define-test: a title");
-    assert_ptr_equal(vt->run, define_run);
+    const double v[4] = {0.5, 9, 0.25, 9};
+    char buf[32], small[8];
+    assert_string_equal(lf_xp_join(buf, sizeof buf, "%.1f%%", v, 2, 2, 100), "50.0%, 25.0%");
+    assert_string_equal(lf_xp_join(buf, sizeof buf, "%.1f", v, 0, 1, 1), "");
+    assert_string_equal(lf_xp_join(small, sizeof small, "%.2f", v, 4, 1, 1), "0.50, 9");
+    assert_int_equal(lf_xp_dummy.kind, LF_KIND_REPRO);
+    assert_string_equal(lf_xp_dummy.name, "dummy");
+    assert_int_equal(lf_xp_dummy.nparams, 1);
+    assert_int_equal(lf_xp_dummy.cfg_size, sizeof(dummy_cfg));
+    const lf_xp_vt *vt = lf_xp_dummy.impl;
+    assert_string_equal(vt->title, "dummy: the title");
+    dummy_cfg c = {0};
+    TU_OK(lf_spec_parse_args(&lf_xp_dummy, NULL, &c));
+    assert_int_equal(c.seed, 7);
+    lf_xp y = {.desc = &lf_xp_dummy};
+    TU_OK(vt->run(&c, &y));
+    assert_string_equal(y.body.p, "seed 7\n");
+    lf_sbuf_free(&y.body);
 }
 
 int main(void)
@@ -229,7 +234,7 @@ int main(void)
         cmocka_unit_test(test_registry),      cmocka_unit_test(test_run_report),
         cmocka_unit_test(test_paired_ttest),  cmocka_unit_test(test_cells_and_claims),
         cmocka_unit_test(test_head_and_train),
-        cmocka_unit_test(test_define), /* wt-R4 */
+        cmocka_unit_test(test_join_and_define),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,15 @@ lf_status lf_oomd_update(lf_oomd *l, const double *g);
 double lf_oomd_eta(const lf_oomd *l);    /* eta_t of the current round */
 int64_t lf_oomd_round(const lf_oomd *l); /* t, from 1 */
 
+/* The best fixed point in hindsight of online least squares on the ball, the comparator of
+ * its regret: the minimum over ||x|| <= R of sum_t (a_t.x - b_t)^2 / 2 = x'Ax/2 - c'x + bb/2,
+ * given A = sum_t a_t a_t' (d×d, symmetric positive semi-definite), c = sum_t b_t a_t and
+ * bb = sum_t b_t^2. The unconstrained fit when it lies inside the ball, else the KKT point
+ * on the sphere ((A + mu I) x = c with ||x|| = R, mu by bisection). Writes the minimum to
+ * value and the minimiser to x (d values; x may be NULL). */
+lf_status lf_oomd_lsq_best(int64_t d, const double *A, const double *c, double bb, double radius,
+                           double *x, double *value);
+
 #ifdef __cplusplus
 }
 #endif

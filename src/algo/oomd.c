@@ -161,3 +161,78 @@ lf_status lf_oomd_update(lf_oomd *l, const double *g)
     begin_round(l);
     return LF_OK;
 }
+
+/* ------------------------------------------------------------------ the ball's least-squares fit */
+/* Cholesky of the d×d matrix a + mu*I into l; 0 when not positive definite. */
+static int cholesky(int64_t d, const double *a, double mu, double *l)
+{
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t j = 0; j <= i; j++) {
+            double s = a[i * d + j] + (i == j ? mu : 0);
+            for (int64_t k = 0; k < j; k++) s -= l[i * d + k] * l[j * d + k];
+            if (i == j) {
+                if (!(s > 1e-300)) return 0;
+                l[i * d + i] = sqrt(s);
+            } else {
+                l[i * d + j] = s / l[j * d + j];
+            }
+        }
+    return 1;
+}
+
+/* x = (A + mu I)^-1 c through the Cholesky factor l (d×d scratch); returns |x|, or INFINITY
+ * (x untouched) when A + mu I is not positive definite. */
+static double ridge(int64_t d, const double *A, const double *c, double mu, double *l, double *x)
+{
+    if (!cholesky(d, A, mu, l)) return INFINITY;
+    for (int64_t i = 0; i < d; i++) {
+        double s = c[i];
+        for (int64_t k = 0; k < i; k++) s -= l[i * d + k] * x[k];
+        x[i] = s / l[i * d + i];
+    }
+    double sq = 0;
+    for (int64_t i = d - 1; i >= 0; i--) {
+        double s = x[i];
+        for (int64_t k = i + 1; k < d; k++) s -= l[k * d + i] * x[k];
+        x[i] = s / l[i * d + i];
+        sq += x[i] * x[i];
+    }
+    return sqrt(sq);
+}
+
+lf_status lf_oomd_lsq_best(int64_t d, const double *A, const double *c, double bb, double radius,
+                           double *x, double *value)
+{
+    if (!A || !c || !value) return lf_error(LF_EINVAL, "oomd_lsq_best: A, c or value is NULL");
+    if (d < 1) return lf_error(LF_EINVAL, "oomd_lsq_best: dimension d = %lld must be >= 1",
+                               (long long)d);
+    if (!(radius > 0 && isfinite(radius)))
+        return lf_error(LF_EINVAL, "oomd_lsq_best: radius must be finite and > 0, got %g", radius);
+    int finite = isfinite(bb) != 0;
+    for (int64_t i = 0; i < d * d; i++) finite &= isfinite(A[i]) != 0;
+    for (int64_t i = 0; i < d; i++) finite &= isfinite(c[i]) != 0;
+    if (!finite) return lf_error(LF_ENUMERIC, "oomd_lsq_best: A, c or bb is not finite");
+    double *l = malloc((size_t)(d * d + d) * sizeof *l);
+    if (!l) return lf_error(LF_ENOMEM, "oomd_lsq_best: out of memory for d = %lld", (long long)d);
+    double *xs = l + d * d;
+    if (ridge(d, A, c, 0, l, xs) > radius) {
+        double lo = 0, hi = 1;
+        while (ridge(d, A, c, hi, l, xs) > radius) hi *= 2;
+        for (int it = 0; it < 200 && hi - lo > 1e-15 * hi; it++) {
+            const double mid = 0.5 * (lo + hi);
+            if (ridge(d, A, c, mid, l, xs) > radius) lo = mid;
+            else hi = mid;
+        }
+        ridge(d, A, c, hi, l, xs);
+    }
+    double v = 0.5 * bb;
+    for (int64_t i = 0; i < d; i++) {
+        double ax = 0;
+        for (int64_t j = 0; j < d; j++) ax += A[i * d + j] * xs[j];
+        v += 0.5 * xs[i] * ax - c[i] * xs[i];
+    }
+    if (x) memcpy(x, xs, (size_t)d * sizeof *x);
+    *value = v;
+    free(l);
+    return LF_OK;
+}

@@ -400,4 +400,4 @@ LF_XP_DEFINE(dcc, "dcc", "dcc",
              "dataset condensation: random real vs DC vs DCC vs full data, Fashion-MNIST, 1 and "
              "10 images per class",
              "dcc: dataset condensation (DC, DCC) vs random real images on Fashion-MNIST",
-             dcc_xp, dcc_cfg, dcc_params);
+             dcc_cfg, dcc_params, dcc_xp);

@@ -205,8 +205,8 @@ static void report_table(lf_xp *xp, const fs_results *r, double *diff)
  * partly: (a) for some loss; a gain at 5-shot alone is the opposite pattern. */
 static void budget_verdict(lf_xp *xp, const fs_results *r, int b, double *diff)
 {
-    int gains = 0, larger = 0, both = 0, five = 0, len = 0;
-    char detail[512];
+    int gains = 0, larger = 0, both = 0, five = 0;
+    lf_sbuf detail = {0};
     for (int li = 1; li < NLOSS; li++) {
         double g[NSHOT], ci[NSHOT];
         for (int si = 0; si < NSHOT; si++) stat(r, b, li, si, 1, diff, &g[si], &ci[si]);
@@ -215,15 +215,18 @@ static void budget_verdict(lf_xp *xp, const fs_results *r, int b, double *diff)
         larger += l;
         both += a && l;
         five += g[1] - ci[1] > 0;
-        len += snprintf(detail + len, sizeof detail - (size_t)len, "%s%s %+.2f / %+.2f",
-                        len ? ", " : "", losses[li].label, g[0], g[1]);
+        lf_sbuf_printf(&detail, "%s%s %+.2f / %+.2f", li > 1 ? ", " : "", losses[li].label, g[0],
+                       g[1]);
     }
     const int all = NLOSS - 1;
-    lf_xp_line(xp, "- %lld steps: **%s** — gains at 1 / 5-shot: %s; a significant 1-shot gain "
-               "for %d of %d extra losses, larger than at 5-shot (beyond the CI of the "
-               "difference) for %d; a significant 5-shot gain for %d.", (long long)r->steps[b],
-               both == all ? "reproduced" : gains ? "partly reproduced" : "not reproduced",
-               detail, gains, all, larger, five);
+    char claim[64];
+    snprintf(claim, sizeof claim, "%lld steps", (long long)r->steps[b]);
+    lf_xp_claim(xp, claim, both == all ? "reproduced" : gains ? "partly reproduced"
+                : "not reproduced", "gains at 1 / 5-shot: %s; a significant 1-shot gain for %d "
+                "of %d extra losses, larger than at 5-shot (beyond the CI of the difference) for "
+                "%d; a significant 5-shot gain for %d", detail.p ? detail.p : "", gains, all,
+                larger, five);
+    lf_sbuf_free(&detail);
 }
 
 static void report_verdict(lf_xp *xp, const fs_results *r, double *diff)
@@ -257,10 +260,7 @@ static lf_status load_data(fs_data *d)
     lf_status s = lf_dataset_load("fashion-mnist", &d->train, &d->test);
     if (s == LF_OK && (d->train.n_classes != 10 || d->test.n < PROBE_ROWS))
         s = lf_error(LF_EINVAL, "fewshot: fashion-mnist should have 10 classes and a test split");
-    int64_t rows[PROBE_ROWS];
-    for (int64_t i = 0; i < PROBE_ROWS; i++) rows[i] = i;
-    if (s == LF_OK) s = lf_dataset_subset(&d->test, rows, PROBE_ROWS, &d->probe);
-    return s;
+    return s == LF_OK ? lf_xp_head(&d->test, PROBE_ROWS, &d->probe) : s;
 }
 
 /* Per shot: episode loss and held-out accuracy (%) against the step, first seed. */
@@ -337,18 +337,12 @@ static lf_status fs_run(const void *cfg, lf_xp *xp)
     return s;
 }
 
-static const lf_xp_vt fs_vt = {
-    .title = "fewshot: ProtoNet CE vs CE + Proto-Triplet vs CE + ICNN on held-out Fashion-MNIST "
-             "classes",
-    .run = fs_run,
-};
-
 static const lf_param_desc fs_params[] = {
     LF_PARAM_INT("steps", 1000, 10, 1e7, "meta-training episodes per run (--quick: a tenth)",
                  fs_cfg, steps),
     LF_PARAM_INT("short_steps", 200, 10, 1e7, "the short budget (--quick: a tenth)", fs_cfg,
                  short_steps),
-    LF_PARAM_INT("seeds", 3, 1, MAX_SEEDS, "seeds per loss and shot (--quick: 1)", fs_cfg, seeds),
+    LF_XP_SEEDS(fs_cfg, seeds, 3, MAX_SEEDS),
     LF_PARAM_INT("episodes", 600, 10, 1e6, "test episodes per run (--quick: 100)", fs_cfg,
                  episodes),
     LF_PARAM_INT("dim", 64, 2, 4096, "embedding dimension (the model's outputs)", fs_cfg, dim),
@@ -357,14 +351,8 @@ static const lf_param_desc fs_params[] = {
     LF_XP_MODEL(fs_cfg, model, "mlp:256"),
 };
 
-const lf_desc lf_xp_fewshot = {
-    .kind = LF_KIND_REPRO,
-    .name = "fewshot",
-    .doc = "ProtoNet CE vs CE + Proto-Triplet vs CE + ICNN: 5-way 1/5-shot on held-out "
-           "Fashion-MNIST classes",
-    .paper = "susana",
-    .params = fs_params,
-    .nparams = LF_NPARAMS(fs_params),
-    .cfg_size = sizeof(fs_cfg),
-    .impl = &fs_vt,
-};
+LF_XP_DEFINE(fewshot, "fewshot", "susana",
+             "ProtoNet CE vs CE + Proto-Triplet vs CE + ICNN: 5-way 1/5-shot on held-out "
+             "Fashion-MNIST classes",
+             "fewshot: ProtoNet CE vs CE + Proto-Triplet vs CE + ICNN on held-out Fashion-MNIST "
+             "classes", fs_cfg, fs_params, fs_run);

@@ -1,18 +1,15 @@
 /* lossforge repro lion-vs-adamw: Lion and Lion-l2 against AdamW on Fashion-MNIST (X. Chen et
  * al. 2023, "Symbolic Discovery of Optimization Algorithms"; L. Chen et al., ICLR 2024, Lion-K;
- * spec sheet optimizers-and-online.md §1, experiment E2).
- *
- * Claims checked, same model (mlp:256,256), batch and number of epochs for every optimizer:
- *  1. with lr 3-10x smaller and decay lambda 3-10x larger than AdamW's, Lion reaches AdamW's
- *     test accuracy (within 0.5 point at the tuned setting; Lion-l2 too). "Tuned" = the best
- *     validation accuracy (10% held out) among each family's candidates; test accuracy is
- *     reported for the chosen one.
- *  2. Lion keeps half of AdamW's optimizer state (one buffer instead of two); bf16 momentum
- *     halves it again, and its accuracy effect is measured over several seeds.
+ * spec sheet optimizers-and-online.md §1, experiment E2). Claims checked, with the same model,
+ * batch and number of epochs for every optimizer:
+ *  1. with lr 3-10x smaller and decay lambda 3-10x larger than AdamW's, Lion (and Lion-l2)
+ *     reaches AdamW's test accuracy within 0.5 point, each family at its tuned setting (the
+ *     best validation accuracy, 10% held out, among its candidates);
+ *  2. Lion keeps half of AdamW's optimizer state; bf16 momentum halves it again (its accuracy
+ *     effect is measured over several seeds);
  *  3. Lion's decayed weights obey |w| <= 1/lambda after burn-in: the excess over 1/lambda
- *     shrinks at least by (1 - lr*lambda) per step, so after t steps it is at most
- *     (max|w_0| - 1/lambda)_+ (1 - lr*lambda)^t (checked after every epoch through lf_train's
- *     on_epoch hook; biases are not decayed, so not bounded).
+ *     shrinks at least by (1 - lr*lambda) per step (checked after every epoch; biases are not
+ *     decayed, so not bounded);
  *  4. a large lambda (a tight box) trains faster early and ends worse (the Lion-K paper).
  * Runs use one thread by default: deterministic, and fast on a shared two-core machine. */
 #include "xp.h"
@@ -53,12 +50,11 @@ typedef struct lva_stats {
     int epochs;
     double maxw[MAX_EPOCHS + 1], maxb[MAX_EPOCHS + 1];
     double loss[MAX_EPOCHS], val[MAX_EPOCHS], test[MAX_EPOCHS];
-    int64_t nparams;
     size_t state_bytes;
     double test_acc;
 } lva_stats;
 
-static void measure_params(const lf_params *p, lva_stats *st, int at)
+static int64_t measure_params(const lf_params *p, lva_stats *st, int at)
 {
     double w = 0, b = 0;
     for (int i = 0; i < p->n; i++) {
@@ -69,7 +65,7 @@ static void measure_params(const lf_params *p, lva_stats *st, int at)
     }
     st->maxw[at] = w;
     st->maxb[at] = b;
-    st->nparams = p->size;
+    return p->size;
 }
 
 static lf_status on_epoch(void *user, lf_model *m, const lf_norm *norm, const lf_epoch_stats *e)
@@ -95,9 +91,9 @@ static lf_status train_one(const lva_cfg *cfg, const char *spec, int epochs, uin
     lf_optim *o = NULL;
     lf_status s = lf_model_create(MODEL, train->ndim, train->shape, train->n_classes, seed, &m0);
     if (s != LF_OK) return s;
-    measure_params(lf_model_params(m0), st, 0);
+    const int64_t nparams = measure_params(lf_model_params(m0), st, 0);
     lf_model_free(m0);
-    if ((s = lf_optim_create(spec, st->nparams, NULL, &o)) != LF_OK) return s;
+    if ((s = lf_optim_create(spec, nparams, NULL, &o)) != LF_OK) return s;
     st->state_bytes = lf_optim_state_bytes(o);
     lf_optim_free(o);
     lf_train_opts opt;
@@ -155,23 +151,12 @@ static void choose_tuned(lva_run *r)
     }
 }
 
-/* "a, b, c": scale * x[i] each printed with fmt (one %f conversion). */
-static const char *join(char *buf, size_t cap, const char *fmt, const double *x, int n,
-                        double scale)
-{
-    size_t len = 0;
-    buf[0] = 0;
-    for (int i = 0; i < n && len < cap - 16; i++) {
-        len += (size_t)snprintf(buf + len, cap - len, "%s", i ? ", " : "");
-        len += (size_t)snprintf(buf + len, cap - len, fmt, scale * x[i]);
-    }
-    return buf;
-}
-
 /* ------------------------------------------------------------------ report */
+static int is_lion(int k) { return cases[k].family == FAM_LION || cases[k].family == FAM_BOX; }
+
 static void report_tables(lf_xp *xp, const lva_run *r)
 {
-    char a[256], b[32];
+    char a[1024], b[32];
     lf_xp_section(xp, "Runs (seed 1)");
     lf_xp_table(xp, "runs", "| optimizer | state bytes | val acc | test acc | train loss by epoch "
                 "| tuned |");
@@ -180,7 +165,7 @@ static void report_tables(lf_xp *xp, const lva_run *r)
         if (r->ran[k])
             lf_xp_row(xp, "| %s | %zu | %.2f%% | %.2f%% | %s | %s |", cases[k].label,
                       s->state_bytes, 100 * s->val[s->epochs - 1], 100 * s->test_acc,
-                      join(a, sizeof a, "%.3f", s->loss, s->epochs, 1),
+                      lf_xp_join(a, sizeof a, "%.3f", s->loss, s->epochs, 1, 1),
                       r->tuned[cases[k].family] == k && cases[k].family != FAM_BOX ? "yes" : "");
     }
     lf_xp_section(xp, "The box |w| ≤ 1/λ");
@@ -193,10 +178,10 @@ static void report_tables(lf_xp *xp, const lva_run *r)
                 "| max \\|bias\\| |");
     for (int k = 0; k < NCASE; k++) {
         const lva_stats *s = &r->st[k];
-        if (r->ran[k] && (cases[k].family == FAM_LION || cases[k].family == FAM_BOX))
+        if (r->ran[k] && is_lion(k))
             lf_xp_row(xp, "| %s | %.4g | %.4f | %s | %.4f | %s | %.3f |", cases[k].label,
-                      1 / cases[k].lambda, s->maxw[0], join(a, sizeof a, "%.4f", s->maxw + 1,
-                                                            s->epochs, 1),
+                      1 / cases[k].lambda, s->maxw[0],
+                      lf_xp_join(a, sizeof a, "%.4f", s->maxw + 1, s->epochs, 1, 1),
                       box_bound(k, s->maxw[0], (double)(s->epochs * r->steps_per_epoch)),
                       within_box(r, k) ? "yes" : "**no**", s->maxb[s->epochs]);
     }
@@ -211,23 +196,8 @@ static void report_tables(lf_xp *xp, const lva_run *r)
     for (int i = 0; i < 2; i++) {
         lf_xp_pm(b, sizeof b, r->bf16_acc[i], r->seeds, 1, 100, 2);
         lf_xp_row(xp, "| %s | %zu | %s | %s%% |", i ? "bf16" : "f32", r->bf16_bytes[i],
-                  join(a, sizeof a, "%.2f%%", r->bf16_acc[i], r->seeds, 100), b);
+                  lf_xp_join(a, sizeof a, "%.2f%%", r->bf16_acc[i], r->seeds, 1, 100), b);
     }
-}
-
-/* Large lambda at the same lr (the 1e-4 runs): faster early loss, worse final result? */
-static void verdict_tight_box(lf_xp *xp, const lva_run *r)
-{
-    const int base = 2, tight = NCASE - 1; /* lr 1e-4 with lambda 0.1, and with lambda 30 */
-    if (!r->ran[base] || !r->ran[tight]) return;
-    const lva_stats *a = &r->st[base], *b = &r->st[tight];
-    const int early = b->loss[0] < a->loss[0], worse = b->test_acc < a->test_acc;
-    lf_xp_line(xp, "- **tight box (λ 30 vs 0.1 at lr 1e-4): %s** — first-epoch train loss %.3f "
-               "vs %.3f (paper: faster early: %s), final test accuracy %.2f%% vs %.2f%% (paper: "
-               "worse final: %s).", early && worse ? "reproduced" : early || worse
-                                                     ? "partly reproduced" : "not reproduced",
-               b->loss[0], a->loss[0], early ? "yes" : "no", 100 * b->test_acc,
-               100 * a->test_acc, worse ? "yes" : "no");
 }
 
 static void report_verdicts(lf_xp *xp, const lva_run *r)
@@ -241,23 +211,32 @@ static void report_verdicts(lf_xp *xp, const lva_run *r)
     lf_xp_line(xp, "Paper: Lion with lr 3-10× smaller and λ 3-10× larger matches AdamW (spec "
                "sheet: ~88-89%% here), with half the optimizer state; |w| ≤ 1/λ after burn-in.");
     lf_xp_line(xp, "%s", "");
-    lf_xp_line(xp, "- **accuracy: %s** — tuned AdamW %.2f%%, Lion %.2f%% (%+.2f), Lion-ℓ2 %.2f%% "
-               "(%+.2f) test accuracy.", xp->quick ? "not judged (quick variant: one epoch on "
-               "10k rows)" : acc_ok ? "reproduced" : "not reproduced", aa, la, la - aa, l2,
-               l2 - aa);
-    lf_xp_line(xp, "- **state: %s** — AdamW %zu bytes, Lion %zu (%.2f×), Lion bf16 momentum %zu "
-               "(%.2f×).", sl * 2 == sa ? "reproduced" : "not reproduced", sa, sl,
-               (double)sl / (double)sa, r->bf16_bytes[1], (double)r->bf16_bytes[1] / (double)sa);
-    int box_ok = 1, box_n = 0;
+    lf_xp_claim(xp, "Lion matches AdamW's accuracy (within 0.5 point)",
+                xp->quick ? "not judged (quick variant: one epoch on 10k rows)"
+                          : lf_xp_verdict(acc_ok, 1),
+                "tuned AdamW %.2f%%, Lion %.2f%% (%+.2f), Lion-ℓ2 %.2f%% (%+.2f) test accuracy",
+                aa, la, la - aa, l2, l2 - aa);
+    lf_xp_claim(xp, "Lion keeps half of AdamW's state", lf_xp_verdict(sl * 2 == sa, 1),
+                "AdamW %zu bytes, Lion %zu (%.2f×), Lion bf16 momentum %zu (%.2f×)", sa, sl,
+                (double)sl / (double)sa, r->bf16_bytes[1], (double)r->bf16_bytes[1] / (double)sa);
+    int box_ok = 0, box_n = 0;
     for (int k = 0; k < NCASE; k++)
-        if (r->ran[k] && (cases[k].family == FAM_LION || cases[k].family == FAM_BOX)) {
-            box_ok &= within_box(r, k);
+        if (r->ran[k] && is_lion(k)) {
+            box_ok += within_box(r, k);
             box_n++;
         }
-    lf_xp_line(xp, "- **box: %s** — in all %d Lion runs max|w| stayed within 1/λ plus the "
-               "shrinking initial excess after every epoch.",
-               box_ok ? "reproduced" : "not reproduced", box_n);
-    verdict_tight_box(xp, r);
+    lf_xp_claim(xp, "|w| ≤ 1/λ after burn-in", lf_xp_verdict(box_ok == box_n, 1),
+                "in %d of %d Lion runs max|w| stayed within 1/λ plus the shrinking initial "
+                "excess after every epoch", box_ok, box_n);
+    /* Large lambda at the same lr: lr 1e-4 with lambda 0.1 (case 2) and with lambda 30 (last) */
+    const lva_stats *a = &r->st[2], *b = &r->st[NCASE - 1];
+    const int early = b->loss[0] < a->loss[0], worse = b->test_acc < a->test_acc;
+    if (r->ran[2] && r->ran[NCASE - 1])
+        lf_xp_claim(xp, "tight box (λ 30 vs 0.1 at lr 1e-4)", lf_xp_verdict(early + worse, 2),
+                    "first-epoch train loss %.3f vs %.3f (paper: faster early: %s), final test "
+                    "accuracy %.2f%% vs %.2f%% (paper: worse final: %s)", b->loss[0], a->loss[0],
+                    early ? "yes" : "no", 100 * b->test_acc, 100 * a->test_acc,
+                    worse ? "yes" : "no");
     double m[2], sd[2];
     for (int i = 0; i < 2; i++) lf_xp_mean_sd(r->bf16_acc[i], r->seeds, 1, &m[i], &sd[i]);
     lf_xp_line(xp, "- **bf16 momentum:** %+.2f points of test accuracy on average (seed sd %.2f "
@@ -315,78 +294,49 @@ static lf_status run_all(lf_xp *xp, const lva_cfg *cfg, lva_run *r, const lf_dat
     return s;
 }
 
-/* The first n rows of full: --quick trains on these rather than on lf_xp_subset's random
- * rows, which would change every quick number. */
-static lf_status first_rows(const lf_dataset *full, int64_t n, lf_dataset *out)
-{
-    int64_t *idx = malloc((size_t)n * sizeof *idx);
-    if (!idx) return lf_error(LF_ENOMEM, "lion-vs-adamw: out of memory");
-    for (int64_t i = 0; i < n; i++) idx[i] = i;
-    lf_status s = lf_dataset_subset(full, idx, n, out);
-    free(idx);
-    return s;
-}
-
 static lf_status lva_run_xp(const void *cfgv, lf_xp *xp)
 {
     const lva_cfg *cfg = cfgv;
     lf_dataset full = {0}, test = {0}, head = {0};
     lf_status s = lf_dataset_load("fashion-mnist", &full, &test);
-    if (s == LF_OK && xp->quick) s = first_rows(&full, 10000, &head);
+    /* --quick: the first 10k rows (lf_xp_subset's random rows would change every number) */
+    if (s == LF_OK && xp->quick) s = lf_xp_head(&full, 10000, &head);
     const lf_dataset *train = xp->quick ? &head : &full;
-    lva_run *r = s == LF_OK ? calloc(1, sizeof *r) : NULL;
-    if (s == LF_OK && !r) s = lf_error(LF_ENOMEM, "lion-vs-adamw: out of memory");
+    const int64_t n_train = train->n - llround(0.1 * (double)train->n);
+    lva_run r = {.epochs = (int)LF_XP_PICK(xp, cfg->epochs, 1),
+                 .seeds = (int)LF_XP_PICK(xp, cfg->seeds, 1),
+                 .bf16_epochs = (int)LF_XP_PICK(xp, cfg->bf16_epochs, 1),
+                 .steps_per_epoch = (n_train + cfg->batch - 1) / cfg->batch};
+    if (s == LF_OK) s = run_all(xp, cfg, &r, train, &test);
     if (s == LF_OK) {
-        r->epochs = (int)LF_XP_PICK(xp, cfg->epochs, 1);
-        r->seeds = (int)LF_XP_PICK(xp, cfg->seeds, 1);
-        r->bf16_epochs = (int)LF_XP_PICK(xp, cfg->bf16_epochs, 1);
-        const int64_t n_train = train->n - llround(0.1 * (double)train->n);
-        r->steps_per_epoch = (n_train + cfg->batch - 1) / cfg->batch;
-        s = run_all(xp, cfg, r, train, &test);
-    }
-    if (s == LF_OK) {
-        choose_tuned(r);
+        choose_tuned(&r);
         lf_xp_line(xp, "Setup: " MODEL ", cross-entropy, batch %lld, %d epoch(s), constant lr, "
                    "seed 1, %lld training rows (10%% held out for validation), %lld test rows, "
                    "%lld thread(s); weight decay on weights, not biases.", (long long)cfg->batch,
-                   r->epochs, (long long)train->n, (long long)test.n, (long long)cfg->threads);
-        report_tables(xp, r);
-        report_verdicts(xp, r);
+                   r.epochs, (long long)train->n, (long long)test.n, (long long)cfg->threads);
+        report_tables(xp, &r);
+        report_verdicts(xp, &r);
         lf_xp_line(xp, "%s", "");
         lf_xp_line(xp, "Plot: `lion_vs_adamw.svg` (train loss and test accuracy per epoch of the "
                    "tuned settings).");
-        s = plot_curves(xp, r);
+        s = plot_curves(xp, &r);
     }
-    free(r);
     lf_dataset_release(&head);
     lf_dataset_release(&full);
     lf_dataset_release(&test);
     return s;
 }
 
-static const lf_xp_vt lva_vt = {
-    .title = "lion-vs-adamw: Lion, Lion-ℓ2 and AdamW on Fashion-MNIST",
-    .run = lva_run_xp,
-};
-
 static const lf_param_desc lva_params[] = {
     LF_PARAM_INT("epochs", 5, 1, MAX_EPOCHS, "epochs of the main comparison", lva_cfg, epochs),
     LF_PARAM_INT("bf16_epochs", 3, 1, MAX_EPOCHS, "epochs of the bf16-momentum runs", lva_cfg,
                  bf16_epochs),
-    LF_PARAM_INT("seeds", 3, 1, MAX_SEEDS, "seeds of the bf16-momentum comparison", lva_cfg,
-                 seeds),
-    LF_PARAM_INT("threads", 1, 1, 256, "threads per run", lva_cfg, threads),
+    LF_XP_SEEDS(lva_cfg, seeds, 3, MAX_SEEDS),
+    LF_XP_THREADS(lva_cfg, threads),
     LF_PARAM_INT("batch", 128, 1, 65536, "minibatch size", lva_cfg, batch),
 };
 
-const lf_desc lf_xp_lion_vs_adamw = {
-    .kind = LF_KIND_REPRO,
-    .name = "lion-vs-adamw",
-    .doc = "AdamW vs Lion vs Lion-l2 on Fashion-MNIST: accuracy, state bytes, |w| <= 1/lambda, "
-           "bf16 momentum",
-    .paper = "lion",
-    .params = lva_params,
-    .nparams = LF_NPARAMS(lva_params),
-    .cfg_size = sizeof(lva_cfg),
-    .impl = &lva_vt,
-};
+LF_XP_DEFINE(lion_vs_adamw, "lion-vs-adamw", "lion",
+             "AdamW vs Lion vs Lion-l2 on Fashion-MNIST: accuracy, state bytes, |w| <= 1/lambda, "
+             "bf16 momentum", "lion-vs-adamw: Lion, Lion-ℓ2 and AdamW on Fashion-MNIST", lva_cfg,
+             lva_params, lva_run_xp);

@@ -344,5 +344,4 @@ LF_XP_DEFINE(ms_recall, "ms-recall", "ms",
              "MS + miner vs contrastive vs batch-hard triplet: Recall@K on unseen Fashion-MNIST "
              "classes",
              "ms-recall: multi-similarity loss vs contrastive and triplet on unseen Fashion-MNIST "
-             "classes",
-             msr_run, msr_cfg, msr_params);
+             "classes", msr_cfg, msr_params, msr_run);

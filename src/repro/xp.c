@@ -418,3 +418,17 @@ lf_status lf_xp_subset(const lf_dataset *full, int64_t rows, uint64_t seed, lf_d
     free(perm);
     return s;
 }
+
+/* ------------------------------------------------------------------ lists */
+const char *lf_xp_join(char *buf, size_t cap, const char *fmt, const double *v, int n, int stride,
+                       double scale)
+{
+    lf_sbuf b = {0};
+    for (int i = 0; i < n; i++) {
+        lf_sbuf_printf(&b, "%s", i ? ", " : "");
+        lf_sbuf_printf(&b, fmt, scale * v[(size_t)i * (size_t)stride]);
+    }
+    snprintf(buf, cap, "%s", b.p ? b.p : "");
+    lf_sbuf_free(&b);
+    return buf;
+}

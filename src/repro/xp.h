@@ -153,20 +153,19 @@ lf_status lf_xp_train(lf_train_opts *o, const lf_dataset *train, const lf_datase
 #define LF_XP_MODEL(type, field, def) LF_PARAM_STR("model", def, "model spec", type, field)
 #define LF_XP_OPTIM(type, field, def) LF_PARAM_STR("optim", def, "optimizer spec", type, field)
 
-/* --- wt-R4 additions --- */
-/* An experiment's descriptor lf_xp_<id> (kind LF_KIND_REPRO, paper key, one-line doc, parameter
- * table, config size) and its vtable (report title, run function), written once:
- *   LF_XP_DEFINE(ms_recall, "ms-recall", "ms", "one-line doc", "report title", run, cfg_type,
- *                params); */
-#define LF_XP_DEFINE(id, name_, paper_, doc_, title_, run_, cfg_t, params_)                    \
-    static const lf_xp_vt lf_xp_vt_##id = {.title = title_, .run = run_};                      \
-    const lf_desc lf_xp_##id = {.kind = LF_KIND_REPRO,                                         \
-                                .name = name_,                                                 \
-                                .doc = doc_,                                                   \
-                                .paper = paper_,                                               \
-                                .params = params_,                                             \
-                                .nparams = LF_NPARAMS(params_),                                \
-                                .cfg_size = sizeof(cfg_t),                                     \
+/* "a, b, c": scale * v[0], v[stride], ... v[(n-1) stride], each printed with fmt (one double
+ * conversion), into buf (truncated to cap; "" for n = 0); returns buf. */
+const char *lf_xp_join(char *buf, size_t cap, const char *fmt, const double *v, int n, int stride,
+                       double scale);
+
+/* Defines the experiment lf_xp_<id> (declared by LF_XP_REGISTRY) once: its name, paper key,
+ * one-line doc, the report's title, the config type its parameter table fills, and its run
+ * function. */
+#define LF_XP_DEFINE(id, name_, paper_, doc_, title_, cfg_type, params_, run_)                    \
+    static const lf_xp_vt lf_xp_vt_##id = {.title = title_, .run = run_};                       \
+    const lf_desc lf_xp_##id = {.kind = LF_KIND_REPRO, .name = name_, .doc = doc_,               \
+                                .paper = paper_, .params = params_,                             \
+                                .nparams = LF_NPARAMS(params_), .cfg_size = sizeof(cfg_type),  \
                                 .impl = &lf_xp_vt_##id}
 
 #endif
