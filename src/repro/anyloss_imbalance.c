@@ -233,18 +233,8 @@ static const lf_param_desc ai_params[] = {
     LF_PARAM_FLOAT("L", 73, 0, 1e4, LF_OPEN_MIN, "AnyLoss amplifier steepness", ai_cfg, L),
 };
 
-static const lf_xp_vt ai_vt = {
-    .title = "AnyLoss on imbalanced binary data (Han et al. 2024)",
-    .run = ai_run_fn,
-};
-
-const lf_desc lf_xp_anyloss_imbalance = {
-    .kind = LF_KIND_REPRO,
-    .name = "anyloss-imbalance",
-    .doc = "AnyLoss-F1/-BAcc vs BCE and MSE on imbalanced tabular data and Fashion-MNIST 1:20, 5-fold CV",
-    .paper = "anyloss",
-    .params = ai_params,
-    .nparams = LF_NPARAMS(ai_params),
-    .cfg_size = sizeof(ai_cfg),
-    .impl = &ai_vt,
-};
+LF_XP_DEFINE(anyloss_imbalance, "anyloss-imbalance", "anyloss",
+             "AnyLoss-F1/-BAcc vs BCE and MSE on imbalanced tabular data and Fashion-MNIST 1:20, "
+             "5-fold CV",
+             "AnyLoss on imbalanced binary data (Han et al. 2024)",
+             ai_cfg, ai_params, ai_run_fn);

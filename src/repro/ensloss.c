@@ -260,19 +260,8 @@ static const lf_param_desc el_params[] = {
     LF_PARAM_FLOAT("lr", 1e-3, 0, 1, LF_OPEN_MIN, "learning rate of adamw (wd 0)", el_cfg, lr),
 };
 
-static const lf_xp_vt el_vt = {
-    .title = "EnsLoss vs fixed calibrated losses (Dai 2025)",
-    .run = el_run_fn,
-};
-
-const lf_desc lf_xp_ensloss = {
-    .kind = LF_KIND_REPRO,
-    .name = "ensloss",
-    .doc = "EnsLoss vs bce/hinge/exp/focal on tabular data, MLP 1-3 layers: better/tie/worse "
-           "tally and test-accuracy-per-epoch curves",
-    .paper = "ensloss",
-    .params = el_params,
-    .nparams = LF_NPARAMS(el_params),
-    .cfg_size = sizeof(el_cfg),
-    .impl = &el_vt,
-};
+LF_XP_DEFINE(ensloss, "ensloss", "ensloss",
+             "EnsLoss vs bce/hinge/exp/focal on tabular data, MLP 1-3 layers: better/tie/worse "
+             "tally and test-accuracy-per-epoch curves",
+             "EnsLoss vs fixed calibrated losses (Dai 2025)",
+             el_cfg, el_params, el_run_fn);

@@ -412,11 +412,6 @@ static lf_status box_run(const void *vcfg, lf_xp *xp)
     return s;
 }
 
-static const lf_xp_vt box_vt = {
-    .title = "lion-box: Lion-κ on ½‖x − c‖² (Chen et al., ICLR 2024)",
-    .run = box_run,
-};
-
 static const lf_param_desc box_params[] = {
     LF_PARAM_FLOAT("lambda", 0.5, 0, INFINITY, LF_OPEN_MIN,
                    "decoupled weight decay: the ball radius is 1/lambda", box_cfg, lambda),
@@ -427,14 +422,8 @@ static const lf_param_desc box_params[] = {
     LF_PARAM_INT("seed", 1, 0, 1e15, "seed of c and x0", box_cfg, seed),
 };
 
-const lf_desc lf_xp_lion_box = {
-    .kind = LF_KIND_REPRO,
-    .name = "lion-box",
-    .doc = "Lion / Lion-kappa iterates on |x-c|^2/2 reach the constrained minimisers; ball "
-           "invariant checked every step; phase picture",
-    .paper = "lion",
-    .params = box_params,
-    .nparams = LF_NPARAMS(box_params),
-    .cfg_size = sizeof(box_cfg),
-    .impl = &box_vt,
-};
+LF_XP_DEFINE(lion_box, "lion-box", "lion",
+             "Lion / Lion-kappa iterates on |x-c|^2/2 reach the constrained minimisers; ball "
+             "invariant checked every step; phase picture",
+             "lion-box: Lion-κ on ½‖x − c‖² (Chen et al., ICLR 2024)",
+             box_cfg, box_params, box_run);
