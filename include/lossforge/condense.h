@@ -1,4 +1,5 @@
-/* lossforge/condense.h — Dataset condensation (DC, DCC): learning a small synthetic training set by gradient matching, and image grids of it.
+/* lossforge/condense.h — Dataset condensation (DC, DCC): learning a small synthetic training set
+ * by gradient matching, and image grids of it.
  * Part of liblossforge; the core types come from lossforge.h. */
 #ifndef LOSSFORGE_CONDENSE_H
 #define LOSSFORGE_CONDENSE_H

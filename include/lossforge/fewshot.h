@@ -1,4 +1,5 @@
-/* lossforge/fewshot.h — Few-shot evaluation: nearest-prototype accuracy over episodes with a 95% interval.
+/* lossforge/fewshot.h — Few-shot evaluation: nearest-prototype accuracy over episodes with a 95%
+ * interval.
  * Part of liblossforge; the core types come from lossforge.h. */
 #ifndef LOSSFORGE_FEWSHOT_H
 #define LOSSFORGE_FEWSHOT_H

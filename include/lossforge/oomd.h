@@ -1,4 +1,5 @@
-/* lossforge/oomd.h — Online convex optimisation: optimistic online mirror descent on the l2 ball and the simplex.
+/* lossforge/oomd.h — Online convex optimisation: optimistic online mirror descent on the l2 ball
+ * and the simplex.
  * Part of liblossforge; the core types come from lossforge.h. */
 #ifndef LOSSFORGE_OOMD_H
 #define LOSSFORGE_OOMD_H

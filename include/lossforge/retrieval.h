@@ -1,4 +1,5 @@
-/* lossforge/retrieval.h — Embedding losses and miners, P×K and episodic samplers, embedding training, exact kNN retrieval and its metrics (Recall@K, mAP@R, NMI).
+/* lossforge/retrieval.h — Embedding losses and miners, P×K and episodic samplers, embedding
+ * training, exact kNN retrieval and its metrics (Recall@K, mAP@R, NMI).
  * Part of liblossforge; the core types come from lossforge.h. */
 #ifndef LOSSFORGE_RETRIEVAL_H
 #define LOSSFORGE_RETRIEVAL_H
