@@ -17,7 +17,7 @@ static char *slurp(const char *path)
     static char buf[1 << 16];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     buf[n] = '\0';
-    fclose(f);
+    (void)fclose(f);
     return buf;
 }
 
@@ -189,6 +189,55 @@ static void test_run_report(void **state)
     TU_ERR(lf_xp_run("nope", 1, other), LF_ENOTFOUND, "unknown experiment \"nope\"");
 }
 
+/* --- wt-R1 additions --- */
+typedef struct scored {
+    const lf_dataset *test;
+    int calls;
+    double acc;
+    lf_status ret;
+} scored;
+
+static lf_status score_acc(void *user, lf_model *m, const lf_norm *norm)
+{
+    scored *c = user;
+    c->calls++;
+    TU_OK(lf_evaluate(m, NULL, c->test, NULL, 0, norm, 512, &c->acc, NULL, NULL));
+    return c->ret;
+}
+
+/* lf_xp_train_scored: the scorer runs once, after the last epoch, and sees the same model and
+ * standardisation lf_xp_train scores; a diverging run is not scored and does not fail; the
+ * scorer's own failure stands. */
+static void test_train_scored(void **state)
+{
+    (void)state;
+    lf_dataset ds = {0}, head = {0};
+    tu_blobs(&ds, 300, 1);
+    TU_OK(lf_xp_head(&ds, 200, &head));
+    lf_train_opts o;
+    lf_train_opts_default(&o);
+    o.model = "mlp:16";
+    o.optim = "adamw:lr=1e-2";
+    o.epochs = 3;
+    o.batch = 32;
+    scored c = {&ds, 0, NAN, LF_OK};
+    TU_OK(lf_xp_train_scored(&o, &head, score_acc, &c));
+    double test_acc;
+    TU_OK(lf_xp_train(&o, &head, &ds, &test_acc, NULL));
+    assert_int_equal(c.calls, 1);
+    assert_true(c.acc == test_acc && c.acc > 0.9);
+    o.optim = "sgd:lr=1e30";
+    c = (scored){&ds, 0, NAN, LF_OK};
+    TU_OK(lf_xp_train_scored(&o, &head, score_acc, &c));
+    assert_int_equal(c.calls, 0);
+    assert_true(isnan(c.acc));
+    o.optim = "adamw:lr=1e-2";
+    c = (scored){&ds, 0, NAN, LF_ENUMERIC};
+    assert_int_equal(lf_xp_train_scored(&o, &head, score_acc, &c), LF_ENUMERIC);
+    lf_dataset_release(&head);
+    lf_dataset_release(&ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_registry),      cmocka_unit_test(test_run_report),
         cmocka_unit_test(test_paired_ttest),  cmocka_unit_test(test_cells_and_claims),
         cmocka_unit_test(test_head_and_train),
+        cmocka_unit_test(test_train_scored), /* wt-R1 */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

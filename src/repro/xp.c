@@ -409,3 +409,31 @@ lf_status lf_xp_subset(const lf_dataset *full, int64_t rows, uint64_t seed, lf_d
     free(perm);
     return s;
 }
+
+/* --- wt-R1 additions --- */
+typedef struct custom_score {
+    lf_xp_score_fn fn;
+    void *user;
+    int epochs, scored;
+} custom_score;
+
+static lf_status score_custom(void *user, lf_model *m, const lf_norm *norm,
+                              const lf_epoch_stats *e)
+{
+    custom_score *c = user;
+    if (e->epoch < c->epochs) return LF_OK;
+    c->scored = 1;
+    return c->fn(c->user, m, norm);
+}
+
+lf_status lf_xp_train_scored(lf_train_opts *o, const lf_dataset *train, lf_xp_score_fn score,
+                             void *user)
+{
+    custom_score c = {score, user, o->epochs, 0};
+    o->on_epoch = score_custom;
+    o->user = &c;
+    const lf_dataset none = {0};
+    lf_train_result res;
+    const lf_status s = lf_train(o, train, &none, &res, NULL);
+    return s == LF_ENUMERIC && !c.scored ? LF_OK : s; /* the scorer's own failures stand */
+}

@@ -153,4 +153,14 @@ lf_status lf_xp_train(lf_train_opts *o, const lf_dataset *train, const lf_datase
 #define LF_XP_MODEL(type, field, def) LF_PARAM_STR("model", def, "model spec", type, field)
 #define LF_XP_OPTIM(type, field, def) LF_PARAM_STR("optim", def, "optimizer spec", type, field)
 
+/* --- wt-R1 additions --- */
+/* lf_xp_train with a score of the caller's choosing: score(user, model, norm) runs once, after
+ * the last epoch, with the trained model and its input standardisation (e.g. an attack sweep,
+ * a retrieval metric). A run whose loss turns non-finite is not scored and returns LF_OK, so
+ * the caller's NaN stands for it, as with lf_xp_train. o->on_epoch and o->user are the
+ * harness's. */
+typedef lf_status (*lf_xp_score_fn)(void *user, lf_model *m, const lf_norm *norm);
+lf_status lf_xp_train_scored(lf_train_opts *o, const lf_dataset *train, lf_xp_score_fn score,
+                             void *user);
+
 #endif
