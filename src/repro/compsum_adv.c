@@ -64,14 +64,8 @@ static lf_status run_seed(lf_xp *xp, ca_run *r, int si, const lf_dataset *full,
                           const lf_dataset *test)
 {
     const uint64_t seed = (uint64_t)si + 1;
-    lf_train_opts o;
-    lf_train_opts_default(&o);
-    o.model = r->c.model;
-    o.optim = r->c.optim;
-    o.epochs = (int)r->c.epochs;
-    o.batch = 128;
+    lf_train_opts o = lf_xp_opts(r->c.model, r->c.optim, (int)r->c.epochs, 128, (int)r->c.threads);
     o.seed = seed;
-    o.threads = (int)r->c.threads;
     lf_dataset rest = {0}, sub = {0}, tsub = {0};
     lf_status s = lf_dataset_split(full, (double)r->c.rows / (double)full->n, seed, &rest, &sub);
     lf_dataset_release(&rest);
@@ -95,11 +89,12 @@ static void tables(lf_xp *xp, const ca_run *r)
     lf_xp_table(xp, "accuracy", "| method | loss spec | clean accuracy (%%) | PGD accuracy (%%), "
                 "eps %g | training s |", r->c.eps);
     for (int mi = 0; mi < NMETHOD; mi++) {
-        char clean[64], pgd[64];
-        lf_xp_pm(clean, sizeof clean, &LF_XP_AT(&r->acc, mi, K_CLEAN, 0), r->acc.nseed, 1, 100, 2);
-        lf_xp_pm(pgd, sizeof pgd, &LF_XP_AT(&r->acc, mi, K_TRAIN_EPS, 0), r->acc.nseed, 1, 100, 2);
-        lf_xp_row(xp, "| %s | `%s` | %s | %s | %.0f |", method_names[mi], r->spec[mi], clean, pgd,
-                  r->seconds[mi]);
+        lf_xp_cell(xp, "%s", method_names[mi]);
+        lf_xp_cell(xp, "`%s`", r->spec[mi]);
+        lf_xp_cell_pm(xp, &r->acc, mi, K_CLEAN, 100, 2);
+        lf_xp_cell_pm(xp, &r->acc, mi, K_TRAIN_EPS, 100, 2);
+        lf_xp_cell(xp, "%.0f", r->seconds[mi]);
+        lf_xp_end_row(xp);
     }
     lf_xp_section(xp, "Accuracy (%%) along the attack radius (plot: accuracy_vs_eps.svg)");
     lf_xp_table_cells(xp, "accuracy_vs_eps");
@@ -142,19 +137,14 @@ static void claims(lf_xp *xp, const ca_run *r)
 
 static lf_status write_plot(lf_xp *xp, const ca_run *r)
 {
-    double x[NEPS], y[NMETHOD][NEPS];
+    double x[NEPS];
     for (int k = 0; k < NEPS; k++) x[k] = eps_mult[k] * r->c.eps;
-    lf_series s[NMETHOD];
-    for (int mi = 0; mi < NMETHOD; mi++) {
-        for (int k = 0; k < NEPS; k++) y[mi][k] = 100 * lf_xp_grid_mean(&r->acc, mi, k);
-        s[mi] = (lf_series){.label = method_names[mi], .y = y[mi]};
-    }
     const lf_plot p = {.title = "Test accuracy under an l-inf PGD attack against its radius "
                                 "(Fashion-MNIST, mean over seeds)",
                        .xlabel = "eps (pixels in [0, 1])",
                        .panel = {"accuracy under PGD"},
                        .ylabel = {"accuracy (%)"}};
-    return lf_xp_plot(xp, "accuracy_vs_eps.svg", &p, x, NEPS, s, NMETHOD);
+    return lf_xp_plot_grid(xp, "accuracy_vs_eps.svg", &p, &r->acc, x, method_names, 100);
 }
 
 static void report(lf_xp *xp, const ca_run *r)

@@ -40,15 +40,10 @@ static lf_status run_width(lf_xp *xp, const plan *p, const sgld_ens_cfg *c, int 
     snprintf(model, sizeof model, "mlp:%d", width);
     snprintf(sgld, sizeof sgld, "sgld:lr=%.17g,temperature=1,prior_sigma=1,seed=%lld",
              p->sgld_lr_n / (double)p->n_train, (long long)c->seed);
-    lf_train_opts o;
-    lf_train_opts_default(&o);
-    o.model = model;
+    lf_train_opts o = lf_xp_opts(model, p->sgd, p->sgd_epochs, 64, 0);
     o.loss = "ce";
-    o.batch = 64;
     o.seed = (uint64_t)c->seed;
     const double t0 = lf_now();
-    o.optim = p->sgd;
-    o.epochs = p->sgd_epochs;
     lf_ensemble_opts deep = {.members = p->deep_m, .kind = LF_ENSEMBLE_DEEP, .thin = 1};
     lf_status s = lf_train_ensemble(&o, &deep, tr, te, &out->deep);
     if (s != LF_OK) return s;
