@@ -226,6 +226,102 @@ static void test_join_and_define(void **state)
     lf_sbuf_free(&y.body);
 }
 
+typedef struct scored {
+    const lf_dataset *test;
+    int calls;
+    double acc;
+    lf_status ret;
+} scored;
+
+static lf_status score_acc(void *user, lf_model *m, const lf_norm *norm)
+{
+    scored *c = user;
+    c->calls++;
+    TU_OK(lf_evaluate(m, NULL, c->test, NULL, 0, norm, 512, &c->acc, NULL, NULL));
+    return c->ret;
+}
+
+/* lf_xp_train_scored: the scorer runs once, after the last epoch, and sees the same model and
+ * standardisation lf_xp_train scores; a diverging run is not scored and does not fail; the
+ * scorer's own failure stands. */
+static void test_train_scored(void **state)
+{
+    (void)state;
+    lf_dataset ds = {0}, head = {0};
+    tu_blobs(&ds, 300, 1);
+    TU_OK(lf_xp_head(&ds, 200, &head));
+    lf_train_opts o;
+    lf_train_opts_default(&o);
+    o.model = "mlp:16";
+    o.optim = "adamw:lr=1e-2";
+    o.epochs = 3;
+    o.batch = 32;
+    scored c = {&ds, 0, NAN, LF_OK};
+    TU_OK(lf_xp_train_scored(&o, &head, score_acc, &c));
+    double test_acc;
+    TU_OK(lf_xp_train(&o, &head, &ds, &test_acc, NULL));
+    assert_int_equal(c.calls, 1);
+    assert_true(c.acc == test_acc && c.acc > 0.9);
+    o.optim = "sgd:lr=1e30";
+    c = (scored){&ds, 0, NAN, LF_OK};
+    TU_OK(lf_xp_train_scored(&o, &head, score_acc, &c));
+    assert_int_equal(c.calls, 0);
+    assert_true(isnan(c.acc));
+    o.optim = "adamw:lr=1e-2";
+    c = (scored){&ds, 0, NAN, LF_ENUMERIC};
+    assert_int_equal(lf_xp_train_scored(&o, &head, score_acc, &c), LF_ENUMERIC);
+    lf_dataset_release(&head);
+    lf_dataset_release(&ds);
+}
+
+/* lf_xp_cell_pm: mean ± sd of a grid cell, "diverged" where a seed is NaN; lf_xp_plot_grid: the
+ * labelled methods against the settings whose x is not NaN; lf_xp_opts: defaults plus the
+ * common fields. */
+static void test_grid_cells_plot_opts(void **state)
+{
+    (void)state;
+    lf_xp x = {.desc = lf_xp_at(0), .dir = tu_tmpdir()};
+    lf_xp_grid g;
+    TU_OK(lf_xp_grid_init(&g, 2, 3, 2));
+    for (int m = 0; m < 2; m++)
+        for (int s = 0; s < 3; s++)
+            for (int k = 0; k < 2; k++) LF_XP_AT(&g, m, s, k) = 0.1 * (m + s) + 0.02 * k;
+    LF_XP_AT(&g, 1, 2, 1) = NAN;
+    lf_xp_table_cells(&x, "g");
+    lf_xp_cell(&x, "m");
+    lf_xp_cell(&x, "s0");
+    lf_xp_cell(&x, "s2");
+    lf_xp_end_row(&x);
+    for (int m = 0; m < 2; m++) {
+        lf_xp_cell(&x, "%d", m);
+        lf_xp_cell_pm(&x, &g, m, 0, 100, 1);
+        lf_xp_cell_pm(&x, &g, m, 2, 100, 1);
+        lf_xp_end_row(&x);
+    }
+    assert_int_equal(x.err, LF_OK);
+    assert_string_equal(x.body.p, "| m | s0 | s2 |\n|---|---|---|\n| 0 | 1.0 ± 1.4 | 21.0 ± 1.4 |\n"
+                                  "| 1 | 11.0 ± 1.4 | diverged |\n");
+    const double xs[3] = {0, NAN, 2};
+    const char *labels[2] = {"zero", NULL};
+    const lf_plot p = {.title = "t", .xlabel = "x", .panel = {"p"}};
+    TU_OK(lf_xp_plot_grid(&x, "g.svg", &p, &g, xs, labels, 100));
+    char path[4096];
+    lf_xp_path(&x, "g.svg", path, sizeof path);
+    const char *svg = slurp(path);
+    assert_non_null(strstr(svg, "zero"));
+    assert_null(strstr(svg, "diverged"));
+    const lf_train_opts o = lf_xp_opts("mlp:8", "sgd:lr=0.1", 7, 32, 2);
+    lf_train_opts d;
+    lf_train_opts_default(&d);
+    assert_string_equal(o.model, "mlp:8");
+    assert_string_equal(o.optim, "sgd:lr=0.1");
+    assert_string_equal(o.loss, d.loss);
+    assert_string_equal(o.schedule, d.schedule);
+    assert_true(o.epochs == 7 && o.batch == 32 && o.threads == 2 && o.seed == d.seed);
+    lf_xp_grid_free(&g);
+    lf_sbuf_free(&x.body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +331,8 @@ int main(void)
         cmocka_unit_test(test_paired_ttest),  cmocka_unit_test(test_cells_and_claims),
         cmocka_unit_test(test_head_and_train),
         cmocka_unit_test(test_join_and_define),
+        cmocka_unit_test(test_train_scored),
+        cmocka_unit_test(test_grid_cells_plot_opts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@ static const char *const method_names[NMETHOD] = {"CE", "PGD-trained CE (pgdat)"
 enum { M_CE, M_PGD, M_ADV };
 /* Attack radii of the sweep, as multiples of the training eps. */
 static const double eps_mult[NEPS] = {0, 0.25, 0.5, 1, 1.5, 2};
+enum { K_CLEAN = 0, K_TRAIN_EPS = 3 }; /* indices into eps_mult */
 
 typedef struct ca_cfg {
     int64_t rows, test_rows, epochs, steps, attack_steps, seeds, threads;
@@ -31,50 +32,28 @@ typedef struct ca_cfg {
 typedef struct ca_run {
     ca_cfg c; /* after the quick overrides */
     char spec[NMETHOD][256];
-    double acc[NMETHOD][MAX_SEEDS][NEPS]; /* accuracy under attack at eps_mult[e] * eps */
-    double seconds[NMETHOD];              /* training, summed over seeds */
+    lf_xp_grid acc;          /* [method][radius][seed]: accuracy under attack at eps_mult * eps */
+    double seconds[NMETHOD]; /* training, summed over seeds */
 } ca_run;
 
-/* Scores the model once, after the last epoch: accuracy along the radius sweep. */
-typedef struct final_eval {
-    const ca_run *r;
-    const lf_dataset *test; /* this seed's test subset */
-    uint64_t seed;
-    double *acc; /* NEPS */
-} final_eval;
+/* What scores one trained model: accuracy along the radius sweep on this seed's test subset. */
+typedef struct sweep {
+    ca_run *r;
+    int mi, si;
+    const lf_dataset *test;
+} sweep;
 
-static lf_status on_epoch(void *user, lf_model *m, const lf_norm *norm, const lf_epoch_stats *e)
+static lf_status score_sweep(void *user, lf_model *m, const lf_norm *norm)
 {
-    final_eval *fe = user;
-    const ca_cfg *c = &fe->r->c;
-    if (e->epoch < c->epochs) return LF_OK;
+    const sweep *w = user;
     lf_attack a;
     lf_status s = lf_attack_parse("pgd", &a);
-    a.steps = (int)c->attack_steps;
+    a.steps = (int)w->r->c.attack_steps;
     for (int k = 0; s == LF_OK && k < NEPS; k++) {
-        a.eps = eps_mult[k] * c->eps;
-        s = lf_evaluate_attack(m, fe->test, NULL, 0, norm, &a, 500, fe->seed, NULL, &fe->acc[k]);
+        a.eps = eps_mult[k] * w->r->c.eps;
+        s = lf_evaluate_attack(m, w->test, NULL, 0, norm, &a, 500, (uint64_t)w->si + 1, NULL,
+                               &LF_XP_AT(&w->r->acc, w->mi, k, w->si));
     }
-    return s;
-}
-
-static lf_status train_one(ca_run *r, int mi, const lf_dataset *train, final_eval *fe)
-{
-    lf_train_opts o;
-    lf_train_opts_default(&o);
-    o.model = r->c.model;
-    o.optim = r->c.optim;
-    o.loss = r->spec[mi];
-    o.epochs = (int)r->c.epochs;
-    o.batch = 128;
-    o.seed = fe->seed;
-    o.threads = (int)r->c.threads;
-    o.on_epoch = on_epoch;
-    o.user = fe;
-    lf_dataset none = {0};
-    const double t0 = lf_now();
-    lf_status s = lf_train(&o, train, &none, NULL, NULL);
-    r->seconds[mi] += lf_now() - t0;
     return s;
 }
 
@@ -85,13 +64,18 @@ static lf_status run_seed(lf_xp *xp, ca_run *r, int si, const lf_dataset *full,
                           const lf_dataset *test)
 {
     const uint64_t seed = (uint64_t)si + 1;
+    lf_train_opts o = lf_xp_opts(r->c.model, r->c.optim, (int)r->c.epochs, 128, (int)r->c.threads);
+    o.seed = seed;
     lf_dataset rest = {0}, sub = {0}, tsub = {0};
     lf_status s = lf_dataset_split(full, (double)r->c.rows / (double)full->n, seed, &rest, &sub);
     lf_dataset_release(&rest);
     if (s == LF_OK) s = lf_xp_subset(test, r->c.test_rows, seed, &tsub);
     for (int mi = 0; s == LF_OK && mi < NMETHOD; mi++) {
-        final_eval fe = {r, &tsub, seed, r->acc[mi][si]};
-        s = train_one(r, mi, &sub, &fe);
+        sweep w = {r, mi, si, &tsub};
+        o.loss = r->spec[mi];
+        const double t0 = lf_now();
+        s = lf_xp_train_scored(&o, &sub, score_sweep, &w);
+        r->seconds[mi] += lf_now() - t0;
         lf_xp_tick(xp, "%s, seed %d", method_names[mi], si + 1);
     }
     lf_dataset_release(&tsub);
@@ -99,86 +83,68 @@ static lf_status run_seed(lf_xp *xp, ca_run *r, int si, const lf_dataset *full,
     return s;
 }
 
-/* Mean ± sd over the seeds of method mi's accuracy at radius k. */
-static double mean_acc(const ca_run *r, int mi, int k, double *sd)
+static void tables(lf_xp *xp, const ca_run *r)
 {
-    double m, dev;
-    lf_xp_mean_sd(&r->acc[mi][0][k], (int)r->c.seeds, NEPS, &m, &dev);
-    if (sd) *sd = dev;
-    return m;
-}
-
-enum { K_CLEAN = 0, K_TRAIN_EPS = 3 }; /* indices into eps_mult */
-
-static void table(lf_xp *xp, const ca_run *r)
-{
+    lf_xp_section(xp, "Clean and PGD accuracy, mean ± sd over seeds");
     lf_xp_table(xp, "accuracy", "| method | loss spec | clean accuracy (%%) | PGD accuracy (%%), "
                 "eps %g | training s |", r->c.eps);
-    const int n = (int)r->c.seeds;
     for (int mi = 0; mi < NMETHOD; mi++) {
-        char clean[64], pgd[64];
-        lf_xp_pm(clean, sizeof clean, &r->acc[mi][0][K_CLEAN], n, NEPS, 100, 2);
-        lf_xp_pm(pgd, sizeof pgd, &r->acc[mi][0][K_TRAIN_EPS], n, NEPS, 100, 2);
-        lf_xp_row(xp, "| %s | `%s` | %s | %s | %.0f |", method_names[mi], r->spec[mi], clean, pgd,
-                  r->seconds[mi]);
+        lf_xp_cell(xp, "%s", method_names[mi]);
+        lf_xp_cell(xp, "`%s`", r->spec[mi]);
+        lf_xp_cell_pm(xp, &r->acc, mi, K_CLEAN, 100, 2);
+        lf_xp_cell_pm(xp, &r->acc, mi, K_TRAIN_EPS, 100, 2);
+        lf_xp_cell(xp, "%.0f", r->seconds[mi]);
+        lf_xp_end_row(xp);
     }
-}
-
-static void sweep_table(lf_xp *xp, const ca_run *r)
-{
-    char line[1024];
-    int n = snprintf(line, sizeof line, "| method |");
-    for (int k = 0; k < NEPS; k++)
-        n += snprintf(line + n, sizeof line - (size_t)n, " eps %.3g |", eps_mult[k] * r->c.eps);
-    lf_xp_table(xp, "accuracy_vs_eps", "%s", line);
+    lf_xp_section(xp, "Accuracy (%%) along the attack radius (plot: accuracy_vs_eps.svg)");
+    lf_xp_table_cells(xp, "accuracy_vs_eps");
+    lf_xp_cell(xp, "method");
+    for (int k = 0; k < NEPS; k++) lf_xp_cell(xp, "eps %.3g", eps_mult[k] * r->c.eps);
+    lf_xp_end_row(xp);
     for (int mi = 0; mi < NMETHOD; mi++) {
-        n = snprintf(line, sizeof line, "| %s |", method_names[mi]);
+        lf_xp_cell(xp, "%s", method_names[mi]);
         for (int k = 0; k < NEPS; k++)
-            n += snprintf(line + n, sizeof line - (size_t)n, " %.2f |",
-                          100 * mean_acc(r, mi, k, NULL));
-        lf_xp_row(xp, "%s", line);
+            lf_xp_cell(xp, "%.2f", 100 * lf_xp_grid_mean(&r->acc, mi, k));
+        lf_xp_end_row(xp);
     }
 }
 
-static void verdict(lf_xp *xp, const ca_run *r)
+static void claims(lf_xp *xp, const ca_run *r)
 {
-    double sd_ce, sd_adv;
-    const double ce = 100 * mean_acc(r, M_CE, K_TRAIN_EPS, &sd_ce);
-    const double adv = 100 * mean_acc(r, M_ADV, K_TRAIN_EPS, &sd_adv);
-    const double pgd = 100 * mean_acc(r, M_PGD, K_TRAIN_EPS, NULL);
+    double ce, sd_ce, adv, sd_adv;
+    lf_xp_grid_stat(&r->acc, M_CE, K_TRAIN_EPS, &ce, &sd_ce);
+    lf_xp_grid_stat(&r->acc, M_ADV, K_TRAIN_EPS, &adv, &sd_adv);
+    ce *= 100;
+    adv *= 100;
     const double noise = 100 * fmax(sd_ce, sd_adv);
-    const double clean_ce = mean_acc(r, M_CE, K_CLEAN, NULL);
-    const double clean_adv = mean_acc(r, M_ADV, K_CLEAN, NULL);
-    lf_xp_line(xp, "- **The adversarial loss raises PGD accuracy over CE** (eps %g): %s: "
-                   "advcompsum %.2f%% vs CE %.2f%% (%+.2f points%s).", r->c.eps,
-               adv > ce + fmax(1, 2 * noise) ? "reproduced"
-               : adv > ce                    ? "direction reproduced, gap within noise"
-                                             : "not reproduced",
-               adv, ce, adv - ce, r->c.seeds > 1 ? ", seed sd shown in the table" : ", one seed");
+    const double pgd = 100 * lf_xp_grid_mean(&r->acc, M_PGD, K_TRAIN_EPS);
+    const double clean_ce = lf_xp_grid_mean(&r->acc, M_CE, K_CLEAN);
+    const double clean_adv = lf_xp_grid_mean(&r->acc, M_ADV, K_CLEAN);
+    lf_xp_claim(xp, "The adversarial loss raises PGD accuracy over CE",
+                adv > ce + fmax(1, 2 * noise) ? "reproduced"
+                : adv > ce                    ? "direction reproduced, gap within noise"
+                                              : "not reproduced",
+                "eps %g: advcompsum %.2f%% vs CE %.2f%%, %+.2f points%s", r->c.eps, adv, ce,
+                adv - ce, r->c.seeds > 1 ? ", seed sd shown in the table" : ", one seed");
     lf_xp_line(xp, "- Clean accuracy cost of advcompsum: %.2f points below CE (%.2f%% vs "
                    "%.2f%%); the paper reports robustness bought with little clean accuracy.",
                100 * (clean_ce - clean_adv), 100 * clean_adv, 100 * clean_ce);
     lf_xp_line(xp, "- Against PGD training (not the paper's baseline, which is TRADES): "
                    "advcompsum %.2f%% vs pgdat %.2f%% PGD accuracy, %.2f%% vs %.2f%% clean. "
                    "Reported, not judged.", adv, pgd, 100 * clean_adv,
-               100 * mean_acc(r, M_PGD, K_CLEAN, NULL));
+               100 * lf_xp_grid_mean(&r->acc, M_PGD, K_CLEAN));
 }
 
 static lf_status write_plot(lf_xp *xp, const ca_run *r)
 {
-    double x[NEPS], y[NMETHOD][NEPS];
+    double x[NEPS];
     for (int k = 0; k < NEPS; k++) x[k] = eps_mult[k] * r->c.eps;
-    lf_series s[NMETHOD];
-    for (int mi = 0; mi < NMETHOD; mi++) {
-        for (int k = 0; k < NEPS; k++) y[mi][k] = 100 * mean_acc(r, mi, k, NULL);
-        s[mi] = (lf_series){.label = method_names[mi], .y = y[mi]};
-    }
     const lf_plot p = {.title = "Test accuracy under an l-inf PGD attack against its radius "
                                 "(Fashion-MNIST, mean over seeds)",
                        .xlabel = "eps (pixels in [0, 1])",
                        .panel = {"accuracy under PGD"},
                        .ylabel = {"accuracy (%)"}};
-    return lf_xp_plot(xp, "accuracy_vs_eps.svg", &p, x, NEPS, s, NMETHOD);
+    return lf_xp_plot_grid(xp, "accuracy_vs_eps.svg", &p, &r->acc, x, method_names, 100);
 }
 
 static void report(lf_xp *xp, const ca_run *r)
@@ -195,50 +161,40 @@ static void report(lf_xp *xp, const ca_run *r)
                    "start=uniform` (step 2.5 eps/steps, clamped to [0, 1]), the same as "
                    "`lossforge eval --attack`.", (long long)c->steps, c->eps, c->eps,
                (long long)c->attack_steps);
-    lf_xp_section(xp, "Clean and PGD accuracy, mean ± sd over seeds");
-    table(xp, r);
-    lf_xp_section(xp, "Accuracy (%%) along the attack radius (plot: accuracy_vs_eps.svg)");
-    sweep_table(xp, r);
+    tables(xp, r);
     lf_xp_section(xp, "Claim (Mao et al. 2023, smooth adversarial comp-sum losses)");
-    verdict(xp, r);
+    claims(xp, r);
     lf_xp_line(xp, "%s", "");
     lf_xp_line(xp, "Paper: ADV-COMP-SUM beats TRADES in clean and robust accuracy on CIFAR-10 "
                    "(ResNet, eps 8/255); here a small MLP/CPU budget, CE and PGD training as "
                    "baselines, %d runs.", NMETHOD * (int)c->seeds);
 }
 
-/* The config after the quick overrides, and the three loss specs. */
-static void ca_setup(ca_run *r, const ca_cfg *c, const lf_xp *xp)
-{
-    r->c = *c;
-    r->c.rows = LF_XP_PICK(xp, c->rows, 2000);
-    r->c.test_rows = LF_XP_PICK(xp, c->test_rows, 500);
-    r->c.epochs = LF_XP_PICK(xp, c->epochs, 2);
-    r->c.steps = LF_XP_PICK(xp, c->steps, 3);
-    r->c.attack_steps = LF_XP_PICK(xp, c->attack_steps, 5);
-    r->c.seeds = LF_XP_PICK(xp, c->seeds, 1);
-    snprintf(r->spec[M_CE], sizeof r->spec[M_CE], "ce");
-    snprintf(r->spec[M_PGD], sizeof r->spec[M_PGD], "pgdat:tau=1,eps=%g,steps=%lld", r->c.eps,
-             (long long)r->c.steps);
-    snprintf(r->spec[M_ADV], sizeof r->spec[M_ADV],
-             "advcompsum:tau=%g,rho=1,nu=%g,eps=%g,steps=%lld", r->c.tau, r->c.nu, r->c.eps,
-             (long long)r->c.steps);
-}
-
 static lf_status ca_run_vt(const void *cfg, lf_xp *xp)
 {
-    ca_run *r = calloc(1, sizeof *r);
-    if (!r) return lf_error(LF_ENOMEM, "compsum-adv: out of memory");
-    ca_setup(r, cfg, xp);
+    const ca_cfg *c = cfg;
+    ca_run r = {.c = *c};
+    r.c.rows = LF_XP_PICK(xp, c->rows, 2000);
+    r.c.test_rows = LF_XP_PICK(xp, c->test_rows, 500);
+    r.c.epochs = LF_XP_PICK(xp, c->epochs, 2);
+    r.c.steps = LF_XP_PICK(xp, c->steps, 3);
+    r.c.attack_steps = LF_XP_PICK(xp, c->attack_steps, 5);
+    r.c.seeds = LF_XP_PICK(xp, c->seeds, 1);
+    snprintf(r.spec[M_CE], sizeof r.spec[M_CE], "ce");
+    snprintf(r.spec[M_PGD], sizeof r.spec[M_PGD], "pgdat:tau=1,eps=%g,steps=%lld", r.c.eps,
+             (long long)r.c.steps);
+    snprintf(r.spec[M_ADV], sizeof r.spec[M_ADV], "advcompsum:tau=%g,rho=1,nu=%g,eps=%g,steps=%lld",
+             r.c.tau, r.c.nu, r.c.eps, (long long)r.c.steps);
     lf_dataset train = {0}, test = {0};
-    lf_status s = lf_dataset_load("fashion-mnist", &train, &test);
-    lf_xp_progress(xp, NMETHOD * r->c.seeds);
-    for (int si = 0; s == LF_OK && si < r->c.seeds; si++) s = run_seed(xp, r, si, &train, &test);
+    lf_status s = lf_xp_grid_init(&r.acc, NMETHOD, NEPS, (int)r.c.seeds);
+    if (s == LF_OK) s = lf_dataset_load("fashion-mnist", &train, &test);
+    lf_xp_progress(xp, NMETHOD * r.c.seeds);
+    for (int si = 0; s == LF_OK && si < r.c.seeds; si++) s = run_seed(xp, &r, si, &train, &test);
     lf_dataset_release(&train);
     lf_dataset_release(&test);
-    if (s == LF_OK) report(xp, r);
-    if (s == LF_OK) s = write_plot(xp, r);
-    free(r);
+    if (s == LF_OK) report(xp, &r);
+    if (s == LF_OK) s = write_plot(xp, &r);
+    lf_xp_grid_free(&r.acc);
     return s;
 }
 

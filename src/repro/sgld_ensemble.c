@@ -40,16 +40,11 @@ static lf_status run_width(lf_xp *xp, const plan *p, const sgld_ens_cfg *c, int 
     snprintf(model, sizeof model, "mlp:%d", width);
     snprintf(sgld, sizeof sgld, "sgld:lr=%.17g,temperature=1,prior_sigma=1,seed=%lld",
              p->sgld_lr_n / (double)p->n_train, (long long)c->seed);
-    lf_train_opts o;
-    lf_train_opts_default(&o);
-    o.model = model;
+    lf_train_opts o = lf_xp_opts(model, p->sgd, p->sgd_epochs, 64, 0);
     o.loss = "ce";
-    o.batch = 64;
     o.seed = (uint64_t)c->seed;
     const double t0 = lf_now();
-    o.optim = p->sgd;
-    o.epochs = p->sgd_epochs;
-    lf_ensemble_opts deep = {.members = p->deep_m, .kind = LF_ENSEMBLE_DEEP, .burn_in = 0, .thin = 1};
+    lf_ensemble_opts deep = {.members = p->deep_m, .kind = LF_ENSEMBLE_DEEP, .thin = 1};
     lf_status s = lf_train_ensemble(&o, &deep, tr, te, &out->deep);
     if (s != LF_OK) return s;
     lf_xp_tick(xp, "width %d: deep ensemble", width);
@@ -68,7 +63,8 @@ static lf_status run_width(lf_xp *xp, const plan *p, const sgld_ens_cfg *c, int 
 
 static void table(lf_xp *r, const width_result *w)
 {
-    lf_xp_table(r, "by_width", "| width | predictor | members | test acc | test NLL | ECE (15 bins) |");
+    lf_xp_table(r, "by_width",
+                "| width | predictor | members | test acc | test NLL | ECE (15 bins) |");
     for (int i = 0; i < N_WIDTH; i++) {
         const struct {
             const char *name;
@@ -86,45 +82,36 @@ static void table(lf_xp *r, const width_result *w)
     }
 }
 
-/* Verdict 1, per kind of ensemble: below the single SGD model in NLL and in ECE, at every width. */
-static void verdict_ensembles(lf_xp *r, const width_result *w)
+/* The two claims, each for the deep then the SGLD ensemble: below the single SGD model in NLL and
+ * in ECE at every width; the widest model's ensemble NLL no worse than each narrower one's. */
+static void claims(lf_xp *r, const width_result *w)
 {
-    char part[2][256];
-    for (int k = 0; k < 2; k++) {
+    char lower[512], widest[400];
+    int nl = 0, nw = 0;
+    for (int k = 1; k >= 0; k--) {
         int nll = 0, ece = 0;
+        double e[N_WIDTH];
         for (int i = 0; i < N_WIDTH; i++) {
-            const lf_calib *e = k ? &w[i].deep.ensemble : &w[i].sgld.ensemble;
-            nll += e->nll < w[i].deep.single.nll;
-            ece += e->ece < w[i].deep.single.ece;
+            const lf_calib *c = k ? &w[i].deep.ensemble : &w[i].sgld.ensemble;
+            nll += c->nll < w[i].deep.single.nll;
+            ece += c->ece < w[i].deep.single.ece;
+            e[i] = c->nll;
         }
-        snprintf(part[k], sizeof part[k], "%s ensemble: %s (NLL lower at %d of %d widths, ECE "
-                 "at %d of %d)", k ? "deep" : "SGLD",
-                 nll == N_WIDTH && ece == N_WIDTH ? "reproduced"
-                 : ece == N_WIDTH                 ? "reproduced for ECE, not for NLL"
-                 : nll == N_WIDTH                 ? "reproduced for NLL, not for ECE"
-                                                  : "not reproduced",
-                 nll, N_WIDTH, ece, N_WIDTH);
+        nl += snprintf(lower + nl, sizeof lower - (size_t)nl, "%s%s ensemble: %s (NLL lower at "
+                       "%d of %d widths, ECE at %d of %d)", k ? "" : "; ", k ? "deep" : "SGLD",
+                       nll == N_WIDTH && ece == N_WIDTH ? "reproduced"
+                       : ece == N_WIDTH                 ? "reproduced for ECE, not for NLL"
+                       : nll == N_WIDTH                 ? "reproduced for NLL, not for ECE"
+                                                        : "not reproduced",
+                       nll, N_WIDTH, ece, N_WIDTH);
+        nw += snprintf(widest + nw, sizeof widest - (size_t)nw, "%s%s ensemble: %s (NLL %.4f / "
+                       "%.4f / %.4f at width 32 / 256 / 2048)", k ? "" : "; ", k ? "deep" : "SGLD",
+                       e[2] <= e[0] && e[2] <= e[1] ? "reproduced" : "not reproduced", e[0], e[1],
+                       e[2]);
     }
-    lf_xp_line(r, "- **Ensembles have lower NLL and ECE than a single model** (paper: yes): "
-                   "%s; %s.", part[1], part[0]);
-}
-
-/* Verdict 2, per kind: the widest model's ensemble NLL no worse than each narrower one's. */
-static void verdict_width(lf_xp *r, const width_result *w)
-{
-    char part[2][200];
-    for (int k = 0; k < 2; k++) {
-        double nll[N_WIDTH];
-        for (int i = 0; i < N_WIDTH; i++)
-            nll[i] = k ? w[i].deep.ensemble.nll : w[i].sgld.ensemble.nll;
-        snprintf(part[k], sizeof part[k], "%s ensemble: %s (NLL %.4f / %.4f / %.4f at width "
-                 "32 / 256 / 2048)", k ? "deep" : "SGLD",
-                 nll[2] <= nll[0] && nll[2] <= nll[1] ? "reproduced" : "not reproduced", nll[0],
-                 nll[1], nll[2]);
-    }
-    lf_xp_line(r, "- **The widest model's ensemble NLL is no worse than the narrow ones'** "
-                   "(paper: yes, the mixture does not suffer from size): %s; %s.", part[1],
-                   part[0]);
+    lf_xp_claim(r, "Ensembles have lower NLL and ECE than a single model", lower, "paper: yes");
+    lf_xp_claim(r, "The widest model's ensemble NLL is no worse than the narrow ones'", widest,
+                "paper: yes, the mixture does not suffer from size");
 }
 
 /* What the single SGLD samples say about the T = 1 posterior the ensemble averages over. */
@@ -226,8 +213,7 @@ static lf_status sgld_ensemble_run(const void *cfgp, lf_xp *xp)
     lf_xp_section(xp, "Test accuracy, NLL and calibration by width");
     table(xp, w);
     lf_xp_section(xp, "Claims");
-    verdict_ensembles(xp, w);
-    verdict_width(xp, w);
+    claims(xp, w);
     note_samples(xp, w);
     lf_xp_line(xp, "%s", "");
     lf_xp_line(xp, "Training time (both ensembles) by width: 32: %.0f s, 256: %.0f s, 2048: %.0f "
@@ -244,8 +230,7 @@ static const lf_param_desc sgld_ens_params[] = {
     LF_PARAM_INT("train", 5000, 100, 60000, "training rows (a random subset)", sgld_ens_cfg,
                  train),
     LF_PARAM_INT("test", 10000, 100, 10000, "test rows (a random subset)", sgld_ens_cfg, test),
-    LF_PARAM_INT("seed", 1, 0, 1e9, "seed of the subsets, inits and SGLD noise", sgld_ens_cfg,
-                 seed),
+    LF_XP_SEED(sgld_ens_cfg, seed, 1),
 };
 
 const lf_desc lf_xp_sgld_ensemble = {

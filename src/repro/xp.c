@@ -432,3 +432,76 @@ const char *lf_xp_join(char *buf, size_t cap, const char *fmt, const double *v, 
     lf_sbuf_free(&b);
     return buf;
 }
+
+/* ------------------------------------------------------------------ training runs, grids */
+typedef struct custom_score {
+    lf_xp_score_fn fn;
+    void *user;
+    int epochs, scored;
+} custom_score;
+
+static lf_status score_custom(void *user, lf_model *m, const lf_norm *norm,
+                              const lf_epoch_stats *e)
+{
+    custom_score *c = user;
+    if (e->epoch < c->epochs) return LF_OK;
+    c->scored = 1;
+    return c->fn(c->user, m, norm);
+}
+
+lf_status lf_xp_train_scored(lf_train_opts *o, const lf_dataset *train, lf_xp_score_fn score,
+                             void *user)
+{
+    custom_score c = {score, user, o->epochs, 0};
+    o->on_epoch = score_custom;
+    o->user = &c;
+    const lf_dataset none = {0};
+    lf_train_result res;
+    const lf_status s = lf_train(o, train, &none, &res, NULL);
+    return s == LF_ENUMERIC && !c.scored ? LF_OK : s; /* the scorer's own failures stand */
+}
+
+void lf_xp_cell_pm(lf_xp *x, const lf_xp_grid *g, int m, int s, double scale, int prec)
+{
+    char buf[96] = "diverged";
+    if (!isnan(lf_xp_grid_mean(g, m, s)))
+        lf_xp_pm(buf, sizeof buf, &LF_XP_AT(g, m, s, 0), g->nseed, 1, scale, prec);
+    lf_xp_cell(x, "%s", buf);
+}
+
+lf_status lf_xp_plot_grid(lf_xp *x, const char *name, const lf_plot *p, const lf_xp_grid *g,
+                          const double *xs, const char *const *labels, double scale)
+{
+    double *px = malloc((size_t)(g->nm + 1) * (size_t)g->ns * sizeof *px);
+    lf_series *ser = malloc((size_t)g->nm * sizeof *ser);
+    lf_status st = LF_OK;
+    if (!px || !ser) st = lf_error(LF_ENOMEM, "%s: out of memory for %s", x->desc->name, name);
+    int npts = 0, nser = 0;
+    for (int s = 0; st == LF_OK && s < g->ns; s++) {
+        if (isnan(xs[s])) continue;
+        px[npts] = xs[s];
+        for (int m = 0; m < g->nm; m++)
+            px[(size_t)(m + 1) * (size_t)g->ns + (size_t)npts] = scale * lf_xp_grid_mean(g, m, s);
+        npts++;
+    }
+    for (int m = 0; st == LF_OK && m < g->nm; m++)
+        if (labels[m])
+            ser[nser++] = (lf_series){.label = labels[m], .y = px + (size_t)(m + 1) * (size_t)g->ns};
+    if (st == LF_OK) st = lf_xp_plot(x, name, p, px, npts, ser, nser);
+    free(px);
+    free(ser);
+    return st;
+}
+
+lf_train_opts lf_xp_opts(const char *model, const char *optim, int epochs, int64_t batch,
+                         int threads)
+{
+    lf_train_opts o;
+    lf_train_opts_default(&o);
+    o.model = model;
+    o.optim = optim;
+    o.epochs = epochs;
+    o.batch = batch;
+    o.threads = threads;
+    return o;
+}

@@ -168,4 +168,26 @@ const char *lf_xp_join(char *buf, size_t cap, const char *fmt, const double *v, 
                                 .nparams = LF_NPARAMS(params_), .cfg_size = sizeof(cfg_type),  \
                                 .impl = &lf_xp_vt_##id}
 
+/* lf_xp_train with a score of the caller's choosing: score(user, model, norm) runs once, after
+ * the last epoch, with the trained model and its input standardisation (e.g. an attack sweep,
+ * a retrieval metric). A run whose loss turns non-finite is not scored and returns LF_OK, so
+ * the caller's NaN stands for it, as with lf_xp_train. o->on_epoch and o->user are the
+ * harness's. */
+typedef lf_status (*lf_xp_score_fn)(void *user, lf_model *m, const lf_norm *norm);
+lf_status lf_xp_train_scored(lf_train_opts *o, const lf_dataset *train, lf_xp_score_fn score,
+                             void *user);
+
+/* A table cell of grid cell (m, s): "mean ± sd" over the seeds (lf_xp_pm), or "diverged" when a
+ * seed's value is NaN (lf_xp_train's mark of a run whose loss turned non-finite). */
+void lf_xp_cell_pm(lf_xp *x, const lf_xp_grid *g, int m, int s, double scale, int prec);
+/* A plot (lf_xp_plot) of the means over seeds of g's cells times scale against xs[s]: one series
+ * per method m whose labels[m] is not NULL, one point per setting s whose xs[s] is not NaN. */
+lf_status lf_xp_plot_grid(lf_xp *x, const char *name, const lf_plot *p, const lf_xp_grid *g,
+                          const double *xs, const char *const *labels, double scale);
+
+/* lf_train_opts_default with the fields nearly every run sets; set loss, seed and the rest
+ * after. */
+lf_train_opts lf_xp_opts(const char *model, const char *optim, int epochs, int64_t batch,
+                         int threads);
+
 #endif
