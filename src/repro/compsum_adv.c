@@ -198,11 +198,6 @@ static lf_status ca_run_vt(const void *cfg, lf_xp *xp)
     return s;
 }
 
-static const lf_xp_vt ca_vt = {
-    .title = "compsum-adv: smooth adversarial comp-sum vs CE under PGD (Fashion-MNIST)",
-    .run = ca_run_vt,
-};
-
 static const lf_param_desc ca_params[] = {
     LF_PARAM_INT("rows", 10000, 100, 60000, "training rows drawn per seed", ca_cfg, rows),
     LF_PARAM_INT("test_rows", 2000, 100, 10000, "test rows scored per seed", ca_cfg, test_rows),
@@ -220,14 +215,8 @@ static const lf_param_desc ca_params[] = {
     LF_XP_OPTIM(ca_cfg, optim, "adamw:lr=1e-3"),
 };
 
-const lf_desc lf_xp_compsum_adv = {
-    .kind = LF_KIND_REPRO,
-    .name = "compsum-adv",
-    .doc = "clean and PGD accuracy of CE, PGD-trained CE and smooth adversarial comp-sum "
-           "(Fashion-MNIST)",
-    .paper = "compsum",
-    .params = ca_params,
-    .nparams = LF_NPARAMS(ca_params),
-    .cfg_size = sizeof(ca_cfg),
-    .impl = &ca_vt,
-};
+LF_XP_DEFINE(compsum_adv, "compsum-adv", "compsum",
+             "clean and PGD accuracy of CE, PGD-trained CE and smooth adversarial comp-sum "
+             "(Fashion-MNIST)",
+             "compsum-adv: smooth adversarial comp-sum vs CE under PGD (Fashion-MNIST)",
+             ca_cfg, ca_params, ca_run_vt);

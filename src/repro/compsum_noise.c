@@ -240,11 +240,6 @@ static lf_status cn_run_vt(const void *cfg, lf_xp *xp)
     return s;
 }
 
-static const lf_xp_vt cn_vt = {
-    .title = "compsum-noise: robust losses under label noise (Fashion-MNIST)",
-    .run = cn_run_vt,
-};
-
 static const lf_param_desc cn_params[] = {
     LF_PARAM_INT("rows", 10000, 100, 60000, "training rows drawn per seed", cn_cfg, rows),
     LF_PARAM_INT("epochs", 10, 1, 1000, "epochs per run", cn_cfg, epochs),
@@ -254,14 +249,8 @@ static const lf_param_desc cn_params[] = {
     LF_XP_OPTIM(cn_cfg, optim, "adamw:lr=1e-3"),
 };
 
-const lf_desc lf_xp_compsum_noise = {
-    .kind = LF_KIND_REPRO,
-    .name = "compsum-noise",
-    .doc = "CE, GCE, MAE, sum-exp, LDR-KL, ALDR-KL under symmetric/pair label noise "
-           "(Fashion-MNIST); also covers the LDR paper",
-    .paper = "compsum",
-    .params = cn_params,
-    .nparams = LF_NPARAMS(cn_params),
-    .cfg_size = sizeof(cn_cfg),
-    .impl = &cn_vt,
-};
+LF_XP_DEFINE(compsum_noise, "compsum-noise", "compsum",
+             "CE, GCE, MAE, sum-exp, LDR-KL, ALDR-KL under symmetric/pair label noise "
+             "(Fashion-MNIST); also covers the LDR paper",
+             "compsum-noise: robust losses under label noise (Fashion-MNIST)",
+             cn_cfg, cn_params, cn_run_vt);

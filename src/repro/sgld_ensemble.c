@@ -221,11 +221,6 @@ static lf_status sgld_ensemble_run(const void *cfgp, lf_xp *xp)
     return plot(xp, w);
 }
 
-static const lf_xp_vt sgld_ensemble_vt = {
-    .title = "sgld-ensemble: SGLD and deep ensembles vs a single model across MLP widths",
-    .run = sgld_ensemble_run,
-};
-
 static const lf_param_desc sgld_ens_params[] = {
     LF_PARAM_INT("train", 5000, 100, 60000, "training rows (a random subset)", sgld_ens_cfg,
                  train),
@@ -233,13 +228,7 @@ static const lf_param_desc sgld_ens_params[] = {
     LF_XP_SEED(sgld_ens_cfg, seed, 1),
 };
 
-const lf_desc lf_xp_sgld_ensemble = {
-    .kind = LF_KIND_REPRO,
-    .name = "sgld-ensemble",
-    .doc = "SGLD and deep ensembles vs one SGD model: test NLL/ECE across MLP widths",
-    .paper = "universality",
-    .params = sgld_ens_params,
-    .nparams = LF_NPARAMS(sgld_ens_params),
-    .cfg_size = sizeof(sgld_ens_cfg),
-    .impl = &sgld_ensemble_vt,
-};
+LF_XP_DEFINE(sgld_ensemble, "sgld-ensemble", "universality",
+             "SGLD and deep ensembles vs one SGD model: test NLL/ECE across MLP widths",
+             "sgld-ensemble: SGLD and deep ensembles vs a single model across MLP widths",
+             sgld_ens_cfg, sgld_ens_params, sgld_ensemble_run);
