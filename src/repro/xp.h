@@ -28,6 +28,8 @@ typedef struct lf_xp {
     lf_status err; /* the first failure of a write whose caller cannot return one */
 } lf_xp;
 
+typedef struct lf_xp_grid lf_xp_grid;
+
 typedef struct lf_xp_vt {
     const char *title; /* the report's heading */
     lf_status (*run)(const void *cfg, lf_xp *x);
@@ -51,6 +53,16 @@ typedef struct lf_xp_vt {
 #define LF_XP_DECLARE(id) extern const lf_desc lf_xp_##id;
 LF_XP_REGISTRY(LF_XP_DECLARE)
 #undef LF_XP_DECLARE
+
+/* Defines the experiment lf_xp_<id> (declared by LF_XP_REGISTRY) once: its name, paper key,
+ * one-line doc, the report's title, the config type its parameter table fills, and its run
+ * function. */
+#define LF_XP_DEFINE(id, name_, paper_, doc_, title_, cfg_type, params_, run_)                    \
+    static const lf_xp_vt lf_xp_vt_##id = {.title = title_, .run = run_};                       \
+    const lf_desc lf_xp_##id = {.kind = LF_KIND_REPRO, .name = name_, .doc = doc_,               \
+                                .paper = paper_, .params = params_,                             \
+                                .nparams = LF_NPARAMS(params_), .cfg_size = sizeof(cfg_type),  \
+                                .impl = &lf_xp_vt_##id}
 
 int lf_xp_count(void);
 const lf_desc *lf_xp_at(int i);
@@ -79,6 +91,9 @@ void lf_xp_row(lf_xp *x, const char *fmt, ...) LF_PRINTF(2, 3);
 void lf_xp_table_cells(lf_xp *x, const char *tsv);
 void lf_xp_cell(lf_xp *x, const char *fmt, ...) LF_PRINTF(2, 3);
 void lf_xp_end_row(lf_xp *x);
+/* A table cell of grid cell (m, s): "mean ± sd" over the seeds (lf_xp_pm), or "diverged" when a
+ * seed's value is NaN (lf_xp_train's mark of a run whose loss turned non-finite). */
+void lf_xp_cell_pm(lf_xp *x, const lf_xp_grid *g, int m, int s, double scale, int prec);
 /* A claim and its verdict: "- **claim** (detail): verdict." */
 void lf_xp_claim(lf_xp *x, const char *claim, const char *verdict, const char *fmt, ...)
     LF_PRINTF(4, 5);
@@ -92,6 +107,11 @@ void lf_xp_path(const lf_xp *x, const char *name, char *path, size_t cap);
 /* A plot in <dir>/<name> (lf_plot_svg). */
 lf_status lf_xp_plot(lf_xp *x, const char *name, const lf_plot *p, const double *xs, int npts,
                      const lf_series *s, int nseries);
+/* A plot (lf_xp_plot) of the means over seeds of g's cells times scale against xs[s]: one series
+ * per method m whose labels[m] is not NULL, one point per setting s whose xs[s] is not NaN. */
+lf_status lf_xp_plot_grid(lf_xp *x, const char *name, const lf_plot *p, const lf_xp_grid *g,
+                          const double *xs, const char *const *labels, double scale);
+
 /* A whole text file in <dir>/<name>, written atomically; frees b. */
 lf_status lf_xp_write(lf_xp *x, const char *name, lf_sbuf *b);
 
@@ -108,12 +128,16 @@ double lf_xp_seconds(const lf_xp *x);
 void lf_xp_mean_sd(const double *x, int n, int stride, double *mean, double *sd);
 /* "m ± s" of x (n values, stride) scaled by `scale`, with `prec` decimals; "—" for n = 0. */
 void lf_xp_pm(char *buf, size_t cap, const double *x, int n, int stride, double scale, int prec);
+/* "a, b, c": scale * v[0], v[stride], ... v[(n-1) stride], each printed with fmt (one double
+ * conversion), into buf (truncated to cap; "" for n = 0); returns buf. */
+const char *lf_xp_join(char *buf, size_t cap, const char *fmt, const double *v, int n, int stride,
+                       double scale);
 
 /* Results indexed [method][setting][seed], NaN until set. */
-typedef struct lf_xp_grid {
+struct lf_xp_grid {
     int nm, ns, nseed;
     double *v;
-} lf_xp_grid;
+};
 lf_status lf_xp_grid_init(lf_xp_grid *g, int nm, int ns, int nseed);
 void lf_xp_grid_free(lf_xp_grid *g);
 #define LF_XP_AT(g, m, s, seed) ((g)->v[((int64_t)(m) * (g)->ns + (s)) * (g)->nseed + (seed)])
@@ -133,12 +157,26 @@ lf_status lf_xp_subset(const lf_dataset *full, int64_t rows, uint64_t seed, lf_d
 /* The first rows rows of full (all of them when rows >= full->n). */
 lf_status lf_xp_head(const lf_dataset *full, int64_t rows, lf_dataset *out);
 
+/* ------------------------------------------------------------------ training runs */
+/* lf_train_opts_default with the fields nearly every run sets; set loss, seed and the rest
+ * after. */
+lf_train_opts lf_xp_opts(const char *model, const char *optim, int epochs, int64_t batch,
+                         int threads);
+
 /* One training run scored once, after its last epoch: the accuracy on test (NaN when test is
  * NULL) and on the training labels as trained (NaN when absent). A run whose loss turns
  * non-finite scores NaN instead of failing (lf_train_opts.on_nan = stop). o->on_epoch and
  * o->user are the harness's. */
 lf_status lf_xp_train(lf_train_opts *o, const lf_dataset *train, const lf_dataset *test,
                       double *test_acc, double *train_acc);
+/* lf_xp_train with a score of the caller's choosing: score(user, model, norm) runs once, after
+ * the last epoch, with the trained model and its input standardisation (e.g. an attack sweep,
+ * a retrieval metric). A run whose loss turns non-finite is not scored and returns LF_OK, so
+ * the caller's NaN stands for it, as with lf_xp_train. o->on_epoch and o->user are the
+ * harness's. */
+typedef lf_status (*lf_xp_score_fn)(void *user, lf_model *m, const lf_norm *norm);
+lf_status lf_xp_train_scored(lf_train_opts *o, const lf_dataset *train, lf_xp_score_fn score,
+                             void *user);
 
 /* ------------------------------------------------------------------ parameter rows */
 /* The rows most experiments share, so their ranges and wording agree. */
@@ -152,42 +190,5 @@ lf_status lf_xp_train(lf_train_opts *o, const lf_dataset *train, const lf_datase
                  type, field)
 #define LF_XP_MODEL(type, field, def) LF_PARAM_STR("model", def, "model spec", type, field)
 #define LF_XP_OPTIM(type, field, def) LF_PARAM_STR("optim", def, "optimizer spec", type, field)
-
-/* "a, b, c": scale * v[0], v[stride], ... v[(n-1) stride], each printed with fmt (one double
- * conversion), into buf (truncated to cap; "" for n = 0); returns buf. */
-const char *lf_xp_join(char *buf, size_t cap, const char *fmt, const double *v, int n, int stride,
-                       double scale);
-
-/* Defines the experiment lf_xp_<id> (declared by LF_XP_REGISTRY) once: its name, paper key,
- * one-line doc, the report's title, the config type its parameter table fills, and its run
- * function. */
-#define LF_XP_DEFINE(id, name_, paper_, doc_, title_, cfg_type, params_, run_)                    \
-    static const lf_xp_vt lf_xp_vt_##id = {.title = title_, .run = run_};                       \
-    const lf_desc lf_xp_##id = {.kind = LF_KIND_REPRO, .name = name_, .doc = doc_,               \
-                                .paper = paper_, .params = params_,                             \
-                                .nparams = LF_NPARAMS(params_), .cfg_size = sizeof(cfg_type),  \
-                                .impl = &lf_xp_vt_##id}
-
-/* lf_xp_train with a score of the caller's choosing: score(user, model, norm) runs once, after
- * the last epoch, with the trained model and its input standardisation (e.g. an attack sweep,
- * a retrieval metric). A run whose loss turns non-finite is not scored and returns LF_OK, so
- * the caller's NaN stands for it, as with lf_xp_train. o->on_epoch and o->user are the
- * harness's. */
-typedef lf_status (*lf_xp_score_fn)(void *user, lf_model *m, const lf_norm *norm);
-lf_status lf_xp_train_scored(lf_train_opts *o, const lf_dataset *train, lf_xp_score_fn score,
-                             void *user);
-
-/* A table cell of grid cell (m, s): "mean ± sd" over the seeds (lf_xp_pm), or "diverged" when a
- * seed's value is NaN (lf_xp_train's mark of a run whose loss turned non-finite). */
-void lf_xp_cell_pm(lf_xp *x, const lf_xp_grid *g, int m, int s, double scale, int prec);
-/* A plot (lf_xp_plot) of the means over seeds of g's cells times scale against xs[s]: one series
- * per method m whose labels[m] is not NULL, one point per setting s whose xs[s] is not NaN. */
-lf_status lf_xp_plot_grid(lf_xp *x, const char *name, const lf_plot *p, const lf_xp_grid *g,
-                          const double *xs, const char *const *labels, double scale);
-
-/* lf_train_opts_default with the fields nearly every run sets; set loss, seed and the rest
- * after. */
-lf_train_opts lf_xp_opts(const char *model, const char *optim, int epochs, int64_t batch,
-                         int threads);
 
 #endif
