@@ -320,6 +320,7 @@ static void test_grid_cells_plot_opts(void **state)
     assert_true(o.epochs == 7 && o.batch == 32 && o.threads == 2 && o.seed == d.seed);
     lf_xp_grid_free(&g);
     lf_sbuf_free(&x.body);
+    lf_sbuf_free(&x.tsv); /* the table is still open: its TSV copy was never written */
 }
 
 int main(void)

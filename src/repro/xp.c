@@ -23,14 +23,14 @@ const lf_desc *lf_xp_at(int i) { return i >= 0 && i < LF_XP_N ? table[i] : NULL;
 
 lf_status lf_xp_find(const char *name, const lf_desc **out)
 {
-    lf_sbuf known = {0};
     for (int i = 0; i < LF_XP_N; i++) {
         if (!strcmp(table[i]->name, name)) {
             *out = table[i];
             return LF_OK;
         }
-        lf_sbuf_printf(&known, "%s%s", i ? ", " : "", table[i]->name);
     }
+    lf_sbuf known = {0};
+    for (int i = 0; i < LF_XP_N; i++) lf_sbuf_printf(&known, "%s%s", i ? ", " : "", table[i]->name);
     lf_status s = lf_error(LF_ENOTFOUND, "unknown experiment \"%s\"; known experiments: %s",
                            name, known.p ? known.p : "(none)");
     lf_sbuf_free(&known);
