@@ -63,11 +63,10 @@ static lf_status run_one(const regime *g, int algo, uint64_t seed, const int64_t
     if (s != LF_OK) return s;
     lf_rng r;
     lf_rng_seed(&r, seed); /* the same stream for every learner */
-    double w[2][D], A[D * D] = {0}, c[D] = {0}, bb = 0, loss = 0, var = 0, a[D], gr[D], prev[D] = {0};
-    random_point(&r, g->wnorm, w[0]);
-    random_point(&r, g->wnorm, w[1]);
-    int k = 0;
-    for (int64_t t = 1; t <= ck[nck - 1] && s == LF_OK; t++) {
+    double w[2][D], A[D * D] = {0}, c[D] = {0}, a[D], gr[D], prev[D] = {0};
+    double bb = 0, loss = 0, var = 0;
+    for (int p = 0; p < 2; p++) random_point(&r, g->wnorm, w[p]);
+    for (int64_t t = 1, k = 0; t <= ck[nck - 1] && s == LF_OK; t++) {
         const double *ws = w[g->switch_every ? (t / g->switch_every) % 2 : 0];
         double b = 0, ax = 0;
         for (int i = 0; i < D; i++) {
@@ -116,54 +115,46 @@ static double growth_exponent(const double *reg, const int64_t *ck, int nck)
     return m >= 2 ? (m * sxy - sx * sy) / (m * sxx - sx * sx) : NAN;
 }
 
-static void table(lf_xp *xp, const curves *cv, int nck)
+/* The table, one row per regime, then the claims: claim 1 on the regimes without noise whose w*
+ * is inside the ball and fixed or slowly switching (OMD flat: exponent < 0.2 or regret not
+ * growing), claim 2 at s = 1; then who wins without noise and what the hint buys. */
+static void report(lf_xp *xp, const curves *cv, int nck)
 {
     lf_xp_table(xp, "regret", "| \\|w*\\| | noise s | drift of w* | regret at T: OGD | OGD "
                 "adaptive | optimistic OMD | growth exponent OGD / adaptive / OMD | "
                 "sum \\|g_t - g_{t-1}\\|^2 (OMD) |");
-    for (int i = 0; i < NREG; i++) {
-        const regime *g = &regimes[i];
-        char e[NALGO][16];
-        for (int a = 0; a < NALGO; a++)
-            snprintf(e[a], sizeof e[a], isnan(cv[i].expo[a]) ? "—" : "%.2f", cv[i].expo[a]);
-        lf_xp_row(xp, "| %.1f | %g | %s%.0lld | %.1f | %.1f | %.1f | %s / %s / %s | %.3g |",
-                  g->wnorm, g->noise, g->switch_every ? "switch /" : "none",
-                  (long long)g->switch_every, cv[i].regret[0][nck - 1],
-                  cv[i].regret[1][nck - 1], cv[i].regret[2][nck - 1], e[0], e[1], e[2],
-                  cv[i].variation);
-    }
-}
-
-/* Claim 1 on the regimes with no noise and w* fixed or slowly switching (inside the ball):
- * OMD flat (exponent < 0.2, or regret not growing) and OGD like sqrt T (exponent 0.35-0.65).
- * Claim 2 at s = 1: regrets within a factor 1.5 of each other. Then what else the table says:
- * who wins without noise, and what the hint buys over the same steps without it. */
-static void verdicts(lf_xp *xp, const curves *cv, int nck)
-{
     int flat = 0, sqrt_ogd = 0, n1 = 0, merged = 0, n2 = 0, hint = 0, ogd_wins0 = 0, n0 = 0;
     for (int i = 0; i < NREG; i++) {
         const regime *g = &regimes[i];
-        const double *omd = cv[i].regret[2], ogd = cv[i].regret[0][nck - 1], *e = cv[i].expo;
+        const double *e = cv[i].expo, ogd = cv[i].regret[0][nck - 1];
+        const double ada = cv[i].regret[1][nck - 1], omd = cv[i].regret[2][nck - 1];
+        char es[NALGO][16];
+        for (int a = 0; a < NALGO; a++)
+            snprintf(es[a], sizeof es[a], isnan(e[a]) ? "—" : "%.2f", e[a]);
+        lf_xp_row(xp, "| %.1f | %g | %s%.0lld | %.1f | %.1f | %.1f | %s / %s / %s | %.3g |",
+                  g->wnorm, g->noise, g->switch_every ? "switch /" : "none",
+                  (long long)g->switch_every, ogd, ada, omd, es[0], es[1], es[2], cv[i].variation);
         if (g->noise == 0 && g->wnorm < 1 && g->switch_every != 100) {
             n1++;
-            flat += (isnan(e[2]) && omd[nck - 1] <= omd[0] + 1) || e[2] < 0.2;
+            flat += (isnan(e[2]) && omd <= cv[i].regret[2][0] + 1) || e[2] < 0.2;
             sqrt_ogd += e[0] >= 0.35 && e[0] <= 0.65;
         }
         n2 += g->noise == 1;
-        merged += g->noise == 1 && omd[nck - 1] / ogd > 1 / 1.5 && omd[nck - 1] / ogd < 1.5;
+        merged += g->noise == 1 && omd / ogd > 1 / 1.5 && omd / ogd < 1.5;
         n0 += g->noise == 0;
-        ogd_wins0 += g->noise == 0 && ogd < omd[nck - 1];
-        hint += omd[nck - 1] < cv[i].regret[1][nck - 1];
+        ogd_wins0 += g->noise == 0 && ogd < omd;
+        hint += omd < ada;
     }
+    lf_xp_section(xp, "Claims");
     lf_xp_claim(xp, "No noise, slow drift: optimistic OMD's regret about flat while OGD's grows "
-                "like sqrt T", flat == n1 && sqrt_ogd == n1 ? "reproduced" : "not reproduced",
+                "like sqrt T", lf_xp_verdict(flat == n1 && sqrt_ogd == n1, 1),
                 "paper: yes; OMD flat in %d of %d such regimes, OGD growing with exponent "
                 "0.35-0.65 in %d of %d", flat, n1, sqrt_ogd, n1);
-    lf_xp_claim(xp, "The two merge as the noise grows", merged == n2 ? "reproduced"
-                : "not reproduced", "paper: yes; at s = 1 the regrets at T are within a factor "
-                "1.5 in %d of %d regimes; without noise OGD's regret is below OMD's in %d of %d "
-                "regimes%s", merged, n2, ogd_wins0, n0, ogd_wins0 ? ", where they merge from "
-                "OGD's side, not OMD's" : "");
+    lf_xp_claim(xp, "The two merge as the noise grows", lf_xp_verdict(merged == n2, 1),
+                "paper: yes; at s = 1 the regrets at T are within a factor 1.5 in %d of %d "
+                "regimes; without noise OGD's regret is below OMD's in %d of %d regimes%s",
+                merged, n2, ogd_wins0, n0,
+                ogd_wins0 ? ", where they merge from OGD's side, not OMD's" : "");
     lf_xp_line(xp, "- The hint's own effect (OMD vs the same adaptive steps with M_t = 0): "
                    "lower regret at T in %d of %d regimes.", hint, NREG);
     lf_xp_line(xp, "- Why the first claim does not show here: the design a_t is random, so f_t "
@@ -217,26 +208,23 @@ static lf_status oomd_sea_run(const void *cfgp, lf_xp *xp)
     lf_status s = LF_OK;
     lf_xp_progress(xp, NREG);
     for (int i = 0; i < NREG && s == LF_OK; i++) {
-        for (int a = 0; a < NALGO && s == LF_OK; a++)
+        for (int a = 0; a < NALGO && s == LF_OK; a++) {
+            double *reg = cv[i].regret[a], var = 0;
             for (int sd = 0; sd < seeds && s == LF_OK; sd++) {
-                double var = 0;
                 s = run_one(&regimes[i], a, (uint64_t)(cfg->seed + 1000 * sd + 17 * i), ck, nck,
-                            cv[i].regret[a], &var);
+                            reg, &var);
                 if (a == 2) cv[i].variation += var / seeds;
             }
+            for (int k = 0; k < nck; k++) reg[k] /= seeds;
+            cv[i].expo[a] = growth_exponent(reg, ck, nck);
+        }
         lf_xp_tick(xp, "regime %d of %d", i + 1, NREG);
     }
     if (s != LF_OK) return s;
-    for (int i = 0; i < NREG; i++)
-        for (int a = 0; a < NALGO; a++) {
-            for (int k = 0; k < nck; k++) cv[i].regret[a][k] /= seeds;
-            cv[i].expo[a] = growth_exponent(cv[i].regret[a], ck, nck);
-        }
     lf_xp_line(xp, "Claim (Chen et al. 2023, spec sheet §2): optimistic OMD's regret is "
                    "O(sqrt(sigma^2_{1:T}) + sqrt(Sigma^2_{1:T})), so with no noise and slow drift "
                    "it stays about flat while OGD's grows like sqrt T, and the two merge as the "
-                   "noise grows. The paper has no experiment; this is the spec sheet's test.");
-    lf_xp_line(xp, "%s", "");
+                   "noise grows. The paper has no experiment; this is the spec sheet's test.\n");
     lf_xp_line(xp, "Setup%s: d = %d, X = unit l2 ball, f_t(x) = (a_t.x - b_t)^2/2, a_t ~ "
                    "N(0, I/d), b_t = a_t.w*_t + s*N(0,1); w*_t fixed or switching between two "
                    "points of norm |w*| every k rounds; T = %lld; regret against the best fixed "
@@ -248,11 +236,8 @@ static lf_status oomd_sea_run(const void *cfgp, lf_xp *xp)
                    "the regret there is not positive).", xp->quick ? " (--quick)" : "", D,
                (long long)T, seeds, (long long)T);
     lf_xp_section(xp, "Regret at T = %lld and its growth, mean over seeds", (long long)T);
-    table(xp, cv, nck);
-    lf_xp_section(xp, "Claims");
-    verdicts(xp, cv, nck);
-    lf_xp_line(xp, "%s", "");
-    lf_xp_line(xp, "Plot: regret_vs_T.svg (regret against log10 T; left without noise, right at "
+    report(xp, cv, nck);
+    lf_xp_line(xp, "\nPlot: regret_vs_T.svg (regret against log10 T; left without noise, right at "
                    "s = 1).");
     return plot(xp, cv, ck, nck);
 }
