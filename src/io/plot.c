@@ -224,9 +224,9 @@ static void draw_axes(lf_sbuf *b, const frame *f)
 {
     char lab[64];
     if (f->ay.log && f->ay.step == 1) /* 2..9 times each decade: faint lines, short ticks */
-        for (double e = f->ay.lo; e < f->ay.hi; e++)
+        for (int k = 0; f->ay.lo + k < f->ay.hi; k++)
             for (int m = 2; m <= 9; m++) {
-                double y = py(f, m * pow(10, e));
+                double y = py(f, m * pow(10, f->ay.lo + k));
                 hline(b, f->x0, f->x0 + f->w, y, "minor");
                 hline(b, f->x0 - 3, f->x0, y, "axis");
             }

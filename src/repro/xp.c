@@ -390,15 +390,26 @@ static lf_status score_last(void *user, lf_model *m, const lf_norm *norm, const 
     return lf_evaluate(m, NULL, f->test, NULL, 0, norm, 512, &f->test_acc, NULL, NULL);
 }
 
-lf_status lf_xp_train(lf_train_opts *o, const lf_dataset *train, const lf_dataset *test,
+typedef lf_status (*epoch_hook)(void *, lf_model *, const lf_norm *, const lf_epoch_stats *);
+
+/* lf_train on a copy of o whose epoch hook is the harness's (the caller's options keep no
+ * pointer to the harness's locals). */
+static lf_status train_hooked(const lf_train_opts *o, const lf_dataset *train, epoch_hook hook,
+                              void *user)
+{
+    lf_train_opts run = *o;
+    run.on_epoch = hook;
+    run.user = user;
+    const lf_dataset none = {0};
+    lf_train_result res;
+    return lf_train(&run, train, &none, &res, NULL);
+}
+
+lf_status lf_xp_train(const lf_train_opts *o, const lf_dataset *train, const lf_dataset *test,
                       double *test_acc, double *train_acc)
 {
     final_score f = {test, o->epochs, NAN, NAN};
-    o->on_epoch = score_last;
-    o->user = &f;
-    const lf_dataset none = {0};
-    lf_train_result res;
-    lf_status s = lf_train(o, train, &none, &res, NULL);
+    const lf_status s = train_hooked(o, train, score_last, &f);
     if (test_acc) *test_acc = f.test_acc;
     if (train_acc) *train_acc = f.train_acc;
     return s == LF_ENUMERIC ? LF_OK : s;
@@ -449,15 +460,11 @@ static lf_status score_custom(void *user, lf_model *m, const lf_norm *norm,
     return c->fn(c->user, m, norm);
 }
 
-lf_status lf_xp_train_scored(lf_train_opts *o, const lf_dataset *train, lf_xp_score_fn score,
-                             void *user)
+lf_status lf_xp_train_scored(const lf_train_opts *o, const lf_dataset *train,
+                             lf_xp_score_fn score, void *user)
 {
     custom_score c = {score, user, o->epochs, 0};
-    o->on_epoch = score_custom;
-    o->user = &c;
-    const lf_dataset none = {0};
-    lf_train_result res;
-    const lf_status s = lf_train(o, train, &none, &res, NULL);
+    const lf_status s = train_hooked(o, train, score_custom, &c);
     return s == LF_ENUMERIC && !c.scored ? LF_OK : s; /* the scorer's own failures stand */
 }
 

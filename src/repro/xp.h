@@ -165,18 +165,17 @@ lf_train_opts lf_xp_opts(const char *model, const char *optim, int epochs, int64
 
 /* One training run scored once, after its last epoch: the accuracy on test (NaN when test is
  * NULL) and on the training labels as trained (NaN when absent). A run whose loss turns
- * non-finite scores NaN instead of failing (lf_train_opts.on_nan = stop). o->on_epoch and
- * o->user are the harness's. */
-lf_status lf_xp_train(lf_train_opts *o, const lf_dataset *train, const lf_dataset *test,
+ * non-finite scores NaN instead of failing (lf_train_opts.on_nan = stop). The run's epoch
+ * hook is the harness's (o->on_epoch and o->user are not used). */
+lf_status lf_xp_train(const lf_train_opts *o, const lf_dataset *train, const lf_dataset *test,
                       double *test_acc, double *train_acc);
 /* lf_xp_train with a score of the caller's choosing: score(user, model, norm) runs once, after
  * the last epoch, with the trained model and its input standardisation (e.g. an attack sweep,
  * a retrieval metric). A run whose loss turns non-finite is not scored and returns LF_OK, so
- * the caller's NaN stands for it, as with lf_xp_train. o->on_epoch and o->user are the
- * harness's. */
+ * the caller's NaN stands for it, as with lf_xp_train; the epoch hook is the harness's. */
 typedef lf_status (*lf_xp_score_fn)(void *user, lf_model *m, const lf_norm *norm);
-lf_status lf_xp_train_scored(lf_train_opts *o, const lf_dataset *train, lf_xp_score_fn score,
-                             void *user);
+lf_status lf_xp_train_scored(const lf_train_opts *o, const lf_dataset *train,
+                             lf_xp_score_fn score, void *user);
 
 /* ------------------------------------------------------------------ parameter rows */
 /* The rows most experiments share, so their ranges and wording agree. */
