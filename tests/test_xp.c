@@ -323,6 +323,79 @@ static void test_grid_cells_plot_opts(void **state)
     lf_sbuf_free(&x.tsv); /* the table is still open: its TSV copy was never written */
 }
 
+/* A curve score: the number of calls so far, failing at the call *ctx says (0: never). */
+static int score_calls;
+static lf_status count_calls(const void *ctx, lf_model *m, const lf_norm *norm, double *v)
+{
+    (void)m;
+    (void)norm;
+    *v = ++score_calls;
+    if (score_calls == *(const int *)ctx) return lf_error(LF_EINVAL, "score failed");
+    return LF_OK;
+}
+
+/* lf_xp_embed: a curve of `points` points (clamped to LF_XP_CURVE_MAX), a failing score stops
+ * training with its status, and steps = 0 gives the model of that seed with the
+ * standardisation training fits on the rows of the training classes. */
+static void test_embed(void **state)
+{
+    (void)state;
+    static const int32_t cls[2] = {0, 1};
+    lf_dataset ds = {0};
+    tu_blobs(&ds, 300, 3);
+    lf_embed_opts o = {.model = "mlp:8", .loss = "contrastive", .optim = "adamw:lr=1e-2",
+                       .dim = 4, .p = 2, .k = 4, .steps = 40, .seed = 5, .classes = cls,
+                       .n_classes = 2, .threads = 1};
+    int never = 0, second = 2;
+    lf_xp_curve c = {.score = count_calls, .ctx = &never, .points = 4};
+    lf_model *m = NULL, *m0 = NULL, *ref = NULL;
+    lf_norm norm = {0}, norm0 = {0};
+    double secs = -1;
+    score_calls = 0;
+    TU_OK(lf_xp_embed(&o, &ds, &c, &m, &norm, &secs));
+    assert_int_equal(c.n, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_true(c.step[i] == 10.0 * (i + 1) && c.value[i] == i + 1);
+        assert_true(isfinite(c.loss[i]) && c.loss[i] >= 0);
+    }
+    assert_true(secs >= 0 && c.seconds >= 0);
+    c = (lf_xp_curve){.score = count_calls, .ctx = &second, .points = 1000};
+    score_calls = 0;
+    lf_model *none = NULL;
+    lf_norm none_norm = {0};
+    TU_ERR(lf_xp_embed(&o, &ds, &c, &none, &none_norm, NULL), LF_EINVAL, "score failed");
+    assert_int_equal(c.points, LF_XP_CURVE_MAX);
+    assert_int_equal(c.n, 1);
+    assert_null(none);
+    o.steps = 0;
+    TU_OK(lf_xp_embed(&o, &ds, NULL, &m0, &norm0, &secs));
+    assert_true(secs == 0);
+    assert_int_equal(norm0.d, norm.d);
+    assert_memory_equal(norm0.mean, norm.mean, (size_t)norm.d * sizeof *norm.mean);
+    assert_memory_equal(norm0.std, norm.std, (size_t)norm.d * sizeof *norm.std);
+    TU_OK(lf_model_create("mlp:8", 1, ds.shape, 4, 5, &ref));
+    const lf_params *p0 = lf_model_params(m0), *pr = lf_model_params(ref);
+    assert_int_equal(p0->size, pr->size);
+    assert_memory_equal(p0->data, pr->data, (size_t)pr->size * sizeof *pr->data);
+    lf_model_free(m);
+    lf_model_free(m0);
+    lf_model_free(ref);
+    lf_norm_release(&norm);
+    lf_norm_release(&norm0);
+    lf_dataset_release(&ds);
+}
+
+/* lf_xp_mean: lf_xp_mean_sd's mean, the sd only when asked. */
+static void test_mean(void **state)
+{
+    (void)state;
+    const double x[4] = {1, 9, 3, 9};
+    double sd = -1;
+    assert_true(lf_xp_mean(x, 2, 2, NULL) == 2);
+    assert_true(lf_xp_mean(x, 2, 2, &sd) == 2 && fabs(sd - sqrt(2.0)) < 1e-12);
+    assert_true(isnan(lf_xp_mean(x, 0, 1, NULL)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_join_and_define),
         cmocka_unit_test(test_train_scored),
         cmocka_unit_test(test_grid_cells_plot_opts),
+        cmocka_unit_test(test_embed),         cmocka_unit_test(test_mean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

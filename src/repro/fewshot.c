@@ -1,15 +1,8 @@
 /* lossforge repro fewshot: ProtoNet with and without the SuSana distance losses on classes never
  * seen in meta-training (Mendez-Ruiz et al., "SuSana Distancia is all you need", 2023; spec
- * sheet losses.md §4).
- *
- * Claim checked: adding Proto-Triplet or ICNN to ProtoNet's cross-entropy improves few-shot
- * accuracy, the gains being largest at 1-shot. Setup (§4 d): Fashion-MNIST; an MLP 784-256-64
- * embedding meta-trained (AdamW) on 5-way episodes of classes 0-4 of the training split with 15
- * queries per class, the shot of training equal to the shot tested; tested on 5-way 1-shot and
- * 5-shot episodes (15 queries) of classes 5-9 of the test split. The episode loss with an extra
- * term is (CE + extra) / 2, the authors' total for one extra loss (src/loss/fewshot.c). Every
- * loss is tested on the same episodes (one evaluation seed), so gains are paired differences per
- * episode, whose 95% CI is 1.96 sd / sqrt(n) over the episodes of all seeds.
+ * sheet losses.md §4; claim and setup (§4 d) in the report). The episode loss with an extra term
+ * is (CE + extra) / 2, the authors' total for one extra loss (src/loss/fewshot.c). Every loss is
+ * tested on the same episodes (one evaluation seed), so gains are paired differences per episode.
  *
  * With 5 meta-training classes the embedding overfits them fast and transfers worse than the
  * untrained network (a random projection of the pixels), which the report shows as a floor; so
@@ -44,155 +37,128 @@ typedef struct fs_data {
     lf_dataset probe; /* the first PROBE_ROWS test images, for the curves */
 } fs_data;
 
-/* Training loss and held-out accuracy (100 episodes of the probe images) along one run. */
-typedef struct fs_curve {
-    const fs_data *data;
-    int shot, query, n;
-    double step[CURVE_PTS], loss[CURVE_PTS], acc[CURVE_PTS];
-    double seconds; /* spent in the probe */
-} fs_curve;
-
 typedef struct fs_results {
     int seeds;
     int64_t episodes, n, steps[NBUDGET]; /* n: episodes over all seeds */
-    double *acc[NBUDGET][NLOSS][NSHOT];  /* seeds × episodes episode accuracies */
+    lf_xp_grid acc;                       /* [loss][budget × shot][seed × episode] accuracies */
     double seconds[NBUDGET][NLOSS][NSHOT];
-    fs_curve curve[NLOSS][NSHOT];       /* first seed, long budget */
-    lf_fewshot_result floor[NSHOT];     /* the untrained network of seed 1 */
+    double *diff;                         /* n values of scratch */
+    lf_xp_curve curve[NLOSS][NSHOT];      /* first seed, long budget: held-out accuracy (%) */
+    lf_fewshot_result floor[NSHOT];       /* the untrained network of seed 1 */
 } fs_results;
 
-static const int32_t test_classes[5] = {5, 6, 7, 8, 9};
+static const int32_t train_classes[5] = {0, 1, 2, 3, 4}, test_classes[5] = {5, 6, 7, 8, 9};
 
-static lf_status on_step(void *user, lf_model *m, const lf_norm *norm, int64_t step, double loss)
+/* The episode accuracies of loss li at budget b and shot si, seed after seed. */
+static double *acc_of(const fs_results *r, int b, int li, int si)
 {
-    fs_curve *c = user;
-    const double t0 = lf_now();
-    lf_fewshot_result r;
-    lf_status s = lf_fewshot_eval(m, norm, &c->data->probe, test_classes, 5, WAY, c->shot,
-                                  c->query, 100, EVAL_SEED, &r, NULL);
-    if (s == LF_OK && c->n < CURVE_PTS) {
-        c->step[c->n] = (double)step;
-        c->loss[c->n] = loss;
-        c->acc[c->n++] = 100 * r.mean;
-    }
-    c->seconds += lf_now() - t0;
-    return s;
+    return &LF_XP_AT(&r->acc, li, b * NSHOT + si, 0);
 }
 
-/* One meta-training run: loss li, shot si, `steps` episodes, seed. */
+/* One meta-training run: loss li, shot si, `steps` episodes (0: the untrained network), seed. */
 typedef struct fs_job {
+    const fs_cfg *c;
+    const fs_data *d;
     int li, si;
-    int64_t steps, episodes;
+    int64_t steps;
     uint64_t seed;
 } fs_job;
 
-/* The untrained network of seed 1, standardised as training was (norm), at shot si. */
-static lf_status untrained(const fs_cfg *c, const fs_data *d, const lf_norm *norm, int si,
-                           int64_t episodes, lf_fewshot_result *out)
+/* Accuracy of m on `episodes` episodes of the held-out classes of ds at the job's shot. */
+static lf_status test(const fs_job *j, lf_model *m, const lf_norm *norm, const lf_dataset *ds,
+                      int64_t episodes, lf_fewshot_result *out, double *acc)
 {
-    lf_model *m = NULL;
-    lf_status s = lf_model_create(c->model, d->train.ndim, d->train.shape, c->dim, 1, &m);
-    if (s == LF_OK)
-        s = lf_fewshot_eval(m, norm, &d->test, test_classes, 5, WAY, shots[si], (int)c->query,
-                            episodes, EVAL_SEED, out, NULL);
-    lf_model_free(m);
+    return lf_fewshot_eval(m, norm, ds, test_classes, 5, WAY, shots[j->si], (int)j->c->query,
+                           episodes, EVAL_SEED, out, acc);
+}
+
+/* The curves' score: held-out accuracy (%) on 100 episodes of the probe images. */
+static lf_status probe(const void *job, lf_model *m, const lf_norm *norm, double *acc)
+{
+    lf_fewshot_result r = {0};
+    const lf_status s = test(job, m, norm, &((const fs_job *)job)->d->probe, 100, &r, NULL);
+    *acc = 100 * r.mean;
     return s;
 }
 
-/* Meta-trains one job and tests it on the held-out classes (acc: its episodes); with floor set,
- * also scores the untrained network there. */
-static lf_status run_one(const fs_cfg *c, const fs_data *d, const fs_job *j, fs_curve *curve,
-                         double *acc, double *seconds, lf_fewshot_result *floor)
+/* Meta-trains a job (recording curve unless NULL), tests it on `episodes` held-out episodes
+ * (acc: each one's accuracy, out: their mean) and adds its training time to *seconds (may be
+ * NULL). */
+static lf_status run_one(const fs_job *j, lf_xp_curve *curve, int64_t episodes, double *acc,
+                         lf_fewshot_result *out, double *seconds)
 {
-    static const int32_t train_classes[5] = {0, 1, 2, 3, 4};
     char optim[64];
-    snprintf(optim, sizeof optim, "adamw:lr=%.17g", c->lr);
-    lf_embed_opts o;
-    lf_embed_opts_default(&o);
-    o.model = c->model;
-    o.loss = losses[j->li].loss;
-    o.optim = optim;
-    o.dim = c->dim;
-    o.way = WAY;
-    o.shot = shots[j->si];
-    o.query = (int)c->query;
-    o.steps = j->steps;
-    o.seed = j->seed;
-    o.classes = train_classes;
-    o.n_classes = 5;
-    o.threads = 1;
-    if (curve) {
-        *curve = (fs_curve){.data = d, .shot = shots[j->si], .query = (int)c->query};
-        o.on_step = on_step;
-        o.every = j->steps / CURVE_PTS > 0 ? j->steps / CURVE_PTS : 1;
-        o.user = curve;
-    }
-    lf_embed_result er;
-    lf_fewshot_result fr;
+    snprintf(optim, sizeof optim, "adamw:lr=%.17g", j->c->lr);
+    lf_embed_opts o = {.model = j->c->model, .loss = losses[j->li].loss, .optim = optim,
+                       .dim = j->c->dim, .way = WAY, .shot = shots[j->si],
+                       .query = (int)j->c->query, .steps = j->steps, .seed = j->seed,
+                       .classes = train_classes, .n_classes = 5, .threads = 1};
+    if (curve) *curve = (lf_xp_curve){.score = probe, .ctx = j, .points = CURVE_PTS};
     lf_model *m = NULL;
     lf_norm norm = {0};
-    lf_status s = lf_train_embedding(&o, &d->train, &er, &m, &norm);
-    if (s == LF_OK)
-        s = lf_fewshot_eval(m, &norm, &d->test, test_classes, 5, WAY, shots[j->si], (int)c->query,
-                            j->episodes, EVAL_SEED, &fr, acc);
-    if (s == LF_OK) *seconds += er.seconds - (curve ? curve->seconds : 0);
-    if (s == LF_OK && floor) s = untrained(c, d, &norm, j->si, j->episodes, floor);
+    double secs;
+    lf_status s = lf_xp_embed(&o, &j->d->train, curve, &m, &norm, &secs);
+    if (s == LF_OK) s = test(j, m, &norm, &j->d->test, episodes, out, acc);
+    if (s == LF_OK && seconds) *seconds += secs;
     lf_model_free(m);
     lf_norm_release(&norm);
     return s;
 }
 
+/* Every loss, shot, budget and seed (the first seed of the long budget records the curves),
+ * then the untrained network of seed 1 at each shot. */
 static lf_status run_all(lf_xp *xp, const fs_cfg *c, const fs_data *d, fs_results *r)
 {
     lf_xp_progress(xp, NBUDGET * NLOSS * NSHOT * r->seeds);
-    lf_status s = LF_OK;
+    lf_fewshot_result res;
+    lf_status s = lf_xp_grid_init(&r->acc, NLOSS, NBUDGET * NSHOT, (int)r->n);
     for (int b = 0; b < NBUDGET; b++)
-        for (int li = 0; li < NLOSS && s == LF_OK; li++)
-            for (int si = 0; si < NSHOT && s == LF_OK; si++) {
-                double **acc = &r->acc[b][li][si];
-                if (!(*acc = malloc((size_t)r->n * sizeof **acc)))
-                    return lf_error(LF_ENOMEM, "fewshot: out of memory");
-                fs_job j = {li, si, r->steps[b], r->episodes, 1};
-                for (int sd = 0; sd < r->seeds && s == LF_OK; sd++, j.seed++) {
-                    const int first = sd == 0 && b == LONG;
-                    s = run_one(c, d, &j, first ? &r->curve[li][si] : NULL,
-                                *acc + sd * r->episodes, &r->seconds[b][li][si],
-                                first && li == 0 ? &r->floor[si] : NULL);
+        for (int li = 0; li < NLOSS; li++)
+            for (int si = 0; si < NSHOT; si++)
+                for (int sd = 0; sd < r->seeds && s == LF_OK; sd++) {
+                    const fs_job j = {c, d, li, si, r->steps[b], (uint64_t)sd + 1};
+                    s = run_one(&j, sd == 0 && b == LONG ? &r->curve[li][si] : NULL,
+                                r->episodes, acc_of(r, b, li, si) + sd * r->episodes, &res,
+                                &r->seconds[b][li][si]);
                     lf_xp_tick(xp, "%s, %d-shot, %lld steps, seed %d", losses[li].label,
                                shots[si], (long long)j.steps, sd + 1);
                 }
-            }
+    for (int si = 0; si < NSHOT && s == LF_OK; si++) {
+        const fs_job j = {c, d, 0, si, 0, 1};
+        s = run_one(&j, NULL, r->episodes, NULL, &r->floor[si], NULL);
+    }
     return s;
 }
 
 /* Mean ± 95% CI (in %) of loss li at shot si and budget b, or of its gain over row 0 (paired
  * per episode). A CI over episodes, not an sd over seeds: lf_mean_ci95, not lf_xp_pm. */
-static void stat(const fs_results *r, int b, int li, int si, int gain, double *diff,
-                 double *mean, double *ci)
+static double stat(const fs_results *r, int b, int li, int si, int gain, double *ci)
 {
-    for (int64_t i = 0; i < r->n; i++)
-        diff[i] = 100 * (r->acc[b][li][si][i] - (gain ? r->acc[b][0][si][i] : 0));
-    lf_mean_ci95(diff, r->n, mean, NULL, ci);
+    const double *a = acc_of(r, b, li, si), *ce = acc_of(r, b, 0, si);
+    double mean;
+    for (int64_t i = 0; i < r->n; i++) r->diff[i] = 100 * (a[i] - (gain ? ce[i] : 0));
+    lf_mean_ci95(r->diff, r->n, &mean, NULL, ci);
+    return mean;
 }
 
-static void report_table(lf_xp *xp, const fs_results *r, double *diff)
+static void report_table(lf_xp *xp, const fs_results *r)
 {
     lf_xp_table(xp, "accuracy", "| loss | steps | 5-way 1-shot | 5-way 5-shot | gain over CE, "
                 "1-shot | gain over CE, 5-shot | train s/run (1 / 5-shot) |");
+    double ci;
     for (int b = 0; b < NBUDGET; b++)
         for (int li = 0; li < NLOSS; li++) {
-            double m[NSHOT], ci[NSHOT], g, gci;
-            char gain[NSHOT][32];
-            for (int si = 0; si < NSHOT; si++) {
-                stat(r, b, li, si, 0, diff, &m[si], &ci[si]);
-                stat(r, b, li, si, 1, diff, &g, &gci);
-                if (li) snprintf(gain[si], sizeof gain[si], "%+.2f ± %.2f", g, gci);
-                else snprintf(gain[si], sizeof gain[si], "–");
+            lf_xp_cell(xp, "%s", losses[li].label);
+            lf_xp_cell(xp, "%lld", (long long)r->steps[b]);
+            for (int k = 0; k < 2 * NSHOT; k++) { /* accuracy at each shot, then the gain */
+                const int gain = k >= NSHOT;
+                const double m = stat(r, b, li, k % NSHOT, gain, &ci);
+                if (gain && !li) lf_xp_cell(xp, "–");
+                else lf_xp_cell(xp, gain ? "%+.2f ± %.2f" : "%.2f ± %.2f", m, ci);
             }
-            lf_xp_row(xp, "| %s | %lld | %.2f ± %.2f | %.2f ± %.2f | %s | %s | %.0f / %.0f |",
-                      losses[li].label, (long long)r->steps[b], m[0], ci[0], m[1], ci[1],
-                      gain[0], gain[1], r->seconds[b][li][0] / r->seeds,
-                      r->seconds[b][li][1] / r->seeds);
+            lf_xp_cell(xp, "%.0f / %.0f", r->seconds[b][li][0] / r->seeds,
+                       r->seconds[b][li][1] / r->seeds);
+            lf_xp_end_row(xp);
         }
     lf_xp_row(xp, "| untrained network (seed 1) | 0 | %.2f ± %.2f | %.2f ± %.2f | – | – | – |",
               100 * r->floor[0].mean, 100 * r->floor[0].ci95, 100 * r->floor[1].mean,
@@ -203,17 +169,16 @@ static void report_table(lf_xp *xp, const fs_results *r, double *diff)
  * gain above the 5-shot one beyond the CI of the difference (the two come from different
  * models, so their CIs add in quadrature). reproduced: (a) and (b) for every extra loss;
  * partly: (a) for some loss; a gain at 5-shot alone is the opposite pattern. */
-static void budget_verdict(lf_xp *xp, const fs_results *r, int b, double *diff)
+static void budget_verdict(lf_xp *xp, const fs_results *r, int b)
 {
-    int gains = 0, larger = 0, both = 0, five = 0;
+    int gains = 0, larger = 0, five = 0; /* larger implies a gain */
     lf_sbuf detail = {0};
     for (int li = 1; li < NLOSS; li++) {
         double g[NSHOT], ci[NSHOT];
-        for (int si = 0; si < NSHOT; si++) stat(r, b, li, si, 1, diff, &g[si], &ci[si]);
+        for (int si = 0; si < NSHOT; si++) g[si] = stat(r, b, li, si, 1, &ci[si]);
         const int a = g[0] - ci[0] > 0, l = a && g[0] - g[1] > sqrt(ci[0] * ci[0] + ci[1] * ci[1]);
         gains += a;
         larger += l;
-        both += a && l;
         five += g[1] - ci[1] > 0;
         lf_sbuf_printf(&detail, "%s%s %+.2f / %+.2f", li > 1 ? ", " : "", losses[li].label, g[0],
                        g[1]);
@@ -221,7 +186,7 @@ static void budget_verdict(lf_xp *xp, const fs_results *r, int b, double *diff)
     const int all = NLOSS - 1;
     char claim[64];
     snprintf(claim, sizeof claim, "%lld steps", (long long)r->steps[b]);
-    lf_xp_claim(xp, claim, both == all ? "reproduced" : gains ? "partly reproduced"
+    lf_xp_claim(xp, claim, larger == all ? "reproduced" : gains ? "partly reproduced"
                 : "not reproduced", "gains at 1 / 5-shot: %s; a significant 1-shot gain for %d "
                 "of %d extra losses, larger than at 5-shot (beyond the CI of the difference) for "
                 "%d; a significant 5-shot gain for %d", detail.p ? detail.p : "", gains, all,
@@ -229,18 +194,16 @@ static void budget_verdict(lf_xp *xp, const fs_results *r, int b, double *diff)
     lf_sbuf_free(&detail);
 }
 
-static void report_verdict(lf_xp *xp, const fs_results *r, double *diff)
+static void report_verdict(lf_xp *xp, const fs_results *r)
 {
-    double best[NSHOT] = {0}, m, ci;
+    double best[NSHOT] = {0}, ci;
     for (int b = 0; b < NBUDGET; b++)
         for (int li = 0; li < NLOSS; li++)
-            for (int si = 0; si < NSHOT; si++) {
-                stat(r, b, li, si, 0, diff, &m, &ci);
-                best[si] = fmax(best[si], m);
-            }
+            for (int si = 0; si < NSHOT; si++)
+                best[si] = fmax(best[si], stat(r, b, li, si, 0, &ci));
     lf_xp_line(xp, "On \"gains over ProtoNet, largest at 1-shot\", per budget:");
     lf_xp_line(xp, "%s", "");
-    for (int b = 0; b < NBUDGET; b++) budget_verdict(xp, r, b, diff);
+    for (int b = 0; b < NBUDGET; b++) budget_verdict(xp, r, b);
     lf_xp_line(xp, "%s", "");
     const double f1 = 100 * r->floor[0].mean, f5 = 100 * r->floor[1].mean;
     lf_xp_line(xp, "The untrained network (%.1f / %.1f%%) %s the best trained one (%.1f / %.1f%% "
@@ -269,10 +232,10 @@ static lf_status write_plot(lf_xp *xp, const fs_results *r, int si)
     int n = CURVE_PTS;
     lf_series s[2 * NLOSS];
     for (int li = 0; li < NLOSS; li++) {
-        const fs_curve *c = &r->curve[li][si];
+        const lf_xp_curve *c = &r->curve[li][si];
         n = c->n < n ? c->n : n;
         s[2 * li] = (lf_series){losses[li].label, c->loss, 0, li + 1};
-        s[2 * li + 1] = (lf_series){losses[li].label, c->acc, 1, li + 1};
+        s[2 * li + 1] = (lf_series){losses[li].label, c->value, 1, li + 1};
     }
     if (n < 1) return LF_OK;
     char name[64], title[160];
@@ -285,7 +248,7 @@ static lf_status write_plot(lf_xp *xp, const fs_results *r, int si)
     return lf_xp_plot(xp, name, &p, r->curve[0][si].step, n, s, 2 * NLOSS);
 }
 
-static void report(lf_xp *xp, const fs_cfg *c, const fs_results *r, double *diff)
+static void report(lf_xp *xp, const fs_cfg *c, const fs_results *r)
 {
     lf_xp_line(xp, "Paper: Mendez-Ruiz et al., *SuSana Distancia is all you need: Enforcing class "
                "separability in metric learning via two novel distance-based loss functions for "
@@ -302,9 +265,9 @@ static void report(lf_xp *xp, const fs_cfg *c, const fs_results *r, double *diff
                (long long)r->steps[LONG], (long long)r->episodes, r->seeds,
                xp->quick ? " (--quick: a tenth of the steps, 100 episodes)" : "", (long long)r->n);
     lf_xp_section(xp, "Accuracy on the held-out classes 5-9");
-    report_table(xp, r, diff);
+    report_table(xp, r);
     lf_xp_section(xp, "Verdict");
-    report_verdict(xp, r, diff);
+    report_verdict(xp, r);
     lf_xp_line(xp, "%s", "");
     for (int li = 0; li < NLOSS; li++)
         lf_xp_line(xp, "- %s: `%s`", losses[li].label, losses[li].loss);
@@ -322,15 +285,13 @@ static lf_status fs_run(const void *cfg, lf_xp *xp)
                     .steps = {LF_XP_PICK(xp, c->short_steps, c->short_steps / 10),
                               LF_XP_PICK(xp, c->steps, c->steps / 10)}};
     r.n = r.seeds * r.episodes;
-    double *diff = malloc((size_t)r.n * sizeof *diff);
-    lf_status s = diff ? load_data(&d) : lf_error(LF_ENOMEM, "fewshot: out of memory");
+    r.diff = malloc((size_t)r.n * sizeof *r.diff);
+    lf_status s = r.diff ? load_data(&d) : lf_error(LF_ENOMEM, "fewshot: out of memory");
     if (s == LF_OK) s = run_all(xp, c, &d, &r);
-    if (s == LF_OK) report(xp, c, &r, diff);
+    if (s == LF_OK) report(xp, c, &r);
     for (int si = 0; si < NSHOT && s == LF_OK; si++) s = write_plot(xp, &r, si);
-    for (int b = 0; b < NBUDGET; b++)
-        for (int li = 0; li < NLOSS; li++)
-            for (int si = 0; si < NSHOT; si++) free(r.acc[b][li][si]);
-    free(diff);
+    lf_xp_grid_free(&r.acc);
+    free(r.diff);
     lf_dataset_release(&d.train);
     lf_dataset_release(&d.test);
     lf_dataset_release(&d.probe);

@@ -1,16 +1,12 @@
 /* lossforge repro ms-recall: multi-similarity loss with its miner against contrastive and
  * batch-hard triplet losses on classes never seen in training (X. Wang, X. Han, W. Huang,
  * D. Dong, M. R. Scott, "Multi-Similarity Loss with General Pair Weighting for Deep Metric
- * Learning", CVPR 2019; spec sheet losses.md §6).
- *
- * Claim checked: the paper's ordering, MS (+ its miner) at least as good as contrastive and
- * triplet losses at Recall@1 on unseen classes (setup in the report, §6 d). Each loss keeps
- * pytorch-metric-learning's form and the usual settings (the losses table), with no tuning per
- * loss. The untrained network is the floor, and the test images of the seen classes 0-4 show
- * whether the losses learn at all. */
+ * Learning", CVPR 2019; spec sheet losses.md §6; claim and setup (§6 d) in the report). Each
+ * loss keeps pytorch-metric-learning's form and the usual settings (the losses table), with no
+ * tuning per loss. The untrained network is the floor, and the test images of the seen classes
+ * 0-4 show whether the losses learn at all. */
 #include "xp.h"
 
-#include <math.h>
 #include <stdio.h>
 
 typedef struct msr_cfg {
@@ -19,22 +15,22 @@ typedef struct msr_cfg {
     char model[LF_STR_MAX];
 } msr_cfg;
 
-typedef struct msr_loss {
+/* Row 0 is the claim's MS: the official code's configuration (SCALE_POS 2, SCALE_NEG 40,
+ * THRESH 0.5, MARGIN 0.1). Row 1 is the lambda = 1 often quoted for the paper. The last row,
+ * without a loss, is the untrained network of seed 1. */
+static const struct {
     const char *label, *loss, *miner;
     int baseline; /* 1: a loss MS is compared against in the verdict */
-} msr_loss;
-
-/* Row 0 is the claim's MS: the official code's configuration (SCALE_POS 2, SCALE_NEG 40,
- * THRESH 0.5, MARGIN 0.1). Row 1 is the lambda = 1 often quoted for the paper. */
-static const msr_loss losses[] = {
+} losses[] = {
     {"MS + miner (official config)", "ms:alpha=2,beta=40,lambda=0.5", "ms-miner:eps=0.1", 0},
     {"MS + miner, λ = 1", "ms:alpha=2,beta=50,lambda=1", "ms-miner:eps=0.1", 0},
     {"contrastive", "contrastive:pos_margin=0,margin=1", NULL, 1},
     {"batch-hard triplet", "triplet:margin=0.2,mining=batch-hard", NULL, 1},
+    {"untrained network", NULL, NULL, 0},
 };
-enum { NLOSS = sizeof losses / sizeof losses[0], NMETRIC = 6, MAX_SEEDS = 10, CURVE_PTS = 20 };
+enum { NROW = sizeof losses / sizeof losses[0], NLOSS = NROW - 1 }; /* NLOSS: trained rows */
+enum { NMETRIC = 6, MAX_SEEDS = 10, CURVE_PTS = 20, CURVE_ROWS = 1000 };
 enum { R1 = 0, MAP = 4, STRIDE = 2 * NMETRIC }; /* R@1, R@2, R@4, R@8, mAP@R, NMI; seed stride */
-#define CURVE_ROWS 1000
 static const int32_t train_classes[5] = {0, 1, 2, 3, 4}, test_classes[5] = {5, 6, 7, 8, 9};
 
 /* Training images of classes 0-4 (nothing of 5-9 is ever standardised with); test images of the
@@ -47,14 +43,9 @@ typedef struct msr_data {
 typedef struct msr_results {
     int seeds;
     int64_t steps;
-    double m[NLOSS][MAX_SEEDS][2][NMETRIC]; /* [loss][seed][UNSEEN or SEEN][metric], in % */
-    double seconds[NLOSS][MAX_SEEDS];
-    double floor[2][NMETRIC];
-    struct msr_curve { /* the first seed along training; r1 in % */
-        const msr_data *d;
-        double first_loss, loss[CURVE_PTS], r1[CURVE_PTS], step[CURVE_PTS];
-        int n;
-    } curve[NLOSS];
+    double m[NROW][MAX_SEEDS][2][NMETRIC]; /* [row][seed][UNSEEN or SEEN][metric], in % */
+    double seconds[NROW][MAX_SEEDS];
+    lf_xp_curve curve[NLOSS]; /* the first seed: R@1 (%) on PROBE along training */
 } msr_results;
 
 /* Retrieval metrics in % of a model on one test set (NMI of k-means when nmi is set). */
@@ -75,51 +66,32 @@ static lf_status evaluate(lf_model *m, const lf_norm *norm, const msr_data *d, i
     return s;
 }
 
-static lf_status on_step(void *user, lf_model *m, const lf_norm *norm, int64_t step, double loss)
+/* The curves' score: R@1 (%) on the probe images. */
+static lf_status probe_r1(const void *d, lf_model *m, const lf_norm *norm, double *r1)
 {
-    struct msr_curve *c = user;
     double v[NMETRIC];
-    if (c->n == CURVE_PTS) return LF_OK;
-    lf_status s = evaluate(m, norm, c->d, PROBE, 1, 0, v);
-    if (s != LF_OK) return s;
-    if (c->n == 0) c->first_loss = loss;
-    c->step[c->n] = (double)step;
-    c->loss[c->n] = loss / c->first_loss;
-    c->r1[c->n++] = v[R1];
-    return LF_OK;
+    lf_status s = evaluate(m, norm, d, PROBE, 1, 0, v);
+    *r1 = v[R1];
+    return s;
 }
 
-/* Trains loss li with seed sd + 1 (li == NLOSS: the untrained network of seed 1, standardised
- * as training would) and scores it on both claim sets; the first seed records the curves. */
+/* Row li with seed sd + 1 (the untrained row: seed 1, no steps), scored on both claim sets; the
+ * first seed records the curves. */
 static lf_status run_one(const msr_cfg *c, const msr_data *d, msr_results *r, int li, int sd)
 {
+    char optim[64];
+    snprintf(optim, sizeof optim, "adamw:lr=%.17g", c->lr);
+    lf_embed_opts o = {.model = c->model, .loss = losses[li].loss, .miner = losses[li].miner,
+                       .optim = optim, .dim = c->dim, .p = (int)c->p, .k = (int)c->k,
+                       .steps = li < NLOSS ? r->steps : 0, .seed = (uint64_t)sd + 1,
+                       .classes = train_classes, .n_classes = 5, .threads = 1};
+    lf_xp_curve *curve = li < NLOSS && sd == 0 ? &r->curve[li] : NULL;
+    if (curve) *curve = (lf_xp_curve){.score = probe_r1, .ctx = d, .points = CURVE_PTS};
     lf_model *m = NULL;
     lf_norm norm = {0};
-    lf_embed_result res = {0};
-    lf_status s;
-    if (li == NLOSS) {
-        s = lf_norm_fit(&d->train, NULL, 0, &norm);
-        if (s == LF_OK)
-            s = lf_model_create(c->model, d->train.ndim, d->train.shape, c->dim, 1, &m);
-    } else {
-        char optim[64];
-        snprintf(optim, sizeof optim, "adamw:lr=%.17g", c->lr);
-        lf_embed_opts o = {.model = c->model, .loss = losses[li].loss, .miner = losses[li].miner,
-                           .optim = optim, .dim = c->dim, .p = (int)c->p, .k = (int)c->k,
-                           .steps = r->steps, .seed = (uint64_t)sd + 1, .classes = train_classes,
-                           .n_classes = 5, .threads = 1};
-        if (sd == 0) {
-            r->curve[li] = (struct msr_curve){.d = d};
-            o.on_step = on_step;
-            o.every = o.steps / CURVE_PTS > 0 ? o.steps / CURVE_PTS : 1;
-            o.user = &r->curve[li];
-        }
-        s = lf_train_embedding(&o, &d->train, &res, &m, &norm);
-        r->seconds[li][sd] = res.seconds;
-    }
-    double(*out)[NMETRIC] = li == NLOSS ? r->floor : r->m[li][sd];
+    lf_status s = lf_xp_embed(&o, &d->train, curve, &m, &norm, &r->seconds[li][sd]);
     for (int set = UNSEEN; set <= SEEN && s == LF_OK; set++)
-        s = evaluate(m, &norm, d, set, (uint64_t)sd + 1, 1, out[set]);
+        s = evaluate(m, &norm, d, set, (uint64_t)sd + 1, 1, r->m[li][sd][set]);
     lf_model_free(m);
     lf_norm_release(&norm);
     return s;
@@ -150,8 +122,8 @@ static lf_status load_data(int64_t most, msr_data *d)
     return s;
 }
 
-/* Retrieval metrics in % (mean ± sd over seeds) per loss, then the untrained network; the
- * unseen split also shows the training time per run. */
+/* Retrieval metrics in % (mean ± sd over seeds) per row; the unseen split also shows the
+ * training time per run. */
 static void report_table(lf_xp *xp, const msr_results *r, int sp)
 {
     static const char *const head[NMETRIC] = {"R@1", "R@2", "R@4", "R@8", "mAP@R", "NMI"};
@@ -160,20 +132,17 @@ static void report_table(lf_xp *xp, const msr_results *r, int sp)
     for (int k = 0; k < NMETRIC; k++) lf_xp_cell(xp, "%s", head[k]);
     if (sp == UNSEEN) lf_xp_cell(xp, "train s/run");
     lf_xp_end_row(xp);
-    for (int li = 0; li <= NLOSS; li++) { /* li == NLOSS: the untrained network */
-        char pm[64], secs[32] = "–";
-        double sd, mean;
-        lf_xp_cell(xp, "%s", li < NLOSS ? losses[li].label : "untrained network");
+    for (int li = 0; li < NROW; li++) {
+        char pm[64];
+        lf_xp_cell(xp, "%s", losses[li].label);
         for (int k = 0; k < NMETRIC; k++) {
             if (li < NLOSS) lf_xp_pm(pm, sizeof pm, &r->m[li][0][sp][k], r->seeds, STRIDE, 1, 1);
-            else snprintf(pm, sizeof pm, "%.1f", r->floor[sp][k]);
+            else snprintf(pm, sizeof pm, "%.1f", r->m[li][0][sp][k]);
             lf_xp_cell(xp, "%s", pm);
         }
-        if (li < NLOSS) {
-            lf_xp_mean_sd(r->seconds[li], r->seeds, 1, &mean, &sd);
-            snprintf(secs, sizeof secs, "%.0f", mean);
-        }
-        if (sp == UNSEEN) lf_xp_cell(xp, "%s", secs);
+        if (sp == UNSEEN && li == NLOSS) lf_xp_cell(xp, "–");
+        else if (sp == UNSEEN)
+            lf_xp_cell(xp, "%.0f", lf_xp_mean(r->seconds[li], r->seeds, 1, NULL));
         lf_xp_end_row(xp);
     }
 }
@@ -191,73 +160,66 @@ static void report_curve(lf_xp *xp, const msr_results *r)
     for (int li = 0; li < NLOSS; li++) {
         if (r->curve[li].n < n) continue;
         lf_xp_cell(xp, "%s", losses[li].label);
-        for (int i = 0; i < 5; i++) lf_xp_cell(xp, "%.1f", r->curve[li].r1[at[i]]);
+        for (int i = 0; i < 5; i++) lf_xp_cell(xp, "%.1f", r->curve[li].value[at[i]]);
         lf_xp_end_row(xp);
     }
-}
-
-/* The mean in % over the seeds of metric k of loss li on a set. */
-static double mean_of(const msr_results *r, int li, int set, int k)
-{
-    double mean, sd;
-    lf_xp_mean_sd(&r->m[li][0][set][k], r->seeds, STRIDE, &mean, &sd);
-    return mean;
 }
 
 /* R@1 of the unseen classes: row 0's mean against each baseline's mean, with the seeds' spread;
  * then what the untrained network and the seen classes say. */
 static void report_verdict(lf_xp *xp, const msr_results *r)
 {
-    double mean[NLOSS], sd[NLOSS];
-    int best = 1, wins = 0, beat_r1 = 0, beat_map = 0;
+#define MEAN(li, set, k) lf_xp_mean(&r->m[li][0][set][k], r->seeds, STRIDE, NULL)
+    const double *floor = r->m[NLOSS][0][UNSEEN];
+    int best = 1, wins = r->seeds, beat_r1 = 0, beat_map = 0, lost[MAX_SEEDS] = {0};
+    char pm[NLOSS][64];
     lf_sbuf others = {0};
     for (int li = 0; li < NLOSS; li++) {
-        lf_xp_mean_sd(&r->m[li][0][UNSEEN][R1], r->seeds, STRIDE, &mean[li], &sd[li]);
-        beat_r1 += mean[li] > r->floor[UNSEEN][R1];
-        beat_map += mean_of(r, li, UNSEEN, MAP) > r->floor[UNSEEN][MAP];
+        lf_xp_pm(pm[li], sizeof pm[li], &r->m[li][0][UNSEEN][R1], r->seeds, STRIDE, 1, 1);
+        beat_r1 += MEAN(li, UNSEEN, R1) > floor[R1];
+        beat_map += MEAN(li, UNSEEN, MAP) > floor[MAP];
         if (!losses[li].baseline) continue;
-        best &= mean[0] >= mean[li];
-        lf_sbuf_printf(&others, "%s %s %.1f ± %.1f", others.n ? "," : "", losses[li].label,
-                       mean[li], sd[li]);
+        best &= MEAN(0, UNSEEN, R1) >= MEAN(li, UNSEEN, R1);
+        lf_sbuf_printf(&others, "%s %s %s", others.n ? "," : "", losses[li].label, pm[li]);
+        for (int s = 0; s < r->seeds; s++)
+            lost[s] |= !(r->m[0][s][UNSEEN][R1] >= r->m[li][s][UNSEEN][R1]);
     }
-    for (int s = 0; s < r->seeds; s++) {
-        int first = 1;
-        for (int li = 0; li < NLOSS; li++)
-            if (losses[li].baseline) first &= r->m[0][s][UNSEEN][R1] >= r->m[li][s][UNSEEN][R1];
-        wins += first;
-    }
+    for (int s = 0; s < r->seeds; s++) wins -= lost[s];
     lf_xp_claim(xp, "MS ≥ contrastive and triplet at R@1 on the unseen classes",
                 best ? "reproduced (the ordering)" : "not reproduced",
-                "%s %.1f ± %.1f against%s; mean ± sd over %d seed(s); MS first in %d of %d",
-                losses[0].label, mean[0], sd[0], others.p ? others.p : "", r->seeds, wins,
-                r->seeds);
+                "%s %s against%s; mean ± sd over %d seed(s); MS first in %d of %d",
+                losses[0].label, pm[0], others.p ? others.p : "", r->seeds, wins, r->seeds);
     lf_sbuf_free(&others);
     lf_xp_line(xp, "%s", "");
     lf_xp_line(xp, "The untrained network scores R@1 %.1f and mAP@R %.1f on the unseen classes; "
                "%d of the %d trained losses beat it at R@1 and %d at mAP@R. On the seen classes "
                "0-4 MS reaches R@1 %.1f and mAP@R %.1f against %.1f and %.1f untrained: the "
-               "losses learn%s. With λ = 1 MS reaches %.1f ± %.1f: the negative term "
+               "losses learn%s. With λ = 1 MS reaches %s: the negative term "
                "exp(β(S − 1)) then hardly acts below S ≈ 0.9. The paper's claim is the ordering "
                "at R@1; its absolute numbers are for CUB/Cars/SOP with an ImageNet-pretrained "
-               "BN-Inception and are not comparable.", r->floor[UNSEEN][R1],
-               r->floor[UNSEEN][MAP], beat_r1, NLOSS, beat_map, mean_of(r, 0, SEEN, R1),
-               mean_of(r, 0, SEEN, MAP), r->floor[SEEN][R1], r->floor[SEEN][MAP],
+               "BN-Inception and are not comparable.", floor[R1], floor[MAP], beat_r1, NLOSS,
+               beat_map, MEAN(0, SEEN, R1), MEAN(0, SEEN, MAP), r->m[NLOSS][0][SEEN][R1],
+               r->m[NLOSS][0][SEEN][MAP],
                beat_r1 ? "" : ", but from 5 training classes little of it carries over to new ones",
-               mean[1], sd[1]);
+               pm[1]);
+#undef MEAN
 }
 
 /* Training loss (relative to the first) and R@1 (%) against the step: MS and the baselines. */
-static lf_status write_plot(lf_xp *xp, const msr_results *r)
+static lf_status write_plot(lf_xp *xp, msr_results *r)
 {
     int n = r->curve[0].n, ns = 0;
     for (int li = 1; li < NLOSS; li++) n = r->curve[li].n < n ? r->curve[li].n : n;
     if (n < 2) return LF_OK;
     lf_series s[2 * NLOSS]; /* the plot takes 6: the verdict's losses, loss and R@1 each */
-    for (int li = 0; li < NLOSS; li++)
-        if (li == 0 || losses[li].baseline) {
-            s[ns++] = (lf_series){losses[li].label, r->curve[li].loss, 0, li + 1};
-            s[ns++] = (lf_series){losses[li].label, r->curve[li].r1, 1, li + 1};
-        }
+    for (int li = 0; li < NLOSS; li++) {
+        lf_xp_curve *c = &r->curve[li];
+        const double first = c->loss[0];
+        for (int i = 0; i < c->n; i++) c->loss[i] /= first;
+        if (li > 0 && !losses[li].baseline) continue;
+        s[ns++] = (lf_series){losses[li].label, c->loss, 0, li + 1};
+        s[ns++] = (lf_series){losses[li].label, c->value, 1, li + 1};
+    }
     const lf_plot p = {.title = "ms-recall: training loss and test Recall@1 (1000 images of the "
                                 "unseen classes 5-9), seed 1",
                        .xlabel = "step",
@@ -307,20 +269,16 @@ static lf_status msr_run(const void *cfg, lf_xp *xp)
     const msr_cfg *c = cfg;
     msr_data d = {0};
     msr_results *r = calloc(1, sizeof *r); /* large: the heap, not the stack or a static */
-    lf_status s = r ? load_data(LF_XP_PICK(xp, INT64_MAX, 2000), &d)
-                    : lf_error(LF_ENOMEM, "ms-recall: out of memory");
-    if (s == LF_OK) {
-        r->seeds = (int)LF_XP_PICK(xp, c->seeds, 1);
-        r->steps = LF_XP_PICK(xp, c->steps, c->steps / 10);
-        lf_xp_progress(xp, 1 + NLOSS * r->seeds);
-        s = run_one(c, &d, r, NLOSS, 0);
-        lf_xp_tick(xp, "untrained network");
+    if (!r) return lf_error(LF_ENOMEM, "ms-recall: out of memory");
+    r->seeds = (int)LF_XP_PICK(xp, c->seeds, 1);
+    r->steps = LF_XP_PICK(xp, c->steps, c->steps / 10);
+    lf_status s = load_data(LF_XP_PICK(xp, INT64_MAX, 2000), &d);
+    lf_xp_progress(xp, 1 + NLOSS * r->seeds);
+    for (int i = -1; i < NLOSS * r->seeds && s == LF_OK; i++) { /* the floor, then loss × seed */
+        const int li = i < 0 ? NLOSS : i / r->seeds, sd = i < 0 ? 0 : i % r->seeds;
+        s = run_one(c, &d, r, li, sd);
+        lf_xp_tick(xp, "%s, seed %d", losses[li].label, sd + 1);
     }
-    for (int li = 0; li < NLOSS && s == LF_OK; li++)
-        for (int sd = 0; sd < r->seeds && s == LF_OK; sd++) {
-            s = run_one(c, &d, r, li, sd);
-            lf_xp_tick(xp, "%s, seed %d", losses[li].label, sd + 1);
-        }
     if (s == LF_OK) report(xp, c, &d, r);
     if (s == LF_OK) s = write_plot(xp, r);
     free(r);

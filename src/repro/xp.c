@@ -512,3 +512,61 @@ lf_train_opts lf_xp_opts(const char *model, const char *optim, int epochs, int64
     o.threads = threads;
     return o;
 }
+
+/* ------------------------------------------------------------------ embedding training */
+static lf_status curve_point(void *user, lf_model *m, const lf_norm *norm, int64_t step,
+                             double loss)
+{
+    lf_xp_curve *c = user;
+    if (c->n >= c->points) return LF_OK;
+    const double t0 = lf_now();
+    lf_status s = c->score(c->ctx, m, norm, &c->value[c->n]);
+    c->seconds += lf_now() - t0;
+    if (s != LF_OK) return s;
+    c->step[c->n] = (double)step;
+    c->loss[c->n++] = loss;
+    return LF_OK;
+}
+
+/* o->model with o->seed, and the standardisation lf_train_embedding would fit. */
+static lf_status untrained(const lf_embed_opts *o, const lf_dataset *train, lf_model **m,
+                           lf_norm *norm)
+{
+    int64_t *rows = NULL, n = train->n;
+    lf_status s = o->classes ? lf_rows_of_classes(train->y, train->n, o->classes, o->n_classes,
+                                                  &rows, &n)
+                             : LF_OK;
+    if (s == LF_OK) s = lf_norm_fit(train, rows, n, norm);
+    free(rows);
+    if (s == LF_OK) s = lf_model_create(o->model, train->ndim, train->shape, o->dim, o->seed, m);
+    return s;
+}
+
+lf_status lf_xp_embed(lf_embed_opts *o, const lf_dataset *train, lf_xp_curve *curve,
+                      lf_model **m, lf_norm *norm, double *seconds)
+{
+    if (seconds) *seconds = 0;
+    if (o->steps == 0) return untrained(o, train, m, norm);
+    if (curve) {
+        curve->points = curve->points < LF_XP_CURVE_MAX ? curve->points : LF_XP_CURVE_MAX;
+        if (curve->points < 1) curve->points = 1;
+        curve->n = 0;
+        curve->seconds = 0;
+        o->on_step = curve_point;
+        o->every = o->steps / curve->points > 0 ? o->steps / curve->points : 1;
+        o->user = curve;
+    }
+    lf_embed_result res;
+    lf_status s = lf_train_embedding(o, train, &res, m, norm);
+    if (s == LF_OK && seconds) *seconds = res.seconds - (curve ? curve->seconds : 0);
+    return s;
+}
+
+/* ------------------------------------------------------------------ numbers */
+double lf_xp_mean(const double *x, int n, int stride, double *sd)
+{
+    double mean, dev;
+    lf_xp_mean_sd(x, n, stride, &mean, &dev);
+    if (sd) *sd = dev;
+    return mean;
+}

@@ -126,6 +126,9 @@ double lf_xp_seconds(const lf_xp *x);
 /* Mean and sample standard deviation (n - 1; 0 for n = 1) of x[0], x[stride], ... x[(n-1)
  * stride]. NaN in, NaN out. */
 void lf_xp_mean_sd(const double *x, int n, int stride, double *mean, double *sd);
+/* The mean of x[0], x[stride], ... x[(n-1) stride] as lf_xp_mean_sd computes it, and the
+ * standard deviation in *sd unless sd is NULL. */
+double lf_xp_mean(const double *x, int n, int stride, double *sd);
 /* "m ± s" of x (n values, stride) scaled by `scale`, with `prec` decimals; "—" for n = 0. */
 void lf_xp_pm(char *buf, size_t cap, const double *x, int n, int stride, double scale, int prec);
 /* "a, b, c": scale * v[0], v[stride], ... v[(n-1) stride], each printed with fmt (one double
@@ -176,6 +179,26 @@ lf_status lf_xp_train(const lf_train_opts *o, const lf_dataset *train, const lf_
 typedef lf_status (*lf_xp_score_fn)(void *user, lf_model *m, const lf_norm *norm);
 lf_status lf_xp_train_scored(const lf_train_opts *o, const lf_dataset *train,
                              lf_xp_score_fn score, void *user);
+
+/* A curve along embedding training: at most `points` (<= LF_XP_CURVE_MAX) points, one every
+ * steps / points steps; at each, the step, the mean batch loss since the last point, and what
+ * score says of the model so far. seconds: the time spent in score. */
+#define LF_XP_CURVE_MAX 32
+typedef struct lf_xp_curve {
+    lf_status (*score)(const void *ctx, lf_model *m, const lf_norm *norm, double *value);
+    const void *ctx;
+    int points, n;
+    double step[LF_XP_CURVE_MAX], loss[LF_XP_CURVE_MAX], value[LF_XP_CURVE_MAX], seconds;
+} lf_xp_curve;
+
+/* The embedding training of the metric- and few-shot-learning experiments: lf_train_embedding
+ * of o on train, recording curve (may be NULL; else o->on_step, every and user are the
+ * harness's). o->steps == 0: the untrained network, o->model initialised with o->seed and
+ * standardised as training would be (on the rows of o->classes). *m and *norm receive the model
+ * and its standardisation, which the caller frees (also on failure: start from NULL and {0});
+ * seconds (may be NULL): the training time less the curve's scoring, 0 untrained. */
+lf_status lf_xp_embed(lf_embed_opts *o, const lf_dataset *train, lf_xp_curve *curve,
+                      lf_model **m, lf_norm *norm, double *seconds);
 
 /* ------------------------------------------------------------------ parameter rows */
 /* The rows most experiments share, so their ranges and wording agree. */
