@@ -223,34 +223,6 @@ static void test_lr_zero(void **state)
     run_buf_free(&b);
 }
 
-/* Writes every state buffer of a to a safetensors file, reads it back into b. */
-static void save_load_state(lf_optim *a, lf_optim *b, const char *path)
-{
-    lf_st_entry e[4];
-    int ns = lf_optim_state_count(a);
-    assert_true(ns <= 4);
-    for (int i = 0; i < ns; i++) {
-        e[i] = (lf_st_entry){.ndim = 1};
-        e[i].data = lf_optim_state_raw(a, i, &e[i].name, &e[i].shape[0], &e[i].dtype);
-    }
-    TU_OK(lf_st_write(path, e, ns, NULL, 0));
-    lf_st *st = NULL;
-    TU_OK(lf_st_read(path, &st));
-    for (int i = 0; i < ns; i++) {
-        const char *name;
-        int64_t n;
-        lf_dtype dt;
-        void *dst = lf_optim_state_raw(b, i, &name, &n, &dt);
-        const lf_st_entry *got = lf_st_get(st, name);
-        assert_non_null(got);
-        assert_int_equal(got->dtype, dt);
-        assert_int_equal(got->shape[0], n);
-        memcpy(dst, got->data, (size_t)n * lf_dtype_size(dt));
-    }
-    lf_st_free(st);
-    lf_optim_set_steps(b, lf_optim_steps(a));
-}
-
 /* Save after 3 steps, load into a fresh optimizer, 5 more steps each: bit-identical. */
 static void test_resume(void **state)
 {
@@ -274,7 +246,7 @@ static void test_resume(void **state)
             memcpy(wa, b.w, sizeof wa);
             run(a, wa, &b, 3, 1.0);
             memcpy(wb, wa, sizeof wa);
-            save_load_state(a, c, path);
+            tu_optim_state_roundtrip(a, c, path);
             run(a, wa, &b, 5, 1.0);
             run(c, wb, &b, 5, 1.0);
             if (memcmp(wa, wb, sizeof wa) != 0) fail_msg("%s: resumed run differs", spec);

@@ -110,37 +110,6 @@ static void run(lf_optim *o, float *w, const run_data *d, int steps, double lr_s
         TU_OK(lf_optim_step(o, w, d->g + (lf_optim_steps(o) % NG) * N, lr_scale));
 }
 
-/* Every state buffer of a to a safetensors file and back into b, with the step count. */
-static void save_load_state(lf_optim *a, lf_optim *b, const char *path)
-{
-    enum { MAXS = 8 };
-    lf_st_entry e[MAXS];
-    const int ns = lf_optim_state_count(a);
-    assert_true(ns >= 0 && ns <= MAXS);
-    assert_int_equal(lf_optim_state_count(b), ns);
-    for (int i = 0; i < ns; i++) {
-        e[i] = (lf_st_entry){.ndim = 1};
-        e[i].data = lf_optim_state_raw(a, i, &e[i].name, &e[i].shape[0], &e[i].dtype);
-        assert_non_null(e[i].data);
-    }
-    TU_OK(lf_st_write(path, e, ns, NULL, 0));
-    lf_st *st = NULL;
-    TU_OK(lf_st_read(path, &st));
-    for (int i = 0; i < ns; i++) {
-        const char *name;
-        int64_t n;
-        lf_dtype dt;
-        void *dst = lf_optim_state_raw(b, i, &name, &n, &dt);
-        const lf_st_entry *got = lf_st_get(st, name);
-        if (!got) fail_msg("%s: state \"%s\" not saved", lf_optim_spec(a), name);
-        assert_int_equal(got->dtype, dt);
-        assert_int_equal(got->shape[0], n);
-        memcpy(dst, got->data, (size_t)n * lf_dtype_size(dt));
-    }
-    lf_st_free(st);
-    lf_optim_set_steps(b, lf_optim_steps(a));
-}
-
 /* Fixed decay (w *= 1 - wd, LF_WD_MODE_PARAM in src/internal.h) acts at lr = 0 when wd > 0. */
 static int decays_at_lr0(const char *canonical)
 {
@@ -170,7 +139,7 @@ static void check_spec(const char *spec, const run_data *d, const char *path)
 
     /* Save after 5 steps, load into b, 4 more each: bit-identical. */
     memcpy(wb, wa, sizeof wa);
-    save_load_state(a, b, path);
+    tu_optim_state_roundtrip(a, b, path);
     run(a, wa, d, 4, 1.0);
     run(b, wb, d, 4, 1.0);
     if (memcmp(wa, wb, sizeof wa)) fail_msg("%s: the resumed run differs", canonical);

@@ -1,4 +1,6 @@
 #include "testutil.h"
+
+#include "internal.h"
 #include "lossforge/retrieval.h"
 
 #include <math.h>
@@ -290,4 +292,35 @@ void tu_loss_reference_cases(const char *x_fixture, const char *sw_fixture,
     }
     free(x);
     free(sw);
+}
+
+/* Every state buffer of a to a safetensors file and back into b, with the step count. */
+void tu_optim_state_roundtrip(lf_optim *a, lf_optim *b, const char *path)
+{
+    enum { MAXS = 8 };
+    lf_st_entry e[MAXS];
+    const int ns = lf_optim_state_count(a);
+    assert_true(ns >= 0 && ns <= MAXS);
+    assert_int_equal(lf_optim_state_count(b), ns);
+    for (int i = 0; i < ns; i++) {
+        e[i] = (lf_st_entry){.ndim = 1};
+        e[i].data = lf_optim_state_raw(a, i, &e[i].name, &e[i].shape[0], &e[i].dtype);
+        assert_non_null(e[i].data);
+    }
+    TU_OK(lf_st_write(path, e, ns, NULL, 0));
+    lf_st *st = NULL;
+    TU_OK(lf_st_read(path, &st));
+    for (int i = 0; i < ns; i++) {
+        const char *name;
+        int64_t n;
+        lf_dtype dt;
+        void *dst = lf_optim_state_raw(b, i, &name, &n, &dt);
+        const lf_st_entry *got = lf_st_get(st, name);
+        if (!got) fail_msg("%s: state \"%s\" not saved", lf_optim_spec(a), name);
+        assert_int_equal(got->dtype, dt);
+        assert_int_equal(got->shape[0], n);
+        memcpy(dst, got->data, (size_t)n * lf_dtype_size(dt));
+    }
+    lf_st_free(st);
+    lf_optim_set_steps(b, lf_optim_steps(a));
 }

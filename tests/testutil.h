@@ -82,4 +82,8 @@ enum { TU_OPTIM_MASKED = 1, TU_OPTIM_SEGMENTED = 2 };
 void tu_optim_reference(const char *spec, const char *set, const char *fixture, unsigned flags,
                         double atol, double rtol);
 
+/* Every state buffer of optimizer a to a safetensors file at path and back into b (same spec),
+ * with the step count: what a checkpoint does for an optimizer. */
+void tu_optim_state_roundtrip(lf_optim *a, lf_optim *b, const char *path);
+
 #endif
