@@ -237,6 +237,10 @@ lf_tensor *lf_tape_out(lf_tape *t, int ndim, const int64_t *shape, lf_tensor *a,
 /* Appends a node when out->requires_grad; returns it (NULL if not recorded or on ENOMEM). */
 lf_node *lf_tape_push(lf_tape *t, lf_backward_fn fn, lf_tensor *out, lf_tensor *a, lf_tensor *b,
                       lf_tensor *c);
+/* A scalar output v of inputs a, b (b may be NULL) in *out (NULL on failure), and its node (NULL
+ * when not recorded), for reductions and losses. */
+lf_node *lf_tape_scalar(lf_tape *t, double v, lf_backward_fn fn, lf_tensor *a, lf_tensor *b,
+                        lf_tensor **out);
 /* Records the first error of a forward pass; returns NULL for `return lf_tape_fail(...)`. */
 lf_tensor *lf_tape_fail(lf_tape *t, lf_status s, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -61,7 +61,7 @@ static int shift_check(lf_tape *t, const lf_tensor *za, const lf_tensor *z, cons
 lf_tensor *lf_logit_shift_penalty(lf_tape *t, lf_tensor *za, lf_tensor *z, const int32_t *y)
 {
     if (!lf_ad_ready(t, "logit shift penalty", za, z) || !shift_check(t, za, z, y)) return NULL;
-    const int64_t n = za->shape[0], k = za->shape[1], one = 1;
+    const int64_t n = za->shape[0], k = za->shape[1];
     lf_arena *ar = lf_tape_arena(t);
     shift_ctx *c = lf_arena_alloc(ar, sizeof *c);
     if (c) c->y = lf_arena_alloc(ar, (size_t)n * sizeof *c->y);
@@ -81,10 +81,8 @@ lf_tensor *lf_logit_shift_penalty(lf_tape *t, lf_tensor *za, lf_tensor *z, const
         c->len[i] = sqrt(s);
         total += c->len[i];
     }
-    lf_tensor *out = lf_tape_out(t, 1, &one, za, z);
-    if (!out) return NULL;
-    out->data[0] = (float)total;
-    lf_node *nd = lf_tape_push(t, shift_backward, out, za, z, NULL);
+    lf_tensor *out;
+    lf_node *nd = lf_tape_scalar(t, total, shift_backward, za, z, &out);
     if (nd) nd->ctx = c;
     return out;
 }

@@ -41,11 +41,8 @@ static void reduce_backward(lf_tape *t, lf_node *nd)
 static lf_tensor *reduce(lf_tape *t, const char *op, lf_tensor *x, double k)
 {
     if (!lf_ad_ready(t, op, x, x)) return NULL;
-    const int64_t one = 1;
-    lf_tensor *y = lf_tape_out(t, 1, &one, x, NULL);
-    if (!y) return NULL;
-    y->data[0] = (float)(k * lf_ad_dsum(x->data, x->size));
-    lf_node *nd = lf_tape_push(t, reduce_backward, y, x, NULL, NULL);
+    lf_tensor *y;
+    lf_node *nd = lf_tape_scalar(t, k * lf_ad_dsum(x->data, x->size), reduce_backward, x, NULL, &y);
     if (nd) nd->f[0] = (float)k;
     return y;
 }

@@ -173,6 +173,16 @@ lf_node *lf_tape_push(lf_tape *t, lf_backward_fn fn, lf_tensor *out, lf_tensor *
     return nd;
 }
 
+lf_node *lf_tape_scalar(lf_tape *t, double v, lf_backward_fn fn, lf_tensor *a, lf_tensor *b,
+                        lf_tensor **out)
+{
+    const int64_t one = 1;
+    *out = lf_tape_out(t, 1, &one, a, b);
+    if (!*out) return NULL;
+    (*out)->data[0] = (float)v;
+    return lf_tape_push(t, fn, *out, a, b, NULL);
+}
+
 /* Gives every input of nd that wants a gradient its buffer, so backward functions can use
  * in->grad directly. */
 static lf_status node_grads(lf_tape *t, lf_node *nd)

@@ -129,11 +129,8 @@ lf_tensor *lf_op_loss(lf_tape *t, lf_loss *l, lf_tensor *pred, const lf_batch *b
     double v;
     lf_status s = lf_loss_eval(l, &pb, &v, dpred);
     if (s != LF_OK) return lf_tape_fail(t, s, "%s", lf_last_error());
-    const int64_t one = 1;
-    lf_tensor *out = lf_tape_out(t, 1, &one, pred, NULL);
-    if (!out) return NULL;
-    out->data[0] = (float)v;
-    lf_node *nd = lf_tape_push(t, loss_backward, out, pred, NULL, NULL);
+    lf_tensor *out;
+    lf_node *nd = lf_tape_scalar(t, v, loss_backward, pred, NULL, &out);
     if (nd) nd->ctx = dpred;
     return out;
 }
