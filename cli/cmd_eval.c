@@ -62,7 +62,8 @@ int cmd_eval(int argc, char **argv)
         {"episodic", OPT_STR, &episodic, "NwayKshot[:q=Q]: few-shot accuracy of an embedding "
                                          "model (nearest prototype) with its 95% CI instead",
                                          CLI_ANY},
-        {"episodes", OPT_INT, &episodes, "--episodic: episodes (default 600)", CLI_ANY},
+        {"episodes", OPT_INT, &episodes, "--episodic: episodes (default 600)",
+         CLI_IN(1, CLI_INT_MAX)},
         {"classes", OPT_STR, &classes, "--episodic: draw episodes from these classes, e.g. "
                                        "5,6,7,8,9 (default all)", CLI_ANY},
         {"seed", OPT_U64, &seed, "--episodic: seed of the episodes (default 1)", CLI_ANY},

@@ -120,7 +120,7 @@ int cli_train_embedding(int argc, char **argv)
         {"data", OPT_STR, &data, "dataset spec with a test split (default fashion-mnist)", CLI_ANY},
         {"model", OPT_STR, &o.model, "model spec; its outputs are the embedding (default mlp:256)",
          CLI_ANY},
-        {"dim", OPT_INT, &dim, "embedding dimension (default 64)", CLI_ANY},
+        {"dim", OPT_INT, &dim, "embedding dimension (default 64)", CLI_IN(1, CLI_INT_MAX)},
         {"loss", OPT_STR, &o.loss, "embedding loss spec: ms, contrastive, triplet, ... (default "
                                    "ms)", CLI_ANY},
         {"miner", OPT_STR, &o.miner, "pair miner spec, e.g. ms-miner:eps=0.1 (default: all pairs)",
@@ -129,7 +129,7 @@ int cli_train_embedding(int argc, char **argv)
         {"schedule", OPT_STR, &o.schedule, "learning-rate schedule spec (default constant)",
          CLI_ANY},
         {"pk", OPT_STR, &pk, "class-balanced batches: P classes x K images (default 8x4)", CLI_ANY},
-        {"steps", OPT_INT, &steps, "optimisation steps (default 1000)", CLI_ANY},
+        {"steps", OPT_INT, &steps, "optimisation steps (default 1000)", CLI_IN(1, CLI_INT_MAX)},
         {"train-classes", OPT_STR, &classes, "train on these classes (e.g. 0,1,2,3,4) and retrieve "
                                              "among the others; default: all classes, both",
                                              CLI_ANY},

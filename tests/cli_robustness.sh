@@ -189,6 +189,8 @@ case_ "command line" "--ensemble -2" 2 '--ensemble: "-2" is not a valid integer 
 case_ "command line" "--val-split nan" 2 '--val-split: "nan" is not a valid number in [0, 1)' -- "$LF" train --val-split nan
 case_ "command line" "--val-split 1e308" 2 '--val-split: "1e308" is not a valid number in [0, 1)' -- "$LF" train --val-split 1e308
 case_ "command line" "--val-split -inf" 2 '--val-split: "-inf" is not a valid number in [0, 1)' -- "$LF" train --val-split -inf
+case_ "command line" "--dim 0 (embedding)" 2 '--dim: "0" is not a valid integer in [1, 2147483647]' -- "$LF" train --embedding --dim 0
+case_ "command line" "--episodes 0 (eval)" 2 '--episodes: "0" is not a valid integer in [1, 2147483647]' -- "$LF" eval --episodes 0
 case_ "command line" "--threads 0 (embedding)" 2 '--threads: "0" is not a valid integer in [1, 256]' -- "$LF" train --embedding --threads 0
 case_ "output" "unwritable --out" 1 "/proc/nope" -- "$LF" $T1 --data "$DATA" --out /proc/nope/run
 case_ "output" "eval >/dev/full" 1 "writing standard output failed: No space left on device" -- \
