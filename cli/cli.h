@@ -2,17 +2,38 @@
 #ifndef LF_CLI_H
 #define LF_CLI_H
 
+#include <math.h>
+
 #include "lossforge.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_HELP = -1 };
 
 typedef enum { OPT_STR, OPT_INT, OPT_U64, OPT_DOUBLE, OPT_FLAG } cli_opt_type;
 
+/* The values an OPT_INT or OPT_DOUBLE option accepts: [min, max], an end left out when its
+ * open flag is set; max may be INFINITY. lo == hi == 0: every value of the type (for doubles:
+ * every finite one). OPT_U64 is always [0, 2^64-1]. */
+typedef struct cli_range {
+    double min, max;
+    int open_min, open_max;
+} cli_range;
+#define CLI_ANY {0, 0, 0, 0}
+#define CLI_IN(lo, hi) {(lo), (hi), 0, 0}      /* [lo, hi] */
+#define CLI_ABOVE(lo, hi) {(lo), (hi), 1, 0}   /* (lo, hi] */
+#define CLI_BELOW(lo, hi) {(lo), (hi), 0, 1}   /* [lo, hi) */
+#define CLI_INT_MAX 2147483647.0
+/* --threads: at least one; more than 256 is a typo (it oversubscribes any machine we run on). */
+#define CLI_THREADS CLI_IN(1, 256)
+#define CLI_POSITIVE CLI_ABOVE(0, INFINITY) /* (0, inf): any finite number above 0 */
+
+/* Integers and numbers are parsed strictly: the whole value, no leading space or sign other
+ * than an integer's '-', no overflow, finite numbers only, then checked against the range. */
 typedef struct cli_opt {
     const char *name;   /* without the leading "--" */
     cli_opt_type type;
     void *ptr;          /* const char **, int *, uint64_t *, double *, int * */
     const char *help;
+    cli_range range;    /* OPT_INT, OPT_DOUBLE: the values accepted */
 } cli_opt;
 
 /* Parses `--name value` / `--name=value` into the table. Returns CLI_OK, CLI_HELP (help was

@@ -52,17 +52,21 @@ int cmd_eval(int argc, char **argv)
     int episodes = 600;
     uint64_t seed = 1;
     const cli_opt opts[] = {
-        {"model-file", OPT_STR, &path, "model written by lossforge train (model.safetensors)"},
-        {"data", OPT_STR, &data, "dataset spec (default fashion-mnist)"},
-        {"split", OPT_STR, &split, "test or train (default test)"},
+        {"model-file", OPT_STR, &path, "model written by lossforge train (model.safetensors)",
+         CLI_ANY},
+        {"data", OPT_STR, &data, "dataset spec (default fashion-mnist)", CLI_ANY},
+        {"split", OPT_STR, &split, "test or train (default test)", CLI_ANY},
         {"attack", OPT_STR, &attack,
-         "also PGD accuracy: pgd:eps=0.1,steps=10,step_size=0,norm=linf|l2 (raw pixel units)"},
+         "also PGD accuracy: pgd:eps=0.1,steps=10,step_size=0,norm=linf|l2 (raw pixel units)",
+         CLI_ANY},
         {"episodic", OPT_STR, &episodic, "NwayKshot[:q=Q]: few-shot accuracy of an embedding "
-                                         "model (nearest prototype) with its 95% CI instead"},
-        {"episodes", OPT_INT, &episodes, "--episodic: episodes (default 600)"},
+                                         "model (nearest prototype) with its 95% CI instead",
+                                         CLI_ANY},
+        {"episodes", OPT_INT, &episodes, "--episodic: episodes (default 600)",
+         CLI_IN(1, CLI_INT_MAX)},
         {"classes", OPT_STR, &classes, "--episodic: draw episodes from these classes, e.g. "
-                                       "5,6,7,8,9 (default all)"},
-        {"seed", OPT_U64, &seed, "--episodic: seed of the episodes (default 1)"},
+                                       "5,6,7,8,9 (default all)", CLI_ANY},
+        {"seed", OPT_U64, &seed, "--episodic: seed of the episodes (default 1)", CLI_ANY},
     };
     int rc = cli_parse("eval", "Evaluate a saved model: accuracy and confusion matrix.", argc, argv,
                        opts, (int)(sizeof opts / sizeof opts[0]));

@@ -72,7 +72,8 @@ int cmd_list(int argc, char **argv)
 {
     const char *kind = NULL;
     const cli_opt opts[] = {{"kind", OPT_STR, &kind,
-                             "only this kind: loss, optimizer, schedule, model, dataset, experiment"}};
+                             "only this kind: loss, optimizer, schedule, model, dataset, experiment",
+                             CLI_ANY}};
     int rc = cli_parse("list", "Print every registered method with its parameters and defaults.",
                        argc, argv, opts, 1);
     if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
@@ -149,8 +150,8 @@ int cmd_repro(int argc, char **argv)
         argc--;
     }
     const cli_opt opts[] = {
-        {"quick", OPT_FLAG, &quick, "the small variant CI runs"},
-        {"out", OPT_STR, &out, "output directory (default docs/results/NAME)"},
+        {"quick", OPT_FLAG, &quick, "the small variant CI runs", CLI_ANY},
+        {"out", OPT_STR, &out, "output directory (default docs/results/NAME)", CLI_ANY},
     };
     int rc = cli_parse("repro", "usage: lossforge repro NAME[:params] [--quick]\n"
                                 "Run a paper's reproduction experiment (names: lossforge list --kind experiment).",

@@ -73,13 +73,13 @@ int cmd_loss(int argc, char **argv)
     const char *spec = NULL, *pred = NULL, *label = NULL, *target = NULL, *weight = NULL,
                *group = NULL, *grad_out = NULL;
     const cli_opt opts[] = {
-        {"loss", OPT_STR, &spec, "loss spec, e.g. ce:smoothing=0.1"},
-        {"pred", OPT_STR, &pred, "predictions .npy, n or n×k float"},
-        {"label", OPT_STR, &label, "labels .npy, n integers"},
-        {"target", OPT_STR, &target, "targets .npy, n×k float"},
-        {"weight", OPT_STR, &weight, "sample weights .npy, n float"},
-        {"group", OPT_STR, &group, "bag / episode ids .npy, n integers"},
-        {"grad-out", OPT_STR, &grad_out, "write d loss / d pred here (.npy, float32)"},
+        {"loss", OPT_STR, &spec, "loss spec, e.g. ce:smoothing=0.1", CLI_ANY},
+        {"pred", OPT_STR, &pred, "predictions .npy, n or n×k float", CLI_ANY},
+        {"label", OPT_STR, &label, "labels .npy, n integers", CLI_ANY},
+        {"target", OPT_STR, &target, "targets .npy, n×k float", CLI_ANY},
+        {"weight", OPT_STR, &weight, "sample weights .npy, n float", CLI_ANY},
+        {"group", OPT_STR, &group, "bag / episode ids .npy, n integers", CLI_ANY},
+        {"grad-out", OPT_STR, &grad_out, "write d loss / d pred here (.npy, float32)", CLI_ANY},
     };
     int rc = cli_parse("loss", "Print a loss value (%.17g) and optionally write its gradient.", argc,
                        argv, opts, (int)(sizeof opts / sizeof opts[0]));

@@ -35,39 +35,50 @@ int cmd_train(int argc, char **argv)
     const char *ens_kind = "sgld";
     o.out_dir = "runs/last";
     const cli_opt opts[] = {
-        {"data", OPT_STR, &o.data, "dataset spec (default fashion-mnist; see lossforge list)"},
-        {"model", OPT_STR, &o.model, "model spec (default mlp:256,256)"},
-        {"loss", OPT_STR, &o.loss, "loss spec (default ce)"},
-        {"optim", OPT_STR, &o.optim, "optimizer spec (default adamw:lr=1e-3)"},
-        {"schedule", OPT_STR, &o.schedule, "learning-rate schedule spec (default constant)"},
-        {"epochs", OPT_INT, &o.epochs, "passes over the training set (default 5)"},
-        {"batch", OPT_INT, &batch, "minibatch size (default 128)"},
-        {"seed", OPT_U64, &o.seed, "seed of init, data order and dropout (default 1)"},
-        {"threads", OPT_INT, &o.threads, "threads (default: all cores)"},
-        {"val-split", OPT_DOUBLE, &o.val_split, "fraction of train held out for validation (default 0)"},
-        {"out", OPT_STR, &o.out_dir, "output directory (default runs/last)"},
-        {"clip-norm", OPT_DOUBLE, &o.clip_norm, "clip the gradient to this global L2 norm (default off)"},
-        {"decay-bias", OPT_FLAG, &o.decay_bias, "weight decay on biases too (default: weights only)"},
+        {"data", OPT_STR, &o.data, "dataset spec (default fashion-mnist; see lossforge list)",
+         CLI_ANY},
+        {"model", OPT_STR, &o.model, "model spec (default mlp:256,256)", CLI_ANY},
+        {"loss", OPT_STR, &o.loss, "loss spec (default ce)", CLI_ANY},
+        {"optim", OPT_STR, &o.optim, "optimizer spec (default adamw:lr=1e-3)", CLI_ANY},
+        {"schedule", OPT_STR, &o.schedule, "learning-rate schedule spec (default constant)",
+         CLI_ANY},
+        {"epochs", OPT_INT, &o.epochs, "passes over the training set (default 5)",
+         CLI_IN(1, CLI_INT_MAX)},
+        {"batch", OPT_INT, &batch, "minibatch size (default 128)", CLI_IN(1, CLI_INT_MAX)},
+        {"seed", OPT_U64, &o.seed, "seed of init, data order and dropout (default 1)", CLI_ANY},
+        {"threads", OPT_INT, &o.threads, "threads (default: all cores)", CLI_THREADS},
+        {"val-split", OPT_DOUBLE, &o.val_split, "fraction of train held out for validation (default 0)",
+         CLI_BELOW(0, 1)},
+        {"out", OPT_STR, &o.out_dir, "output directory (default runs/last)", CLI_ANY},
+        {"clip-norm", OPT_DOUBLE, &o.clip_norm, "clip the gradient to this global L2 norm (default off)",
+         CLI_POSITIVE},
+        {"decay-bias", OPT_FLAG, &o.decay_bias, "weight decay on biases too (default: weights only)",
+         CLI_ANY},
         {"checkpoint-every", OPT_INT, &every, "write --out/checkpoint.safetensors every N steps "
-                                              "(default 0: never)"},
-        {"resume", OPT_STR, &resume, "continue the run checkpointed in DIR, with its options"},
-        {"on-nan", OPT_STR, &on_nan, "non-finite loss or gradient: stop (default) or skip-batch"},
+                                              "(default 0: never)", CLI_IN(0, CLI_INT_MAX)},
+        {"resume", OPT_STR, &resume, "continue the run checkpointed in DIR, with its options",
+         CLI_ANY},
+        {"on-nan", OPT_STR, &on_nan, "non-finite loss or gradient: stop (default) or skip-batch",
+         CLI_ANY},
         {"label-noise", OPT_STR, &noise, "corrupt training labels: sym:R (R of them to another "
                                          "class), uniform:R (R redrawn over all classes), pair:R "
-                                         "(c -> c+1); seeded by --seed"},
+                                         "(c -> c+1); seeded by --seed", CLI_ANY},
         {"ensemble", OPT_INT, &members, "train an ensemble of M and score its averaged "
-                                        "probabilities (accuracy, NLL, ECE)"},
+                                        "probabilities (accuracy, NLL, ECE)",
+                                        CLI_IN(1, CLI_INT_MAX)},
         {"ensemble-kind", OPT_STR, &ens_kind, "sgld (default: M samples of one run, every --thin "
-                                              "epochs after --burn-in) or deep (M seeds)"},
+                                              "epochs after --burn-in) or deep (M seeds)", CLI_ANY},
         {"burn-in", OPT_INT, &burn_in, "sgld ensembles: epochs before the first sample (default "
-                                       "epochs - M*thin)"},
-        {"thin", OPT_INT, &thin, "sgld ensembles: epochs between samples (default 1)"},
-        {"quiet", OPT_FLAG, &quiet, "no progress output"},
+                                       "epochs - M*thin)", CLI_IN(0, CLI_INT_MAX)},
+        {"thin", OPT_INT, &thin, "sgld ensembles: epochs between samples (default 1)",
+         CLI_IN(1, CLI_INT_MAX)},
+        {"quiet", OPT_FLAG, &quiet, "no progress output", CLI_ANY},
         {"embedding", OPT_FLAG, &embedding, "train an embedding model with an embedding loss on "
-                                            "P×K batches instead (lossforge train --embedding --help)"},
+                                            "P×K batches instead (lossforge train --embedding --help)",
+                                            CLI_ANY},
         {"episodic", OPT_STR, &episodic, "NwayKshot[:q=Q]: meta-train an embedding model on "
                                          "few-shot episodes instead (lossforge train --episodic "
-                                         "5way1shot --help)"},
+                                         "5way1shot --help)", CLI_ANY},
     };
     const lf_train_opts def = o;
     int rc = cli_parse("train", "Train a model; writes metrics.jsonl, model.safetensors, curves.svg "

@@ -1,8 +1,14 @@
 /* lossforge command-line tool: one cmd_* function per verb. Exit 0 ok, 1 failure, 2 usage. */
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -56,39 +62,70 @@ static void opt_help(const char *verb, const char *summary, const cli_opt *opts,
     printf("  %-22s %s\n", "--help", "this text");
 }
 
+/* "[0, 1)", "(0, inf)", "[1, 256]": the range an option accepts, for its message. */
+static void range_text(const cli_opt *o, char *buf, size_t cap)
+{
+    if (o->type == OPT_U64) {
+        snprintf(buf, cap, "[0, %llu]", (unsigned long long)UINT64_MAX);
+        return;
+    }
+    cli_range r = o->range;
+    if (r.min == 0 && r.max == 0)
+        r = o->type == OPT_INT ? (cli_range)CLI_IN(-CLI_INT_MAX, CLI_INT_MAX)
+                               : (cli_range)CLI_IN(-INFINITY, INFINITY);
+    snprintf(buf, cap, "%c%.*g, %.*g%c", r.open_min || isinf(r.min) ? '(' : '[', 17, r.min, 17,
+             r.max, r.open_max || isinf(r.max) ? ')' : ']');
+}
+
+static int in_range(const cli_range *r, double x)
+{
+    if (r->min == 0 && r->max == 0) return 1;
+    return (r->open_min ? x > r->min : x >= r->min) && (r->open_max ? x < r->max : x <= r->max);
+}
+
+/* The whole of v, in decimal, with no leading space or '+' (strto* would skip or take them). */
+static int plain_start(const char *v, int sign_ok)
+{
+    return isdigit((unsigned char)v[0]) || (sign_ok && v[0] == '-' && v[1] != '\0');
+}
+
 static int set_opt(const char *verb, const cli_opt *o, const char *v)
 {
     char *end = NULL;
+    errno = 0;
     switch (o->type) {
     case OPT_STR: *(const char **)o->ptr = v; return CLI_OK;
     case OPT_INT: {
-        long x = strtol(v, &end, 10);
-        if (*v && !*end && x >= -2147483647L && x <= 2147483647L) {
-            *(int *)o->ptr = (int)x;
-            return CLI_OK;
-        }
-        break;
+        if (!plain_start(v, 1)) break;
+        long long x = strtoll(v, &end, 10);
+        if (errno || *end || x < -2147483647LL || x > 2147483647LL ||
+            !in_range(&o->range, (double)x))
+            break;
+        *(int *)o->ptr = (int)x;
+        return CLI_OK;
     }
     case OPT_U64: {
+        if (!plain_start(v, 0)) break;
         unsigned long long x = strtoull(v, &end, 10);
-        if (*v && *v != '-' && !*end) {
-            *(uint64_t *)o->ptr = x;
-            return CLI_OK;
-        }
-        break;
+        if (errno || *end) break;
+        *(uint64_t *)o->ptr = (uint64_t)x;
+        return CLI_OK;
     }
     case OPT_DOUBLE: {
+        if (!(plain_start(v, 1) || (v[0] == '.' && isdigit((unsigned char)v[1]))) ||
+            strpbrk(v, "xX"))
+            break; /* also no hexadecimal, which strtod would take */
         double x = strtod(v, &end);
-        if (*v && !*end) {
-            *(double *)o->ptr = x;
-            return CLI_OK;
-        }
-        break;
+        if (*end || !isfinite(x) || !in_range(&o->range, x)) break;
+        *(double *)o->ptr = x;
+        return CLI_OK;
     }
     case OPT_FLAG: *(int *)o->ptr = 1; return CLI_OK;
     }
-    fprintf(stderr, "lossforge %s: error: --%s: \"%s\" is not a valid %s\n", verb, o->name, v,
-            o->type == OPT_DOUBLE ? "number" : "integer");
+    char range[96];
+    range_text(o, range, sizeof range);
+    fprintf(stderr, "lossforge %s: error: --%s: \"%s\" is not a valid %s in %s\n", verb, o->name,
+            v, o->type == OPT_DOUBLE ? "number" : "integer", range);
     return CLI_USAGE;
 }
 
@@ -125,7 +162,34 @@ int cli_parse(const char *verb, const char *summary, int argc, char **argv, cons
     return CLI_OK;
 }
 
-int main(int argc, char **argv)
+/* Whether the reader of standard output has gone (a pipe or socket closed at the other end, as
+ * `| head -1` does): what was not read was not wanted, and is no failure. */
+static int reader_gone(int err)
+{
+    if (err == EPIPE) return 1;
+    struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
+/* Flushes and closes standard output: a write that failed (a full disk, /dev/full) fails the
+ * run, with exit 1 where it would have been 0. */
+static int finish(int rc)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0;
+    int err = errno;
+    bad |= ferror(stdout) != 0;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
+    if (!bad || reader_gone(err)) return rc;
+    fprintf(stderr, "lossforge: error: writing standard output failed: %s\n",
+            err ? strerror(err) : "write error");
+    return rc == CLI_OK ? CLI_FAIL : rc;
+}
+
+static int run(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
@@ -140,4 +204,12 @@ int main(int argc, char **argv)
     fprintf(stderr, "lossforge: error: unknown verb \"%s\"\n\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    /* A closed pipe (`train 2>&1 | head -1`) must not kill a run before it writes its model:
+     * writes to it fail with EPIPE instead, progress lines are lost and the run goes on. */
+    (void)signal(SIGPIPE, SIG_IGN);
+    return finish(run(argc, argv));
 }

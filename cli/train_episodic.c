@@ -95,24 +95,30 @@ int cli_train_episodic(int argc, char **argv)
     int quiet = 0, dim = (int)o.dim, steps = (int)o.steps, episodes = 600;
     const cli_opt opts[] = {
         {"episodic", OPT_STR, &episodic, "episodes NwayKshot[:q=Q], e.g. 5way5shot:q=15 (15 "
-                                         "queries per class by default)"},
-        {"data", OPT_STR, &data, "dataset spec with a test split (default fashion-mnist)"},
-        {"model", OPT_STR, &o.model, "model spec; its outputs are the embedding (default mlp:256)"},
-        {"dim", OPT_INT, &dim, "embedding dimension (default 64)"},
+                                         "queries per class by default)", CLI_ANY},
+        {"data", OPT_STR, &data, "dataset spec with a test split (default fashion-mnist)", CLI_ANY},
+        {"model", OPT_STR, &o.model, "model spec; its outputs are the embedding (default mlp:256)",
+         CLI_ANY},
+        {"dim", OPT_INT, &dim, "embedding dimension (default 64)", CLI_IN(1, CLI_INT_MAX)},
         {"loss", OPT_STR, &o.loss, "episode loss: protonet (default), proto-triplet:ce=1 or "
                                    "icnn:ce=1 (CE + the distance loss, each weighted 1/2, as the "
-                                   "SuSana paper), or either alone (ce=0)"},
-        {"optim", OPT_STR, &o.optim, "optimizer spec (default adamw:lr=1e-3)"},
-        {"schedule", OPT_STR, &o.schedule, "learning-rate schedule spec (default constant)"},
-        {"steps", OPT_INT, &steps, "meta-training episodes (default 1000)"},
+                                   "SuSana paper), or either alone (ce=0)", CLI_ANY},
+        {"optim", OPT_STR, &o.optim, "optimizer spec (default adamw:lr=1e-3)", CLI_ANY},
+        {"schedule", OPT_STR, &o.schedule, "learning-rate schedule spec (default constant)",
+         CLI_ANY},
+        {"steps", OPT_INT, &steps, "meta-training episodes (default 1000)", CLI_IN(1, CLI_INT_MAX)},
         {"train-classes", OPT_STR, &classes, "meta-train on these classes (e.g. 0,1,2,3,4) and "
-                                             "test on the others (default: the first half)"},
-        {"episodes", OPT_INT, &episodes, "test episodes on the held-out classes (default 600)"},
-        {"seed", OPT_U64, &o.seed, "seed of init, episodes and test episodes (default 1)"},
-        {"threads", OPT_INT, &o.threads, "threads (default: all cores)"},
-        {"clip-norm", OPT_DOUBLE, &o.clip_norm, "clip the gradient to this global L2 norm"},
-        {"out", OPT_STR, &o.out_dir, "output directory for model.safetensors (default runs/last)"},
-        {"quiet", OPT_FLAG, &quiet, "no progress output"},
+                                             "test on the others (default: the first half)",
+                                             CLI_ANY},
+        {"episodes", OPT_INT, &episodes, "test episodes on the held-out classes (default 600)",
+         CLI_IN(1, CLI_INT_MAX)},
+        {"seed", OPT_U64, &o.seed, "seed of init, episodes and test episodes (default 1)", CLI_ANY},
+        {"threads", OPT_INT, &o.threads, "threads (default: all cores)", CLI_THREADS},
+        {"clip-norm", OPT_DOUBLE, &o.clip_norm, "clip the gradient to this global L2 norm",
+         CLI_POSITIVE},
+        {"out", OPT_STR, &o.out_dir, "output directory for model.safetensors (default runs/last)",
+         CLI_ANY},
+        {"quiet", OPT_FLAG, &quiet, "no progress output", CLI_ANY},
     };
     int rc = cli_parse("train", "Meta-train an embedding model on few-shot episodes (--episodic) "
                                 "and report few-shot accuracy on held-out classes.",
@@ -121,10 +127,6 @@ int cli_train_episodic(int argc, char **argv)
     if (!episodic || lf_episodic_parse(episodic, &o.way, &o.shot, &o.query) != LF_OK) {
         fprintf(stderr, "lossforge train: error: %s\n",
                 episodic ? lf_last_error() : "--episodic wants NwayKshot[:q=Q]");
-        return CLI_USAGE;
-    }
-    if (episodes < 1) {
-        fprintf(stderr, "lossforge train: error: --episodes must be >= 1, got %d\n", episodes);
         return CLI_USAGE;
     }
     o.dim = dim;

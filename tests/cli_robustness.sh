@@ -17,7 +17,8 @@ ROWS="$T/rows.md"
 : >"$ROWS"
 
 # case KIND INPUT CODE NEEDLE -- command...: runs the command (in $T, so paths are relative),
-# checks the exit status and that stderr holds NEEDLE, and adds a table row.
+# checks the exit status and that stderr holds NEEDLE (an empty NEEDLE: any stderr), and adds a
+# table row.
 case_() {
     local kind=$1 input=$2 code=$3 needle=$4
     shift 5
@@ -30,7 +31,8 @@ case_() {
         -e 's/(known [a-z ]+): .*/\1: .../' -e 's/(; valid): .*/\1: .../' \
         -e 's/(crc32) "[0-9a-f]{8}" stored, [0-9a-f]{8}/\1 "..." stored, .../' \
         -e 's/CRC [0-9a-f]{8}/CRC .../g')
-    if [ "$rc" -ne "$code" ] || ! grep -qF -- "$needle" err.txt; then
+    [ -n "$msg" ] || msg="(nothing)"
+    if [ "$rc" -ne "$code" ] || { [ -n "$needle" ] && ! grep -qF -- "$needle" err.txt; }; then
         echo "FAIL: $kind / $input: exit $rc (want $code), stderr: $(head -c 400 err.txt) (want \"$needle\")"
         fails=$((fails + 1))
     fi
@@ -174,7 +176,32 @@ case_ "numerics" "exploding learning rate" 1 "non-finite" -- "$LF" train --quiet
 case_ "command line" "unknown option" 2 "unknown option" -- "$LF" train --nope 1
 case_ "command line" "integer expected" 2 "not a valid integer" -- "$LF" train --epochs five
 case_ "command line" "--on-nan value" 2 "--on-nan must be" -- "$LF" train --on-nan ignore
+case_ "command line" "--seed 2^64" 2 '--seed: "18446744073709551616" is not a valid integer in [0, 18446744073709551615]' -- "$LF" train --seed 18446744073709551616
+case_ "command line" "--seed 1e30" 2 '--seed: "1e30" is not a valid integer' -- "$LF" train --seed 1e30
+case_ "command line" "--seed ' -1'" 2 '--seed: " -1" is not a valid integer' -- "$LF" train --seed " -1"
+case_ "command line" "--clip-norm -1" 2 '--clip-norm: "-1" is not a valid number in (0, inf)' -- "$LF" train --clip-norm -1
+case_ "command line" "--clip-norm 0" 2 '--clip-norm: "0" is not a valid number in (0, inf)' -- "$LF" train --clip-norm 0
+case_ "command line" "--clip-norm nan" 2 '--clip-norm: "nan" is not a valid number in (0, inf)' -- "$LF" train --clip-norm nan
+case_ "command line" "--threads -1" 2 '--threads: "-1" is not a valid integer in [1, 256]' -- "$LF" train --threads -1
+case_ "command line" "--threads 1000" 2 '--threads: "1000" is not a valid integer in [1, 256]' -- "$LF" train --threads 1000
+case_ "command line" "--burn-in -5" 2 '--burn-in: "-5" is not a valid integer in [0, 2147483647]' -- "$LF" train --burn-in -5
+case_ "command line" "--ensemble -2" 2 '--ensemble: "-2" is not a valid integer in [1, 2147483647]' -- "$LF" train --ensemble -2
+case_ "command line" "--val-split nan" 2 '--val-split: "nan" is not a valid number in [0, 1)' -- "$LF" train --val-split nan
+case_ "command line" "--val-split 1e308" 2 '--val-split: "1e308" is not a valid number in [0, 1)' -- "$LF" train --val-split 1e308
+case_ "command line" "--val-split -inf" 2 '--val-split: "-inf" is not a valid number in [0, 1)' -- "$LF" train --val-split -inf
+case_ "command line" "--dim 0 (embedding)" 2 '--dim: "0" is not a valid integer in [1, 2147483647]' -- "$LF" train --embedding --dim 0
+case_ "command line" "--episodes 0 (eval)" 2 '--episodes: "0" is not a valid integer in [1, 2147483647]' -- "$LF" eval --episodes 0
+case_ "command line" "--threads 0 (embedding)" 2 '--threads: "0" is not a valid integer in [1, 256]' -- "$LF" train --embedding --threads 0
 case_ "output" "unwritable --out" 1 "/proc/nope" -- "$LF" $T1 --data "$DATA" --out /proc/nope/run
+case_ "output" "eval >/dev/full" 1 "writing standard output failed: No space left on device" -- \
+    sh -c '"$0" eval --model-file model.safetensors --data "$1" --split train >/dev/full' "$LF" "$DATA"
+# stdout and stderr into a pipe closed by its reader (`train 2>&1 | head -1`): the run goes on,
+# writes its model and exits 0; the wrapper fails if the model is missing.
+case_ "output" "train 2>&1 into a closed pipe" 0 "" -- /usr/bin/python3 -c 'import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+rc = subprocess.call(sys.argv[1:], stdout=w, stderr=w)
+sys.exit(rc or (0 if os.path.getsize("pipe/model.safetensors") else 3))' \
+    "$LF" train --data "$DATA" --model mlp:4 --epochs 2 --batch 2 --out pipe
 
 # ------------------------------------------------------------------ the table
 TABLE="$T/table.md"

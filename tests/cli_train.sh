@@ -22,4 +22,16 @@ run sgd:lr=0.05,momentum=0.9,nesterov=1 "$T/d" >/dev/null
 "$LF" list | grep -q 'adamw'
 "$LF" papers | grep -q 'Lion'
 for verb in train eval list papers loss repro; do "$LF" $verb --help >/dev/null; done
+# A closed pipe on stdout and stderr (`train 2>&1 | head -1`) must not kill the run before it
+# writes its model: the lost progress lines are no failure, the exit status stays 0. Once racing
+# head, once with the pipe's reader closed before the run starts.
+"$LF" train --data "$DATA" --model mlp:16 --epochs 30 --batch 8 --out "$T/pipe" 2>&1 | head -1 >/dev/null
+test "${PIPESTATUS[0]}" -eq 0
+test -s "$T/pipe/model.safetensors"
+rm -rf "$T/pipe"
+/usr/bin/python3 -c 'import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+sys.exit(subprocess.call(sys.argv[1:], stdout=w, stderr=w))' \
+    "$LF" train --data "$DATA" --model mlp:16 --epochs 3 --batch 32 --out "$T/pipe"
+test -s "$T/pipe/model.safetensors"
 echo "cli_train: 1 passed, 0 failed"
