@@ -286,7 +286,7 @@ lf_status lf_xp_run(const char *spec, int quick, const char *out_dir)
     snprintf(x.command, sizeof x.command, "lossforge repro %s%s", spec, quick ? " --quick" : "");
     if (s == LF_OK) s = lf_mkdirs(x.dir, name);
     if (s == LF_OK) s = ((const lf_xp_vt *)x.desc->impl)->run(cfg, &x);
-    if (s == LF_OK) end_table(&x); /* a failed run leaves no files of its own */
+    if (s == LF_OK) end_table(&x); /* a failed run writes nothing more */
     if (s == LF_OK) s = x.err;
     if (s == LF_OK) s = write_report(&x);
     lf_sbuf_free(&x.body);
