@@ -86,6 +86,9 @@ int cmd_eval(int argc, char **argv)
     lf_dataset train = {0}, test = {0};
     if (lf_model_load(path, &m, &norm) != LF_OK) return cli_fail_status();
     if (lf_dataset_load(data, &train, &test) != LF_OK) rc = cli_fail_status();
+    else if (!strcmp(split, "test") && test.n == 0 && test.d > 0)
+        rc = cli_fail("dataset \"%s\": the test split is empty (0 rows); give a test file with "
+                      "rows, or use --split train", data);
     else if (!strcmp(split, "test") && test.n == 0)
         rc = cli_fail("dataset \"%s\" has no test split; use --split train", data);
     else if (episodic)

@@ -48,6 +48,7 @@ printf 'a,b,label\n1,2,0\n3,1e999,1\n' >inf.csv
 printf 'a,b,label\n1,,0\n3,4,1\n' >empty_field.csv
 printf 'a,b,label\n1,2,0.5\n3,4,1\n' >label.csv
 printf 'a,b,label\n' >no_rows.csv
+printf 'a,b,label\n1,2,3\n3,4,3\n5,6,3\n' >one_class.csv
 { printf '%*s\n' 100000 '' | tr ' ' ','; for i in $(seq 1000); do echo 1; done; } >wide.csv
 printf '1 1:0.5 2:1\n0 3:x\n' >token.svm
 printf '1 3:0.5 2:1\n' >order.svm
@@ -55,6 +56,7 @@ printf '1 1:0.5 9:1\n' >index.svm
 printf '1 1:inf\n' >inf.svm
 printf '1 1:0.5 99999999999:1\n' >huge_index.svm
 printf '0 385054554:0.02\n' >wide.svm
+printf '1 1:0.5 2:1\n' >tiny.svm
 head -c 100 /dev/zero | tr '\0' 'x' >junk.npy
 /usr/bin/python3 - <<'PY' || exit 1
 import struct, gzip, numpy as np
@@ -77,6 +79,10 @@ np.save("inf_pred.npy", p)
 np.save("pred.npy", np.zeros((3, 4), np.float32))
 np.save("y3.npy", np.array([0, 1, 2], np.int32))
 np.save("frac_y.npy", np.array([0, 1.5, 2]))
+np.save("huge_y.npy", np.array([0, 1, 100000000, 1], np.int64))
+np.save("max_y.npy", np.array([0, 2147483647, 0, 1], np.int32))
+np.save("empty_x.npy", np.ones((0, 3), np.float32))
+np.save("empty_y.npy", np.zeros((0,), np.int32))
 def idx(path, magic, dims, body):
     open(path, "wb").write(struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in dims) + body)
 import os
@@ -132,6 +138,7 @@ case_ "CSV" "empty field" 1 "empty_field.csv:2:2" -- "$LF" $T1 --data "csv:train
 case_ "CSV" "label not an integer" 1 "label.csv:2:3" -- "$LF" $T1 --data "csv:train=label.csv,header=1"
 case_ "CSV" "header only, no rows" 1 "no data rows" -- "$LF" $T1 --data "csv:train=no_rows.csv,header=1"
 case_ "CSV" "first row of 100001 columns over 1000 short rows" 1 "cannot fit" -- "$LF" $T1 --data "csv:train=wide.csv"
+case_ "CSV" "training set of one class" 1 "the training set holds a single class" -- "$LF" $T1 --data "csv:train=one_class.csv,header=1"
 case_ "CSV" "label column out of range" 1 "label column 7" -- "$LF" $T1 --data "csv:train=ok.csv,header=1,label=7"
 case_ "any file" "missing file" 1 "missing.csv: cannot open" -- "$LF" $T1 --data "csv:train=missing.csv"
 case_ "LIBSVM" "bad token" 1 "token.svm:2" -- "$LF" $T1 --data "libsvm:train=token.svm"
@@ -139,6 +146,7 @@ case_ "LIBSVM" "indices not ascending" 1 "ascending" -- "$LF" $T1 --data "libsvm
 case_ "LIBSVM" "index beyond features=" 1 "exceeds features=4" -- "$LF" $T1 --data "libsvm:train=index.svm,features=4"
 case_ "LIBSVM" "index beyond 2^31-1" 1 "huge_index.svm:1" -- "$LF" $T1 --data "libsvm:train=huge_index.svm"
 case_ "LIBSVM" "feature 385054554 in a 17-byte file" 1 "give the width with features=" -- "$LF" $T1 --data "libsvm:train=wide.svm"
+case_ "LIBSVM" "features=2147483647 on a 12-byte file" 1 "use a smaller width (features=1073741824 at most for 1 rows)" -- "$LF" $T1 --data "libsvm:train=tiny.svm,features=2147483647"
 case_ "LIBSVM" "Inf value" 1 "non-finite" -- "$LF" $T1 --data "libsvm:train=inf.svm"
 case_ "NPY" "not an npy file" 1 "bad magic" -- "$LF" $T1 --data "npy:x=junk.npy,y=y.npy"
 case_ "NPY" "shape product overflows" 1 "overflows" -- "$LF" $T1 --data "npy:x=overflow.npy,y=y.npy"
@@ -147,6 +155,10 @@ case_ "NPY" "header length past the end" 1 "header length 60000" -- "$LF" $T1 --
 case_ "NPY" "unsupported dtype (<f2)" 1 "unsupported dtype" -- "$LF" $T1 --data "npy:x=f16.npy,y=y.npy"
 case_ "NPY" "NaN feature" 1 "row 2, column 1" -- "$LF" $T1 --data "npy:x=nan_x.npy,y=y.npy"
 case_ "NPY" "negative label" 1 "row 1: label -3" -- "$LF" $T1 --data "npy:x=ok_x.npy,y=neg_y.npy"
+case_ "NPY" "label 10^8 in a 4-row file" 1 "huge_y.npy: row 2: label 100000000 is outside the class ids [0, 1024)" -- "$LF" $T1 --data "npy:x=ok_x.npy,y=huge_y.npy"
+case_ "NPY" "label 2147483647" 1 "max_y.npy: row 1: label 2147483647 is outside" -- "$LF" $T1 --data "npy:x=ok_x.npy,y=max_y.npy"
+"$LF" train --quiet --out npyrun --epochs 1 --model mlp:4 --data "npy:x=ok_x.npy,y=y.npy" >/dev/null || exit 1
+case_ "NPY (eval)" "test split of 0 rows" 1 "the test split is empty (0 rows)" -- "$LF" eval --model-file npyrun/model.safetensors --data "npy:x=ok_x.npy,y=y.npy,test_x=empty_x.npy,test_y=empty_y.npy"
 case_ "NPY (loss verb)" "Inf prediction" 1 "row 1, column 2" -- "$LF" loss --loss ce --pred inf_pred.npy --label y3.npy
 case_ "NPY (loss verb)" "label 1.5" 1 "not an int32 id" -- "$LF" loss --loss ce --pred pred.npy --label frac_y.npy
 case_ "IDX" "bad magic" 1 "bad IDX magic" -- "$LF" $T1 --data "fashion-mnist:dir=fm_magic"
@@ -172,6 +184,9 @@ case_ "spec string" "value out of range" 1 "must be in [0, 1)" -- "$LF" $T1 --da
 case_ "spec string" "not a number" 1 "lr" -- "$LF" $T1 --data "$DATA" --optim adamw:lr=fast
 case_ "spec string" "unknown model" 1 "known models" -- "$LF" $T1 --data "$DATA" --model resnet
 case_ "spec string" "unknown dataset" 1 "known datasets" -- "$LF" $T1 --data "mnist-ish"
+case_ "numerics" "--epochs 1000000000 (buffers by the rows; stops at the first non-finite step)" 1 "non-finite" -- "$LF" train --quiet --out nan9 --epochs 1000000000 --batch 2 --data "$DATA" --model mlp:4 --optim sgd:lr=1e30
+case_ "numerics" "--batch 2147483647 on 4 rows (one batch of 4)" 0 "" -- "$LF" train --quiet --out bigbatch --epochs 1 --batch 2147483647 --data "$DATA" --model mlp:4
+case_ "numerics" "--epochs 70 (the epoch history grows past its first 64 rows)" 0 "" -- sh -c '"$0" train --quiet --out long --epochs 70 --batch 2 --data "$1" --model mlp:4 >/dev/null && test "$(grep -c epoch long/metrics.jsonl)" = 70' "$LF" "$DATA"
 case_ "numerics" "exploding learning rate" 1 "non-finite" -- "$LF" train --quiet --out nan --epochs 3 --batch 2 --data "$DATA" --model mlp:4 --optim sgd:lr=1e30
 case_ "command line" "unknown option" 2 "unknown option" -- "$LF" train --nope 1
 case_ "command line" "integer expected" 2 "not a valid integer" -- "$LF" train --epochs five

@@ -665,6 +665,33 @@ static lf_dataset make_ds(int64_t n, int64_t d, int32_t nc)
     return ds;
 }
 
+/* Class ids are bounded (issue 10 item 5): by the rows for ids as stored, and by LF_MAX_CLASSES
+ * distinct values for mapped labels. */
+static void test_class_bounds(void **state)
+{
+    (void)state;
+    TU_OK(lf_ds_check_class_id("y.npy", 0, LF_CLASSES_FREE - 1, 1));
+    EXPECT(lf_ds_check_class_id("y.npy", 3, LF_CLASSES_FREE, 1), LF_EFORMAT, "y.npy: row 3",
+           "label 1024 is outside the class ids [0, 1024)");
+    TU_OK(lf_ds_check_class_id("y.npy", 0, 16 * 1000 - 1, 1000));
+    EXPECT(lf_ds_check_class_id("y.npy", 0, 16 * 1000, 1000), LF_EFORMAT, "[0, 16000)", NULL);
+    EXPECT(lf_ds_check_class_id("y.npy", 0, LF_MAX_CLASSES, INT64_MAX / 2), LF_EFORMAT,
+           "[0, 1048576)", NULL);
+    EXPECT(lf_ds_check_class_id("y.npy", 0, 2147483647, 4), LF_EFORMAT, "label 2147483647", NULL);
+    EXPECT(lf_ds_check_class_id("y.npy", 0, -1, 4), LF_EFORMAT, "label -1", NULL);
+    /* Mapped labels (CSV, LIBSVM): distinct values past the cap are refused. */
+    const int64_t n = LF_MAX_CLASSES + 1;
+    int64_t *raw = malloc((size_t)n * sizeof *raw);
+    assert_non_null(raw);
+    for (int64_t i = 0; i < n; i++) raw[i] = 7 * i;
+    lf_dataset ds;
+    TU_OK(lf_ds_alloc(&ds, n, 1, 0, "many"));
+    EXPECT(lf_ds_set_labels(&ds, raw, NULL, NULL), LF_EFORMAT, "1048577 distinct values",
+           "more than the 1048576 classes");
+    lf_dataset_release(&ds);
+    free(raw);
+}
+
 static void test_validate(void **state)
 {
     (void)state;
@@ -873,6 +900,10 @@ static void test_load_csv(void **state)
     snprintf(spec, sizeof spec, "csv:train=%s,test=%s", tr.s, te.s);
     EXPECT(lf_dataset_load(spec, &a, &b), LF_EFORMAT, tr.s, "not a number: 'f'");
     EXPECT(lf_dataset_load("csv", &a, &b), LF_EINVAL, "\"csv\"", "\"train\" is required");
+
+    /* A training set of one class is refused, naming the dataset (issue 10 item 4). */
+    snprintf(spec, sizeof spec, "csv:train=%s,header=1", put_text("one.csv", "f,y\n1,5\n2,5\n").s);
+    EXPECT(lf_dataset_load(spec, &a, &b), LF_EFORMAT, spec, "holds a single class");
 }
 
 static void test_load_libsvm(void **state)
@@ -1030,6 +1061,7 @@ int main(void)
         cmocka_unit_test(test_csv_read),
         cmocka_unit_test(test_csv_bad),        cmocka_unit_test(test_libsvm_read),
         cmocka_unit_test(test_libsvm_bad),     cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_class_bounds),
         cmocka_unit_test(test_subset_split),   cmocka_unit_test(test_moments),
         cmocka_unit_test(test_scalar_moments), cmocka_unit_test(test_norm_fit),
         cmocka_unit_test(test_cmp_i64),

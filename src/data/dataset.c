@@ -77,6 +77,19 @@ int lf_cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+lf_status lf_ds_check_class_id(const char *path, int64_t row, int64_t label, int64_t rows)
+{
+    int64_t lim = rows > LF_MAX_CLASSES / LF_CLASSES_PER_ROW ? LF_MAX_CLASSES
+                                                             : rows * LF_CLASSES_PER_ROW;
+    if (lim < LF_CLASSES_FREE) lim = LF_CLASSES_FREE;
+    if (label >= 0 && label < lim) return LF_OK;
+    return lf_error(LF_EFORMAT, "%s: row %lld: label %lld is outside the class ids [0, %lld) "
+                    "allowed for %lld rows (at most max(%d x rows, %d), never more than %lld "
+                    "classes)", path, (long long)row, (long long)label, (long long)lim,
+                    (long long)rows, LF_CLASSES_PER_ROW, LF_CLASSES_FREE,
+                    (long long)LF_MAX_CLASSES);
+}
+
 static void map_into(const int64_t *raw, int64_t n, const int64_t *keys, int64_t nk, int32_t *y)
 {
     for (int64_t i = 0; i < n; i++) {
@@ -97,10 +110,10 @@ static lf_status map_labels(const int64_t *a, int64_t na, const int64_t *b, int6
     int64_t nk = 0;
     for (int64_t i = 0; i < n; i++)
         if (nk == 0 || keys[nk - 1] != keys[i]) keys[nk++] = keys[i];
-    if (nk > INT32_MAX) {
+    if (nk > LF_MAX_CLASSES) {
         free(keys);
-        return lf_error(LF_EFORMAT, "labels: %lld distinct values, too many classes",
-                        (long long)nk);
+        return lf_error(LF_EFORMAT, "labels: %lld distinct values, more than the %lld classes "
+                        "a dataset may hold", (long long)nk, (long long)LF_MAX_CLASSES);
     }
     map_into(a, na, keys, nk, ya);
     map_into(b, nb, keys, nk, yb);
@@ -440,10 +453,22 @@ void lf_dataset_scalar_moments(const lf_dataset *ds, float *mean, float *std)
     *std = safe_std(m, var);
 }
 
-static lf_status check_pair(const lf_dataset *tr, const lf_dataset *te)
+/* A classifier learns nothing from one class (the loss is 0 from the start): refused. */
+static lf_status check_classes(const char *spec, const lf_dataset *tr)
+{
+    if (!tr->y) return LF_OK;
+    for (int64_t i = 1; i < tr->n; i++)
+        if (tr->y[i] != tr->y[0]) return LF_OK;
+    return lf_error(LF_EFORMAT, "dataset \"%s\": the training set holds a single class (all %lld "
+                    "rows have the same label); a classifier needs at least 2 classes", spec,
+                    (long long)tr->n);
+}
+
+static lf_status check_pair(const char *spec, const lf_dataset *tr, const lf_dataset *te)
 {
     if (tr->n < 1) return lf_error(LF_EFORMAT, "dataset %s: the training set is empty", tr->name);
     lf_status s = lf_dataset_validate(tr);
+    if (s == LF_OK) s = check_classes(spec, tr);
     if (s != LF_OK || te->n == 0) return s;
     if (te->d != tr->d)
         return lf_error(LF_EFORMAT, "dataset %s: test rows have %lld features, train rows %lld",
@@ -464,7 +489,7 @@ lf_status lf_dataset_load(const char *spec, lf_dataset *train, lf_dataset *test)
     if (s == LF_OK) {
         snprintf(tr.name, sizeof tr.name, "%s", desc->name);
         snprintf(te.name, sizeof te.name, "%s:test", desc->name);
-        s = check_pair(&tr, &te);
+        s = check_pair(spec, &tr, &te);
     }
     if (s != LF_OK || !test) lf_dataset_release(&te);
     if (s != LF_OK) {

@@ -133,6 +133,12 @@ static lf_status parse(svm_ctx *c, const char *text, size_t len, lf_dataset *out
                         "dense table far larger than the %zu-byte file; if that is meant, give "
                         "the width with features=%lld", c->path, (long long)n, (long long)d, len,
                         (long long)d);
+    if (lf_mul_overflows(n, d, &cells) || cells > LF_MAX_DENSE_CELLS)
+        return lf_error(LF_EFORMAT, "%s: %lld rows x %lld features is a dense table of more than "
+                        "the %lld cells (4 GiB) a sparse file may be read into; use a smaller "
+                        "width (features=%lld at most for %lld rows)", c->path, (long long)n,
+                        (long long)d, (long long)LF_MAX_DENSE_CELLS,
+                        (long long)(LF_MAX_DENSE_CELLS / n), (long long)n);
     s = lf_ds_alloc(&ds, n, d, 0, c->path);
     if (s != LF_OK) return s;
     int64_t *r = malloc((size_t)n * sizeof *r);

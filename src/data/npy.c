@@ -364,7 +364,8 @@ static lf_status npy_x(const char *path, lf_dataset *ds)
     return s;
 }
 
-/* Labels are class ids as stored: non-negative integers; n_classes = largest + 1. */
+/* Labels are class ids as stored: non-negative integers; n_classes = largest + 1, bounded by
+ * lf_ds_check_class_id (LF_MAX_CLASSES, and by the rows). */
 static lf_status npy_y(const char *path, lf_dataset *ds)
 {
     lf_npy a;
@@ -378,9 +379,13 @@ static lf_status npy_y(const char *path, lf_dataset *ds)
         int64_t v = a.dtype == LF_I32 ? ((const int32_t *)a.data)[i]
                   : a.dtype == LF_I64 ? ((const int64_t *)a.data)[i]
                                       : ((const uint8_t *)a.data)[i];
-        if (v < 0 || v >= INT32_MAX)
+        if (v < 0) {
             s = lf_error(LF_EFORMAT, "%s: row %lld: label %lld is not a class id", path,
                          (long long)i, (long long)v);
+            break;
+        }
+        s = lf_ds_check_class_id(path, i, v, ds->n);
+        if (s != LF_OK) break;
         ds->y[i] = (int32_t)v;
         if (ds->y[i] >= ds->n_classes) ds->n_classes = ds->y[i] + 1;
     }

@@ -7,6 +7,21 @@
 
 #include <locale.h>
 
+/* The most classes a dataset may hold (class ids 0..LF_MAX_CLASSES-1): a model's output layer
+ * is sized by the class count, so one stray label of 10^8 must not become gigabytes. Files whose
+ * labels are class ids as stored (npy) are further bounded by their rows: the largest id must be
+ * below max(LF_CLASSES_PER_ROW x rows, LF_CLASSES_FREE). */
+#define LF_MAX_CLASSES ((int64_t)1 << 20)
+#define LF_CLASSES_PER_ROW 16
+#define LF_CLASSES_FREE 1024
+/* The most cells (rows x features, 4 bytes each: 4 GiB) a dense table read from a sparse file
+ * may hold. */
+#define LF_MAX_DENSE_CELLS ((int64_t)1 << 30)
+
+/* LF_OK when a class id `label` of a file of `rows` rows is within the bounds above; else
+ * LF_EFORMAT naming path, row and label. */
+lf_status lf_ds_check_class_id(const char *path, int64_t row, int64_t label, int64_t rows);
+
 /* Allocates ds->x (n×d floats, zeroed) and, when `labels`, ds->y (n); sets n, d and the flat
  * shape {d}. `what` names the source in the ENOMEM message. ds is zeroed first. */
 lf_status lf_ds_alloc(lf_dataset *ds, int64_t n, int64_t d, int labels, const char *what);

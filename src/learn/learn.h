@@ -32,7 +32,7 @@ typedef struct lf_train_pos {
     int64_t skipped;       /* batches skipped for a non-finite loss or gradient, whole run */
     double seconds;        /* this epoch's training time before the current process */
     lf_rng rng_epoch;      /* the trainer's rng before this epoch's permutation */
-    lf_epoch_stats *hist;  /* stats of epochs 1..epoch-1 (room for o->epochs) */
+    lf_epoch_stats *hist;  /* stats of epochs 1..epoch-1 (room for o->epochs when resuming) */
 } lf_train_pos;
 
 /* What a checkpoint records besides the position. data_crc fingerprints the training data. */

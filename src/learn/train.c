@@ -30,7 +30,7 @@ typedef struct trainer {
     double epoch_t0;        /* lf_now() at the start of the epoch, less its checkpointed time */
     uint32_t data_crc;      /* of the training data, when checkpointing or resuming */
     FILE *metrics;
-    double *curve;          /* 6 columns of epochs: train, val, test loss; train, val, test acc */
+    int64_t hist_cap;       /* room in pos.hist, grown as epochs finish (not sized by --epochs) */
 } trainer;
 
 void lf_train_opts_default(lf_train_opts *o)
@@ -106,6 +106,23 @@ static lf_status set_segments(lf_optim *opt, const lf_params *p)
     return s;
 }
 
+/* The epoch history's first capacity when not resuming; it doubles as epochs finish. */
+#define HIST_START 64
+
+/* Room in pos.hist for `epochs` entries. */
+static lf_status hist_reserve(trainer *tr, int64_t epochs)
+{
+    if (epochs <= tr->hist_cap) return LF_OK;
+    int64_t cap = tr->hist_cap * 2 > epochs ? tr->hist_cap * 2 : epochs;
+    if (cap > tr->o->epochs) cap = tr->o->epochs;
+    lf_epoch_stats *h = realloc(tr->pos.hist, (size_t)cap * sizeof *h);
+    if (!h) return lf_error(LF_ENOMEM, "train: cannot allocate the history of %lld epochs",
+                            (long long)cap);
+    tr->pos.hist = h;
+    tr->hist_cap = cap;
+    return LF_OK;
+}
+
 static lf_status build(trainer *tr)
 {
     const lf_train_opts *o = tr->o;
@@ -130,12 +147,17 @@ static lf_status build(trainer *tr)
     if (s == LF_OK) s = lf_schedule_create(o->schedule ? o->schedule : "constant", &tr->sched);
     if (s != LF_OK) return s;
     tr->tape = lf_tape_new();
-    tr->xb = malloc((size_t)(o->batch * d->d) * sizeof *tr->xb);
-    tr->yb = malloc((size_t)o->batch * sizeof *tr->yb);
+    /* Buffers are sized by the rows that exist, not by the request: a batch larger than the
+     * training set is the whole set, and the epoch history grows as epochs finish (a resume
+     * needs room for the checkpoint's epochs up front). */
+    int64_t rows_b = o->batch < tr->n_train ? o->batch : tr->n_train;
+    if (rows_b < 1) rows_b = 1;
+    tr->hist_cap = o->resume || o->epochs < HIST_START ? o->epochs : HIST_START;
+    tr->xb = malloc((size_t)(rows_b * d->d) * sizeof *tr->xb);
+    tr->yb = malloc((size_t)rows_b * sizeof *tr->yb);
     tr->order = malloc((size_t)tr->n_train * sizeof *tr->order);
-    tr->curve = calloc((size_t)o->epochs * 6, sizeof *tr->curve);
-    tr->pos.hist = calloc((size_t)o->epochs, sizeof *tr->pos.hist);
-    if (!tr->tape || !tr->xb || !tr->yb || !tr->order || !tr->curve || !tr->pos.hist)
+    tr->pos.hist = calloc((size_t)tr->hist_cap, sizeof *tr->pos.hist);
+    if (!tr->tape || !tr->xb || !tr->yb || !tr->order || !tr->pos.hist)
         return lf_error(LF_ENOMEM, "train: out of memory");
     if (o->checkpoint_every > 0 || o->resume) tr->data_crc = lf_dataset_crc(d);
     lf_rng_seed(&tr->rng, o->seed);
@@ -339,13 +361,20 @@ static lf_status run_epoch(trainer *tr, int epoch, lf_epoch_stats *e)
 static lf_status write_curves(trainer *tr, int epochs)
 {
     if (!tr->o->out_dir || epochs < 1) return LF_OK;
-    const size_t n = (size_t)epochs, stride = (size_t)tr->o->epochs;
-    double *x = malloc(4 * n * sizeof *x); /* x, then 3 accuracy curves in % */
+    const size_t n = (size_t)epochs;
+    double *x = malloc(7 * n * sizeof *x); /* x, then 3 loss curves, then 3 accuracy curves in % */
     if (!x) return lf_error(LF_ENOMEM, "train: out of memory");
-    double *pct = x + n;
-    for (size_t i = 0; i < n; i++) x[i] = (double)i + 1;
-    for (size_t j = 0; j < 3; j++)
-        for (size_t i = 0; i < n; i++) pct[j * n + i] = 100 * tr->curve[(3 + j) * stride + i];
+    double *curve = x + n, *pct = x + 4 * n;
+    for (size_t i = 0; i < n; i++) {
+        const lf_epoch_stats *e = &tr->pos.hist[i];
+        x[i] = (double)i + 1;
+        curve[i] = e->train_loss;
+        curve[n + i] = e->val_loss;
+        curve[2 * n + i] = e->test_loss;
+        pct[i] = 100 * e->train_acc;
+        pct[n + i] = 100 * e->val_acc;
+        pct[2 * n + i] = 100 * e->test_acc;
+    }
     static const char *const names[6] = {"train loss", "val loss", "test loss",
                                          "train acc",  "val acc",  "test acc"};
     const int have[3] = {1, tr->n_val > 0, tr->test->n > 0};
@@ -353,7 +382,7 @@ static lf_status write_curves(trainer *tr, int epochs)
     int ns = 0;
     for (int j = 0; j < 6; j++)
         if (have[j % 3])
-            s[ns++] = (lf_series){names[j], j < 3 ? tr->curve + (size_t)j * stride
+            s[ns++] = (lf_series){names[j], j < 3 ? curve + (size_t)j * n
                                                   : pct + (size_t)(j - 3) * n,
                                   j / 3, j % 3 + 1};
     char path[4096], title[3200];
@@ -365,13 +394,6 @@ static lf_status write_curves(trainer *tr, int epochs)
     lf_status st = lf_plot_svg(path, &texts, x, epochs, s, ns);
     free(x);
     return st;
-}
-
-static void record_curve(trainer *tr, int epoch, const lf_epoch_stats *e)
-{
-    const double v[6] = {e->train_loss, e->val_loss, e->test_loss,
-                         e->train_acc,  e->val_acc,  e->test_acc};
-    for (int j = 0; j < 6; j++) tr->curve[j * tr->o->epochs + epoch - 1] = v[j];
 }
 
 static lf_status write_result(trainer *tr, const lf_train_result *r)
@@ -417,7 +439,6 @@ static void trainer_release(trainer *tr, lf_model **model_out)
     free(tr->yb);
     free(tr->order);
     free(tr->decay);
-    free(tr->curve);
     free(tr->pos.hist);
     if (tr->metrics) (void)fclose(tr->metrics); /* every line was flushed and synced */
 }
@@ -445,10 +466,7 @@ static lf_status resume(trainer *tr, lf_train_result *r)
     lf_status s = lf_checkpoint_restore(tr->o->resume, &run, &tr->pos);
     if (s != LF_OK) return s;
     r->epochs_done = tr->pos.epoch - 1;
-    for (int i = 0; i < r->epochs_done; i++) {
-        record_curve(tr, i + 1, &tr->pos.hist[i]);
-        r->last = tr->pos.hist[i];
-    }
+    if (r->epochs_done > 0) r->last = tr->pos.hist[r->epochs_done - 1];
     return LF_OK;
 }
 
@@ -472,9 +490,9 @@ lf_status lf_train(const lf_train_opts *o, const lf_dataset *train, const lf_dat
                 lf_optim_spec(tr.optim), lf_optim_state_bytes(tr.optim));
     for (int epoch = r.epochs_done + 1; s == LF_OK && epoch <= o->epochs; epoch++) {
         s = run_epoch(&tr, epoch, &r.last);
+        if (s == LF_OK) s = hist_reserve(&tr, epoch);
         if (s != LF_OK) break;
         tr.pos.hist[epoch - 1] = r.last;
-        record_curve(&tr, epoch, &r.last);
         s = write_epoch(&tr, &r.last);
         if (s == LF_OK && o->on_epoch) s = o->on_epoch(o->user, tr.model, &tr.norm, &r.last);
         if (s != LF_OK) break;
