@@ -57,8 +57,9 @@ int cli_train_resume(const char *dir, lf_train_opts *o, const lf_train_opts *def
 /* --out DIR (cli/train_out.c), before any work: refuses a path too long for the run's files,
  * creates DIR, takes an exclusive lock on DIR/.lossforge.lock for the rest of the process
  * (a second writer is refused), removes temp files of dead processes, and refuses a DIR that
- * holds another run's files unless force (which removes them) or resuming. Returns CLI_OK or
- * CLI_FAIL (printed). */
+ * holds another run's files unless force (which removes them) or resuming > 0 (resuming < 0:
+ * the mode has no --resume, so the message does not offer it). Returns CLI_OK or CLI_FAIL
+ * (printed). */
 int cli_claim_out(const char *dir, int force, int resuming);
 /* --ensemble M (cli/train_ensemble.c): trains and scores the ensemble, prints its metrics. */
 int cli_train_ensemble(const lf_train_opts *o, int members, const char *kind, int burn_in,

@@ -137,13 +137,14 @@ int cli_claim_out(const char *dir, int force, int resuming)
     if (lock_fd >= 0) close(lock_fd);
     lock_fd = fd;
     remove_stale_tmp(dir);
-    if (resuming) return CLI_OK;
+    if (resuming > 0) return CLI_OK;
     char list[256];
     if (old_run_files(dir, list, sizeof list) == 0) return CLI_OK;
     if (!force)
         return cli_fail("--out %s: holds the files of another run (%s); pass --force to replace "
-                        "them, --resume %s to continue that run, or choose another --out",
-                        shown(dir, b, sizeof b), list, shown(dir, b, sizeof b));
+                        "them, %s%s%schoose another --out", shown(dir, b, sizeof b), list,
+                        resuming < 0 ? "" : "--resume ", resuming < 0 ? "" : shown(dir, b, sizeof b),
+                        resuming < 0 ? "or " : " to continue that run, or ");
     /* --force: the old run's files go now, so none of them is left mixed with the new run's. */
     for (int i = 0; i < N_RUN_FILES; i++) {
         char path[OUT_PATH_LIMIT + 64];

@@ -205,6 +205,7 @@ case_ "output" "second run into a directory another run is writing" 1 "another l
 f = open("busy/.lossforge.lock", "w"); fcntl.flock(f, fcntl.LOCK_EX)
 sys.exit(subprocess.call(sys.argv[1:]))' "$LF" $T1 --data "$DATA" --out busy
 case_ "output" "--out holding a finished run" 1 "holds the files of another run" -- "$LF" $T1 --data "$DATA" --out run
+case_ "output" "--out holding a finished run (train --embedding)" 1 "holds the files of another run" -- "$LF" train --embedding --quiet --data "$DATA" --out run
 # --force replaces the old run: the new seed in result.json, the old checkpoint gone.
 case_ "output" "--out holding a finished run, with --force" 0 "" -- sh -c '"$0" train --quiet \
     --epochs 1 --data "$1" --out forced --force --seed 7 >/dev/null && grep -q "\"seed\":7" \
