@@ -29,7 +29,7 @@ deps-dev: deps
 # The main job: the default model on Fashion-MNIST, ending in test accuracy and a plot.
 train: all
 	$(BUILD)/lossforge train --data fashion-mnist --model mlp:256,256 --loss ce \
-	  --optim adamw:lr=1e-3 --epochs 5 --seed 1 --out runs/default
+	  --optim adamw:lr=1e-3 --epochs 5 --seed 1 --out runs/default --force
 
 # The checking tools .ci/run uses beyond `make test`: clang and its sanitizer runtimes (fuzzing),
 # valgrind, cppcheck, clang-tidy.

@@ -54,6 +54,13 @@ int cmd_train(int argc, char **argv);
  * to path) and points o->out_dir at DIR. Returns CLI_OK, CLI_USAGE or CLI_FAIL (printed). */
 int cli_train_resume(const char *dir, lf_train_opts *o, const lf_train_opts *def,
                      lf_checkpoint_info *ci, char *path, size_t cap);
+/* --out DIR (cli/train_out.c), before any work: refuses a path too long for the run's files,
+ * creates DIR, takes an exclusive lock on DIR/.lossforge.lock for the rest of the process
+ * (a second writer is refused), removes temp files of dead processes, and refuses a DIR that
+ * holds another run's files unless force (which removes them) or resuming > 0 (resuming < 0:
+ * the mode has no --resume, so the message does not offer it). Returns CLI_OK or CLI_FAIL
+ * (printed). */
+int cli_claim_out(const char *dir, int force, int resuming);
 /* --ensemble M (cli/train_ensemble.c): trains and scores the ensemble, prints its metrics. */
 int cli_train_ensemble(const lf_train_opts *o, int members, const char *kind, int burn_in,
                        int thin, const lf_dataset *train, const lf_dataset *test);

@@ -29,7 +29,7 @@ int cmd_train(int argc, char **argv)
     lf_train_opts_default(&o);
     o.data = "fashion-mnist";
     const char *resume = NULL, *on_nan = "stop";
-    int batch = (int)o.batch, quiet = 0, every = 0;
+    int batch = (int)o.batch, quiet = 0, every = 0, force = 0;
     const char *noise = NULL;
     int members = 0, burn_in = -1, thin = 1;
     const char *ens_kind = "sgld";
@@ -50,6 +50,8 @@ int cmd_train(int argc, char **argv)
         {"val-split", OPT_DOUBLE, &o.val_split, "fraction of train held out for validation (default 0)",
          CLI_BELOW(0, 1)},
         {"out", OPT_STR, &o.out_dir, "output directory (default runs/last)", CLI_ANY},
+        {"force", OPT_FLAG, &force, "replace the files of another run in --out (default: refuse)",
+         CLI_ANY},
         {"clip-norm", OPT_DOUBLE, &o.clip_norm, "clip the gradient to this global L2 norm (default off)",
          CLI_POSITIVE},
         {"decay-bias", OPT_FLAG, &o.decay_bias, "weight decay on biases too (default: weights only)",
@@ -97,6 +99,7 @@ int cmd_train(int argc, char **argv)
     char ckpt[4096];
     if (resume && (rc = cli_train_resume(resume, &o, &def, &ci, ckpt, sizeof ckpt)) != CLI_OK)
         return rc;
+    if ((rc = cli_claim_out(o.out_dir, force, resume != NULL)) != CLI_OK) return rc;
     o.progress = quiet ? 0 : isatty(2) ? 2 : 1;
     lf_dataset train = {0}, test = {0};
     if (lf_dataset_load(o.data, &train, &test) != LF_OK) return cli_fail_status();

@@ -113,7 +113,7 @@ int cli_train_embedding(int argc, char **argv)
     lf_embed_opts o;
     lf_embed_opts_default(&o);
     const char *data = "fashion-mnist", *pk = "8x4", *classes = NULL;
-    int embedding = 0, quiet = 0, dim = (int)o.dim, steps = (int)o.steps;
+    int embedding = 0, quiet = 0, force = 0, dim = (int)o.dim, steps = (int)o.steps;
     o.out_dir = "runs/last";
     const cli_opt opts[] = {
         {"embedding", OPT_FLAG, &embedding, "train an embedding model (this mode)", CLI_ANY},
@@ -139,6 +139,8 @@ int cli_train_embedding(int argc, char **argv)
          CLI_POSITIVE},
         {"out", OPT_STR, &o.out_dir, "output directory for model.safetensors (default runs/last)",
          CLI_ANY},
+        {"force", OPT_FLAG, &force, "replace the files of another run in --out (default: refuse)",
+         CLI_ANY},
         {"quiet", OPT_FLAG, &quiet, "no progress output", CLI_ANY},
     };
     int rc = cli_parse("train", "Train an embedding model (--embedding) on P×K batches and score "
@@ -156,6 +158,7 @@ int cli_train_embedding(int argc, char **argv)
     o.k = (int)k;
     o.dim = dim;
     o.steps = steps;
+    if ((rc = cli_claim_out(o.out_dir, force, -1)) != CLI_OK) return rc;
     o.progress = quiet ? 0 : isatty(2) ? 2 : 1;
     return run(&o, data, classes);
 }

@@ -92,7 +92,7 @@ int cli_train_episodic(int argc, char **argv)
     o.loss = "protonet";
     o.out_dir = "runs/last";
     const char *data = "fashion-mnist", *episodic = NULL, *classes = NULL;
-    int quiet = 0, dim = (int)o.dim, steps = (int)o.steps, episodes = 600;
+    int quiet = 0, force = 0, dim = (int)o.dim, steps = (int)o.steps, episodes = 600;
     const cli_opt opts[] = {
         {"episodic", OPT_STR, &episodic, "episodes NwayKshot[:q=Q], e.g. 5way5shot:q=15 (15 "
                                          "queries per class by default)", CLI_ANY},
@@ -118,6 +118,8 @@ int cli_train_episodic(int argc, char **argv)
          CLI_POSITIVE},
         {"out", OPT_STR, &o.out_dir, "output directory for model.safetensors (default runs/last)",
          CLI_ANY},
+        {"force", OPT_FLAG, &force, "replace the files of another run in --out (default: refuse)",
+         CLI_ANY},
         {"quiet", OPT_FLAG, &quiet, "no progress output", CLI_ANY},
     };
     int rc = cli_parse("train", "Meta-train an embedding model on few-shot episodes (--episodic) "
@@ -131,6 +133,7 @@ int cli_train_episodic(int argc, char **argv)
     }
     o.dim = dim;
     o.steps = steps;
+    if ((rc = cli_claim_out(o.out_dir, force, -1)) != CLI_OK) return rc;
     o.progress = quiet ? 0 : isatty(2) ? 2 : 1;
     return run(&o, data, classes, episodes);
 }

@@ -18,7 +18,7 @@ for name, n in (("train", 400), ("test", 200)):
             f.write(",".join(f"{v:.5f}" for v in row) + f",{label}\n")
 PY
 DATA="csv:train=$T/train.csv,test=$T/test.csv,header=0"
-run() { "$LF" train --data "$DATA" --model mlp:8 --optim adamw:lr=1e-2 --epochs 5 --batch 32 --seed 3 --threads 2 --quiet --out "$T/run" "$@"; }
+run() { "$LF" train --data "$DATA" --model mlp:8 --optim adamw:lr=1e-2 --epochs 5 --batch 32 --seed 3 --threads 2 --quiet --out "$T/run" --force "$@"; }
 acc() { sed -n 's/^test accuracy: \([0-9.]*\)%.*/\1/p' "$1"; }
 
 run >"$T/clean.log" 2>&1

@@ -210,6 +210,25 @@ case_ "command line" "--threads 0 (embedding)" 2 '--threads: "0" is not a valid 
 case_ "output" "unwritable --out" 1 "/proc/nope" -- "$LF" $T1 --data "$DATA" --out /proc/nope/run
 case_ "output" "eval >/dev/full" 1 "writing standard output failed: No space left on device" -- \
     sh -c '"$0" eval --model-file model.safetensors --data "$1" --split train >/dev/full' "$LF" "$DATA"
+# --out: one writer at a time, no silent overwrite of a finished run, no stray temp files of
+# dead processes, no path too long for the run's files.
+mkdir -p busy stale forced
+cp run/* stale/ && cp run/* forced/
+touch stale/model.safetensors.tmp.999999999 stale/checkpoint.safetensors.tmp.999999998
+case_ "output" "second run into a directory another run is writing" 1 "another lossforge run is writing to this directory" -- \
+    /usr/bin/python3 -c 'import fcntl, subprocess, sys
+f = open("busy/.lossforge.lock", "w"); fcntl.flock(f, fcntl.LOCK_EX)
+sys.exit(subprocess.call(sys.argv[1:]))' "$LF" $T1 --data "$DATA" --out busy
+case_ "output" "--out holding a finished run" 1 "holds the files of another run" -- "$LF" $T1 --data "$DATA" --out run
+case_ "output" "--out holding a finished run (train --embedding)" 1 "holds the files of another run" -- "$LF" train --embedding --quiet --data "$DATA" --out run
+# --force replaces the old run: the new seed in result.json, the old checkpoint gone.
+case_ "output" "--out holding a finished run, with --force" 0 "" -- sh -c '"$0" train --quiet \
+    --epochs 1 --data "$1" --out forced --force --seed 7 >/dev/null && grep -q "\"seed\":7" \
+    forced/result.json && ! [ -e forced/checkpoint.safetensors ]' "$LF" "$DATA"
+case_ "output" "temp files of dead processes, then --resume" 0 "removed 2 temporary files" -- sh -c \
+    '"$0" train --quiet --resume stale >/dev/null && ! ls stale | grep -q "\.tmp\."' "$LF"
+case_ "output" "--out of 4100 bytes" 1 "is too long; the files of a run need it to be at most 4047 bytes" -- \
+    "$LF" $T1 --data "$DATA" --out "$(printf '%04100d' 0)"
 # stdout and stderr into a pipe closed by its reader (`train 2>&1 | head -1`): the run goes on,
 # writes its model and exits 0; the wrapper fails if the model is missing.
 case_ "output" "train 2>&1 into a closed pipe" 0 "" -- /usr/bin/python3 -c 'import os, subprocess, sys

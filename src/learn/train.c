@@ -85,6 +85,11 @@ static lf_status open_outputs(trainer *tr)
 {
     const char *dir = tr->o->out_dir;
     if (!dir) return LF_OK;
+    /* Every file name must fit the 4096-byte path buffers, with its ".tmp.<pid>" suffix. */
+    const size_t limit = 4096 - sizeof "/checkpoint.safetensors.tmp.01234567890123456789";
+    if (strlen(dir) > limit)
+        return lf_error(LF_EINVAL, "--out: path of %zu bytes is too long; the files of a run need "
+                        "it to be at most %zu bytes", strlen(dir), limit);
     lf_status s = lf_mkdirs(dir, "--out");
     if (s != LF_OK) return s;
     char path[4096];
@@ -401,8 +406,11 @@ static lf_status write_result(trainer *tr, const lf_train_result *r)
     if (!tr->o->out_dir) return LF_OK;
     char path[4096];
     snprintf(path, sizeof path, "%s/result.json", tr->o->out_dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return lf_error(LF_EIO, "%s: cannot write: %s", path, strerror(errno));
+    /* Built in memory, then written atomically: a full disk never leaves a torn result.json. */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return lf_error(LF_ENOMEM, "%s: out of memory", path);
     fputs("{\"model\":", f);
     lf_json_string(f, lf_model_spec(tr->model));
     fputs(",\"loss\":", f);
@@ -419,9 +427,13 @@ static lf_status write_result(trainer *tr, const lf_train_result *r)
     lf_json_number(f, "test_loss", r->test_loss);
     lf_json_number(f, "seconds", r->seconds);
     fputs("}\n", f);
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    return bad ? lf_error(LF_EIO, "%s: write failed: %s", path, strerror(errno)) : LF_OK;
+    if (fclose(f) != 0 || !buf) {
+        free(buf);
+        return lf_error(LF_ENOMEM, "%s: out of memory", path);
+    }
+    lf_status s = lf_write_atomic(path, buf, len);
+    free(buf);
+    return s;
 }
 
 static void trainer_release(trainer *tr, lf_model **model_out)
