@@ -87,4 +87,16 @@ int cmd_papers(int argc, char **argv);
 int cmd_loss(int argc, char **argv);
 int cmd_repro(int argc, char **argv);
 
+/* The options `train --embedding` and `train --episodic` share, on an lf_embed_opts o and their
+ * force and quiet flags. */
+#define CLI_EMBED_RUN_OPTS(o, force, quiet)                                                     \
+    {"threads", OPT_INT, &(o).threads, "threads (default: all cores)", CLI_THREADS},           \
+    {"clip-norm", OPT_DOUBLE, &(o).clip_norm, "clip the gradient to this global L2 norm",      \
+     CLI_POSITIVE},                                                                            \
+    {"out", OPT_STR, &(o).out_dir, "output directory for model.safetensors (default runs/last)", \
+     CLI_ANY},                                                                                 \
+    {"force", OPT_FLAG, &(force), "replace the files of another run in --out (default: refuse)", \
+     CLI_ANY},                                                                                 \
+    {"quiet", OPT_FLAG, &(quiet), "no progress output", CLI_ANY}
+
 #endif

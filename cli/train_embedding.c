@@ -134,14 +134,7 @@ int cli_train_embedding(int argc, char **argv)
                                              "among the others; default: all classes, both",
                                              CLI_ANY},
         {"seed", OPT_U64, &o.seed, "seed of init, batches and k-means (default 1)", CLI_ANY},
-        {"threads", OPT_INT, &o.threads, "threads (default: all cores)", CLI_THREADS},
-        {"clip-norm", OPT_DOUBLE, &o.clip_norm, "clip the gradient to this global L2 norm",
-         CLI_POSITIVE},
-        {"out", OPT_STR, &o.out_dir, "output directory for model.safetensors (default runs/last)",
-         CLI_ANY},
-        {"force", OPT_FLAG, &force, "replace the files of another run in --out (default: refuse)",
-         CLI_ANY},
-        {"quiet", OPT_FLAG, &quiet, "no progress output", CLI_ANY},
+        CLI_EMBED_RUN_OPTS(o, force, quiet),
     };
     int rc = cli_parse("train", "Train an embedding model (--embedding) on P×K batches and score "
                                 "it by retrieval on the test split.",

@@ -113,14 +113,7 @@ int cli_train_episodic(int argc, char **argv)
         {"episodes", OPT_INT, &episodes, "test episodes on the held-out classes (default 600)",
          CLI_IN(1, CLI_INT_MAX)},
         {"seed", OPT_U64, &o.seed, "seed of init, episodes and test episodes (default 1)", CLI_ANY},
-        {"threads", OPT_INT, &o.threads, "threads (default: all cores)", CLI_THREADS},
-        {"clip-norm", OPT_DOUBLE, &o.clip_norm, "clip the gradient to this global L2 norm",
-         CLI_POSITIVE},
-        {"out", OPT_STR, &o.out_dir, "output directory for model.safetensors (default runs/last)",
-         CLI_ANY},
-        {"force", OPT_FLAG, &force, "replace the files of another run in --out (default: refuse)",
-         CLI_ANY},
-        {"quiet", OPT_FLAG, &quiet, "no progress output", CLI_ANY},
+        CLI_EMBED_RUN_OPTS(o, force, quiet),
     };
     int rc = cli_parse("train", "Meta-train an embedding model on few-shot episodes (--episodic) "
                                 "and report few-shot accuracy on held-out classes.",
