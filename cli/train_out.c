@@ -13,16 +13,15 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "internal.h"
 
 /* The files a run of lossforge train writes into --out. */
 static const char *const run_files[] = {"metrics.jsonl", "model.safetensors", "result.json",
                                         "checkpoint.safetensors", "curves.svg", "ensemble.json"};
 enum { N_RUN_FILES = (int)(sizeof run_files / sizeof run_files[0]) };
 
-/* The longest name the run writes into --out: "/checkpoint.safetensors.tmp.<pid>" (a pid of
- * up to 20 digits) and the terminating NUL, within the library's 4096-byte path buffers. */
+/* The library's path buffers (lf_out_dir_check bounds --out by them). */
 #define OUT_PATH_LIMIT 4096
-#define OUT_LONGEST_NAME (sizeof "/checkpoint.safetensors.tmp." - 1 + 20 + 1)
 
 static int lock_fd = -1; /* held (never closed) until the process exits */
 
@@ -89,35 +88,13 @@ static int old_run_files(const char *dir, char *buf, size_t cap)
     return n;
 }
 
-/* mkdir -p: every missing directory of dir. */
-static int make_dirs(const char *dir, char *b, size_t cap)
-{
-    char path[OUT_PATH_LIMIT];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *q = path + 1;; q++) {
-        if (*q != '/' && *q != '\0') continue;
-        char c = *q;
-        *q = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return cli_fail("--out %s: cannot create directory %s: %s", shown(dir, b, cap),
-                            shown(path, b + cap / 2, cap / 2), strerror(errno));
-        *q = c;
-        if (!c) return CLI_OK;
-    }
-}
-
 int cli_claim_out(const char *dir, int force, int resuming)
 {
     if (!dir) return CLI_OK;
     char b[256];
-    size_t n = strlen(dir);
-    if (n == 0) return cli_fail("--out: empty directory name");
-    if (n + OUT_LONGEST_NAME > OUT_PATH_LIMIT)
-        return cli_fail("--out %s: path of %zu bytes is too long; the files of a run need it "
-                        "to be at most %zu bytes (paths are limited to %d bytes)",
-                        shown(dir, b, sizeof b), n, (size_t)OUT_PATH_LIMIT - OUT_LONGEST_NAME,
-                        OUT_PATH_LIMIT);
-    if (make_dirs(dir, b, sizeof b) != CLI_OK) return CLI_FAIL;
+    if (!*dir) return cli_fail("--out: empty directory name");
+    if (lf_out_dir_check(dir) != LF_OK || lf_mkdirs(dir, "--out") != LF_OK)
+        return cli_fail_status();
     char lock[OUT_PATH_LIMIT + 32];
     snprintf(lock, sizeof lock, "%s/.lossforge.lock", dir);
     int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);

@@ -284,6 +284,9 @@ void lf_json_number(FILE *f, const char *key, double v);
 void lf_json_string(FILE *f, const char *s);
 
 /* ------------------------------------------------------------------ directories */
+/* An output directory whose run files (with their ".tmp.<pid>" suffix) fit the 4096-byte path
+ * buffers; otherwise LF_EINVAL with the limit (src/learn/train.c). */
+lf_status lf_out_dir_check(const char *dir);
 /* Creates a directory and its parents (mkdir -p); errors name `what`. */
 lf_status lf_mkdirs(const char *dir, const char *what);
 

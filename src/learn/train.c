@@ -81,16 +81,23 @@ static lf_status prepare_data(trainer *tr, const lf_dataset *train, const lf_dat
     return moments(tr);
 }
 
-static lf_status open_outputs(trainer *tr)
+lf_status lf_out_dir_check(const char *dir)
 {
-    const char *dir = tr->o->out_dir;
-    if (!dir) return LF_OK;
     /* Every file name must fit the 4096-byte path buffers, with its ".tmp.<pid>" suffix. */
     const size_t limit = 4096 - sizeof "/checkpoint.safetensors.tmp.01234567890123456789";
     if (strlen(dir) > limit)
         return lf_error(LF_EINVAL, "--out: path of %zu bytes is too long; the files of a run need "
-                        "it to be at most %zu bytes", strlen(dir), limit);
-    lf_status s = lf_mkdirs(dir, "--out");
+                        "it to be at most %zu bytes (paths are limited to 4096 bytes)",
+                        strlen(dir), limit);
+    return LF_OK;
+}
+
+static lf_status open_outputs(trainer *tr)
+{
+    const char *dir = tr->o->out_dir;
+    if (!dir) return LF_OK;
+    lf_status s = lf_out_dir_check(dir);
+    if (s == LF_OK) s = lf_mkdirs(dir, "--out");
     if (s != LF_OK) return s;
     char path[4096];
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
