@@ -138,7 +138,7 @@ case_ "CSV" "empty field" 1 "empty_field.csv:2:2" -- "$LF" $T1 --data "csv:train
 case_ "CSV" "label not an integer" 1 "label.csv:2:3" -- "$LF" $T1 --data "csv:train=label.csv,header=1"
 case_ "CSV" "header only, no rows" 1 "no data rows" -- "$LF" $T1 --data "csv:train=no_rows.csv,header=1"
 case_ "CSV" "first row of 100001 columns over 1000 short rows" 1 "cannot fit" -- "$LF" $T1 --data "csv:train=wide.csv"
-case_ "CSV" "training set of one class" 1 "the training set holds a single class" -- "$LF" $T1 --data "csv:train=one_class.csv,header=1"
+case_ "CSV" "training set of one class" 1 "hold a single class" -- "$LF" $T1 --data "csv:train=one_class.csv,header=1"
 case_ "CSV" "label column out of range" 1 "label column 7" -- "$LF" $T1 --data "csv:train=ok.csv,header=1,label=7"
 case_ "any file" "missing file" 1 "missing.csv: cannot open" -- "$LF" $T1 --data "csv:train=missing.csv"
 case_ "LIBSVM" "bad token" 1 "token.svm:2" -- "$LF" $T1 --data "libsvm:train=token.svm"

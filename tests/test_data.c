@@ -900,10 +900,6 @@ static void test_load_csv(void **state)
     snprintf(spec, sizeof spec, "csv:train=%s,test=%s", tr.s, te.s);
     EXPECT(lf_dataset_load(spec, &a, &b), LF_EFORMAT, tr.s, "not a number: 'f'");
     EXPECT(lf_dataset_load("csv", &a, &b), LF_EINVAL, "\"csv\"", "\"train\" is required");
-
-    /* A training set of one class is refused, naming the dataset (issue 10 item 4). */
-    snprintf(spec, sizeof spec, "csv:train=%s,header=1", put_text("one.csv", "f,y\n1,5\n2,5\n").s);
-    EXPECT(lf_dataset_load(spec, &a, &b), LF_EFORMAT, spec, "holds a single class");
 }
 
 static void test_load_libsvm(void **state)

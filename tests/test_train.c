@@ -107,6 +107,13 @@ static void rejects_bad_options(void **state)
     o.out_dir = "/proc/no/such/dir";
     tr.x[13] = 0;
     TU_ERR(lf_train(&o, &tr, &te, NULL, NULL), LF_EIO, "/proc/no/such/dir");
+    /* One class among the training rows: refused (issue 10 item 4); one other label is enough. */
+    o.out_dir = NULL;
+    o.val_split = 0;
+    for (int64_t i = 0; i < tr.n; i++) tr.y[i] = 2;
+    TU_ERR(lf_train(&o, &tr, &te, NULL, NULL), LF_EINVAL, "hold a single class");
+    tr.y[tr.n - 1] = 0;
+    TU_OK(lf_train(&o, &tr, &te, NULL, NULL));
     lf_dataset_release(&tr);
 }
 

@@ -453,22 +453,10 @@ void lf_dataset_scalar_moments(const lf_dataset *ds, float *mean, float *std)
     *std = safe_std(m, var);
 }
 
-/* A classifier learns nothing from one class (the loss is 0 from the start): refused. */
-static lf_status check_classes(const char *spec, const lf_dataset *tr)
-{
-    if (!tr->y) return LF_OK;
-    for (int64_t i = 1; i < tr->n; i++)
-        if (tr->y[i] != tr->y[0]) return LF_OK;
-    return lf_error(LF_EFORMAT, "dataset \"%s\": the training set holds a single class (all %lld "
-                    "rows have the same label); a classifier needs at least 2 classes", spec,
-                    (long long)tr->n);
-}
-
-static lf_status check_pair(const char *spec, const lf_dataset *tr, const lf_dataset *te)
+static lf_status check_pair(const lf_dataset *tr, const lf_dataset *te)
 {
     if (tr->n < 1) return lf_error(LF_EFORMAT, "dataset %s: the training set is empty", tr->name);
     lf_status s = lf_dataset_validate(tr);
-    if (s == LF_OK) s = check_classes(spec, tr);
     if (s != LF_OK || te->n == 0) return s;
     if (te->d != tr->d)
         return lf_error(LF_EFORMAT, "dataset %s: test rows have %lld features, train rows %lld",
@@ -489,7 +477,7 @@ lf_status lf_dataset_load(const char *spec, lf_dataset *train, lf_dataset *test)
     if (s == LF_OK) {
         snprintf(tr.name, sizeof tr.name, "%s", desc->name);
         snprintf(te.name, sizeof te.name, "%s:test", desc->name);
-        s = check_pair(spec, &tr, &te);
+        s = check_pair(&tr, &te);
     }
     if (s != LF_OK || !test) lf_dataset_release(&te);
     if (s != LF_OK) {

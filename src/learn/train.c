@@ -52,6 +52,17 @@ static lf_status moments(trainer *tr)
     return lf_norm_fit(tr->data, tr->n_val ? tr->rows : NULL, tr->n_train, &tr->norm);
 }
 
+/* A classifier learns nothing from one class (its loss is 0 from the start): refused. */
+static lf_status check_classes(const trainer *tr)
+{
+    const int32_t *y = tr->data->y, first = y[tr->rows[0]];
+    for (int64_t i = 1; i < tr->n_train; i++)
+        if (y[tr->rows[i]] != first) return LF_OK;
+    return lf_error(LF_EINVAL, "train: the %lld training rows of dataset \"%s\" hold a single "
+                    "class; a classifier needs at least 2 classes", (long long)tr->n_train,
+                    tr->o->data ? tr->o->data : tr->data->name);
+}
+
 static lf_status prepare_data(trainer *tr, const lf_dataset *train, const lf_dataset *test)
 {
     if (!train->y || train->n < 1)
@@ -78,7 +89,8 @@ static lf_status prepare_data(trainer *tr, const lf_dataset *train, const lf_dat
     tr->n_train = n - tr->n_val;
     if (tr->n_train < 1)
         return lf_error(LF_EINVAL, "train: --val-split %g leaves no training rows", tr->o->val_split);
-    return moments(tr);
+    s = check_classes(tr);
+    return s == LF_OK ? moments(tr) : s;
 }
 
 lf_status lf_out_dir_check(const char *dir)
