@@ -243,8 +243,6 @@ void lf_xp_tick(lf_xp *x, const char *fmt, ...)
     lf_progress_update(&x->bar, ++x->done, "%s", what);
 }
 
-double lf_xp_seconds(const lf_xp *x) { return lf_now() - x->t0; }
-
 static double cpu_seconds(void) { return (double)clock() / CLOCKS_PER_SEC; }
 
 /* "12 s", or "0.4 s" under ten seconds. */
@@ -258,7 +256,7 @@ static lf_status write_report(lf_xp *x)
 {
     const lf_xp_vt *vt = x->desc->impl;
     char wall[32], cpu[32];
-    fmt_seconds(wall, sizeof wall, lf_xp_seconds(x));
+    fmt_seconds(wall, sizeof wall, lf_now() - x->t0);
     fmt_seconds(cpu, sizeof cpu, cpu_seconds() - x->cpu0);
     lf_sbuf r = {0};
     lf_sbuf_printf(&r, "# %s\n\nCommand: `%s` (wall time %s, CPU time %s).\n\n", vt->title,

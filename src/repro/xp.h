@@ -119,8 +119,6 @@ lf_status lf_xp_write(lf_xp *x, const char *name, lf_sbuf *b);
 /* A progress bar over `total` units of work; lf_xp_tick adds one and says what finished. */
 void lf_xp_progress(lf_xp *x, int64_t total);
 void lf_xp_tick(lf_xp *x, const char *fmt, ...) LF_PRINTF(2, 3);
-/* Seconds since the experiment started (wall clock). */
-double lf_xp_seconds(const lf_xp *x);
 
 /* ------------------------------------------------------------------ numbers */
 /* Mean and sample standard deviation (n - 1; 0 for n = 1) of x[0], x[stride], ... x[(n-1)
