@@ -81,6 +81,26 @@ int cli_train_episodic(int argc, char **argv);
 /* eval --episodic: few-shot accuracy of an embedding model (cli/train_episodic.c). */
 int cli_eval_episodic(lf_model *m, const lf_norm *norm, const lf_dataset *ds, const char *episodic,
                       int64_t episodes, const char *classes, uint64_t seed);
+/* Run summaries (cli/summary.c). */
+/* The name of class c of ds, for tables: the single place that will print a dataset's label
+ * set (class id -> original label); class ids until datasets carry one. */
+void cli_class_name(const lf_dataset *ds, int32_t c, char *buf, size_t cap);
+typedef struct cli_prf {
+    double precision, recall, f1; /* 0 where the denominator is empty */
+    int64_t support;              /* rows of the class */
+} cli_prf;
+/* Per-class precision, recall and F1 of a k×k confusion matrix counting [true][predicted]. */
+void cli_class_prf(const int64_t *conf, int64_t k, cli_prf *out);
+/* Prints the per-class table of conf (classes named by ds) and its macro mean to stdout. */
+int cli_print_prf(const lf_dataset *ds, const int64_t *conf, int64_t k);
+/* Before training, to stderr: the data (rows, features, classes with counts, split sizes) and
+ * the loss, optimizer, schedule as given and threads. */
+void cli_summary_begin(const lf_train_opts *o, const lf_dataset *train, const lf_dataset *test);
+/* After training: per-class precision, recall and F1 of out_dir/model.safetensors on test. */
+int cli_summary_test(const char *out_dir, const lf_dataset *test);
+/* After training: the files of the run in out_dir, each with what it holds. */
+void cli_summary_files(const char *out_dir, int checkpoints);
+int cmd_compare(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_papers(int argc, char **argv);

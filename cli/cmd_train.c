@@ -16,6 +16,18 @@ static lf_status add_label_noise(const char *spec, uint64_t seed, lf_dataset *tr
     return s;
 }
 
+/* The end of a run: test accuracy, per class unless quiet, and the files written. */
+static int report(const lf_train_opts *o, const lf_train_result *r, const lf_dataset *test,
+                  int quiet)
+{
+    int rc = CLI_OK;
+    if (test->n) printf("test accuracy: %.2f%%  (test loss %.4f)\n", 100 * r->test_acc, r->test_loss);
+    if (test->n && !quiet) rc = cli_summary_test(o->out_dir, test);
+    printf("trained %d epochs in %.1f s\n", r->epochs_done, r->seconds);
+    cli_summary_files(o->out_dir, o->checkpoint_every > 0);
+    return rc;
+}
+
 int cmd_train(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -103,6 +115,7 @@ int cmd_train(int argc, char **argv)
     o.progress = quiet ? 0 : isatty(2) ? 2 : 1;
     lf_dataset train = {0}, test = {0};
     if (lf_dataset_load(o.data, &train, &test) != LF_OK) return cli_fail_status();
+    if (!quiet) cli_summary_begin(&o, &train, &test);
     if (noise && add_label_noise(noise, o.seed, &train) != LF_OK) {
         lf_dataset_release(&train);
         lf_dataset_release(&test);
@@ -117,13 +130,9 @@ int cmd_train(int argc, char **argv)
         return rc;
     }
     lf_train_result r;
-    lf_status s = lf_train(&o, &train, &test, &r, NULL);
-    int64_t n_test = test.n;
+    rc = lf_train(&o, &train, &test, &r, NULL) == LF_OK ? report(&o, &r, &test, quiet)
+                                                        : cli_fail_status();
     lf_dataset_release(&train);
     lf_dataset_release(&test);
-    if (s != LF_OK) return cli_fail_status();
-    if (n_test) printf("test accuracy: %.2f%%  (test loss %.4f)\n", 100 * r.test_acc, r.test_loss);
-    printf("trained %d epochs in %.1f s; wrote %s/{model.safetensors,metrics.jsonl,curves.svg,result.json}\n",
-           r.epochs_done, r.seconds, o.out_dir);
-    return CLI_OK;
+    return rc;
 }

@@ -23,6 +23,7 @@ static const struct {
     {"papers", cmd_papers, "the papers implemented, their methods and experiments"},
     {"loss", cmd_loss, "value and gradient of any loss on .npy inputs"},
     {"repro", cmd_repro, "run a paper's reproduction experiment"},
+    {"compare", cmd_compare, "final metrics of train runs side by side, curves in one SVG"},
 };
 #define NVERBS ((int)(sizeof verbs / sizeof verbs[0]))
 

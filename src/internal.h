@@ -318,12 +318,13 @@ const lf_paper *lf_paper_at(int i);
 const lf_paper *lf_paper_find(const char *key); /* NULL if unknown */
 
 /* ------------------------------------------------------------------ plots and progress */
-/* Curves plot: up to 6 series over a shared x axis, in one or two panels side by side. */
+/* Curves plot: up to 12 series over a shared x axis, in one or two panels side by side. */
 typedef struct lf_series {
     const char *label;
     const double *y;
     int panel;          /* 0 = left, 1 = right */
-    int color;          /* 1..6 picks a palette colour (same split, same colour); 0 = by order */
+    int color;          /* 1..6 picks a palette colour (same split, same colour); 0 = by
+                         * order, repeating after 6 */
 } lf_series;
 /* What the figure says: every text the caller knows better than the plotter. */
 typedef struct lf_plot {

@@ -366,11 +366,11 @@ static void plot_rejects(void **state)
 {
     (void)state;
     double x[2] = {0, NAN}, y[2] = {1, 2};
-    lf_series s[7] = {{"a", y, 0, 0}, {"b", y, 0, 0}, {"c", y, 1, 0}, {"d", y, 1, 0}, {"e", y, 1, 0}, {"f", y, 1, 0}, {"g", y, 1, 0}};
+    lf_series s[13] = {{"a", y, 0, 0}, {"b", y, 0, 0}, {"c", y, 1, 0}, {"d", y, 1, 0}, {"e", y, 1, 0}, {"f", y, 1, 0}, {"g", y, 1, 0}};
     const char *path = tmp_path("bad.svg");
     TU_ERR(lf_plot_svg(path, &(lf_plot){"t", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 2, s, 1), LF_EINVAL, "x[1] = nan");
     x[1] = 1;
-    TU_ERR(lf_plot_svg(path, &(lf_plot){"t", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 2, s, 7), LF_EINVAL, "got 7");
+    TU_ERR(lf_plot_svg(path, &(lf_plot){"t", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 2, s, 13), LF_EINVAL, "got 13");
     TU_ERR(lf_plot_svg(path, &(lf_plot){"t", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 0, s, 1), LF_EINVAL, "npts >= 1");
     s[1].panel = 2;
     TU_ERR(lf_plot_svg(path, &(lf_plot){"t", "epoch", {"loss", "accuracy"}, {NULL, NULL}, {0, 0}}, x, 2, s, 2), LF_EINVAL, "series 1 (\"b\")");

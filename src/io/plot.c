@@ -22,10 +22,11 @@
 #define MARGIN_R 24.0
 #define MARGIN_B 50.0     /* x tick labels and the x label */
 #define TICK_GAP 8.0      /* frame to tick label */
-#define MAX_SERIES 6
+#define MAX_SERIES 12 /* lossforge compare: loss and accuracy of 6 runs */
 #define MAX_MARKED 60 /* beyond this many points, markers only clutter the line */
 
-static const char *const plot_colors[MAX_SERIES] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
+#define N_COLORS 6
+static const char *const plot_colors[N_COLORS] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
 
 /* ------------------------------------------------------------------ text */
 /* Advance widths of DejaVu Sans, printable ASCII (' ' .. '~'), in 1/2048 em. */
@@ -297,7 +298,7 @@ static int panel_range(const plot *p, int panel, double *lo, double *hi)
 static const char *series_color(const plot *p, int si)
 {
     int c = p->s[si].color;
-    return plot_colors[(c > 0 ? c - 1 : si) % MAX_SERIES];
+    return plot_colors[(c > 0 ? c - 1 : si) % N_COLORS];
 }
 
 /* One polyline per run of drawable values (NaN breaks the line), markers on the points. */

@@ -438,6 +438,10 @@ static lf_status write_result(trainer *tr, const lf_train_result *r)
     lf_json_string(f, lf_optim_spec(tr->optim));
     fputs(",\"schedule\":", f);
     lf_json_string(f, lf_schedule_spec(tr->sched));
+    if (tr->o->data) { /* the dataset spec as given: lossforge compare refuses mixed data */
+        fputs(",\"data\":", f);
+        lf_json_string(f, tr->o->data);
+    }
     fprintf(f, ",\"epochs\":%d,\"batch\":%lld,\"seed\":%llu,\"threads\":%d,\"val_split\":%.17g,"
                "\"skipped_batches\":%lld",
             r->epochs_done, (long long)tr->o->batch, (unsigned long long)tr->o->seed,
