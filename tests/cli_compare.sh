@@ -87,6 +87,7 @@ texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
 assert "ce" in texts and "gce" in texts, texts  # the legend names both runs
 assert len(list(svg.iter("{http://www.w3.org/2000/svg}polyline"))) == 4  # loss and accuracy of each
 PY
+"$LF" compare --help | grep -q -- '--out'
 # Without --out: compare.svg in the current directory, named on stdout.
 "$LF" compare ce gce | grep -q '^wrote compare.svg$'
 test -s compare.svg

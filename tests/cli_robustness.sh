@@ -237,6 +237,22 @@ rc = subprocess.call(sys.argv[1:], stdout=w, stderr=w)
 sys.exit(rc or (0 if os.path.getsize("pipe/model.safetensors") else 3))' \
     "$LF" train --data "$DATA" --model mlp:4 --epochs 2 --batch 2 --out pipe
 
+# compare (issue 11): what is not a finished run, or not comparable with the others, is refused
+# naming the directory or file.
+for r in cmp_a cmp_val; do
+    "$LF" train --data "$DATA" --model mlp:4 --epochs 2 --batch 2 --quiet --out $r \
+        $([ $r = cmp_val ] && echo --val-split 0.5) >/dev/null || exit 1
+done
+"$LF" train --data "csv:train=ok.csv,test=ok.csv,header=1" --model mlp:4 --epochs 2 --batch 2 \
+    --quiet --out cmp_data >/dev/null || exit 1
+mkdir -p cmp_empty cmp_torn && cp cmp_a/* cmp_torn/ && head -c -9 cmp_a/metrics.jsonl >cmp_torn/metrics.jsonl
+case_ "compare" "a run directory that does not exist" 1 "cmp_nope: cannot open" -- "$LF" compare cmp_a cmp_nope
+case_ "compare" "a directory that holds no finished run" 1 "cmp_empty: no result.json" -- "$LF" compare cmp_a cmp_empty
+case_ "compare" "a torn metrics.jsonl" 1 "cmp_torn/metrics.jsonl line 2: cut short" -- "$LF" compare cmp_a cmp_torn
+case_ "compare" "runs on different datasets" 1 "trained on different data" -- "$LF" compare cmp_a cmp_data
+case_ "compare" "runs with and without validation metrics" 1 "cmp_val/metrics.jsonl has validation metrics, cmp_a/metrics.jsonl has none" -- "$LF" compare cmp_a cmp_val
+case_ "compare" "a single run" 2 "give at least two run directories" -- "$LF" compare cmp_a
+
 # ------------------------------------------------------------------ the table
 TABLE="$T/table.md"
 {
