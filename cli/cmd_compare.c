@@ -3,7 +3,6 @@
  * means the run finished) and metrics.jsonl. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,18 +22,19 @@ typedef struct run {
     char label[200];
 } run;
 
-/* The keys of a metrics.jsonl line and where they go. */
-static const struct {
-    const char *key;
-    size_t off;
-} metric_keys[] = {
-    {"train_loss", offsetof(lf_epoch_stats, train_loss)}, {"train_acc", offsetof(lf_epoch_stats, train_acc)},
-    {"val_loss", offsetof(lf_epoch_stats, val_loss)},     {"val_acc", offsetof(lf_epoch_stats, val_acc)},
-    {"test_loss", offsetof(lf_epoch_stats, test_loss)},   {"test_acc", offsetof(lf_epoch_stats, test_acc)},
-    {"lr", offsetof(lf_epoch_stats, lr)},                 {"seconds", offsetof(lf_epoch_stats, seconds)},
-    {"samples_per_s", offsetof(lf_epoch_stats, samples_per_s)},
-};
+/* The keys of a metrics.jsonl line, in the order of metric_field. */
+static const char *const metric_keys[] = {"train_loss", "train_acc", "val_loss", "val_acc",
+                                          "test_loss",  "test_acc",  "lr",       "seconds",
+                                          "samples_per_s"};
 enum { N_METRIC_KEYS = (int)(sizeof metric_keys / sizeof metric_keys[0]) };
+
+static double *metric_field(lf_epoch_stats *e, int k)
+{
+    double *const f[N_METRIC_KEYS] = {&e->train_loss, &e->train_acc, &e->val_loss,
+                                      &e->val_acc,    &e->test_loss, &e->test_acc,
+                                      &e->lr,         &e->seconds,   &e->samples_per_s};
+    return f[k];
+}
 
 static double num_or_nan(const cJSON *v) { return cJSON_IsNumber(v) ? v->valuedouble : NAN; }
 
@@ -103,11 +103,11 @@ static int parse_epoch(const char *path, int line, const char *s, size_t n, lf_e
         rc = cli_fail("%s line %d: \"epoch\" is not %d (lines must be epochs 1, 2, ... in order)",
                       path, line, line);
     for (int k = 0; rc == CLI_OK && k < N_METRIC_KEYS; k++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, metric_keys[k].key);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, metric_keys[k]);
         if (!cJSON_IsNumber(v) && !cJSON_IsNull(v))
             rc = cli_fail("%s line %d: \"%s\" is missing or not a number or null", path, line,
-                          metric_keys[k].key);
-        else *(double *)((char *)e + metric_keys[k].off) = num_or_nan(v);
+                          metric_keys[k]);
+        else *metric_field(e, k) = num_or_nan(v);
     }
     e->epoch = line;
     cJSON_Delete(o);
@@ -340,9 +340,6 @@ static int write_plot(const run *runs, int nruns, const char *path)
     int npts = 0;
     for (int i = 0; i < nruns; i++) npts = runs[i].n > npts ? runs[i].n : npts;
     const int val = measured(&runs[0], 1), test = measured(&runs[0], 0);
-    const size_t acc_off = test ? offsetof(lf_epoch_stats, test_acc)
-                           : val ? offsetof(lf_epoch_stats, val_acc)
-                                 : offsetof(lf_epoch_stats, train_acc);
     double *x = malloc((size_t)npts * (1 + 2 * (size_t)nruns) * sizeof *x);
     if (!x) return cli_fail("out of memory");
     lf_series s[2 * MAX_RUNS];
@@ -352,7 +349,7 @@ static int write_plot(const run *runs, int nruns, const char *path)
         for (int p = 0; p < npts; p++) {
             const lf_epoch_stats *e = p < runs[i].n ? &runs[i].ep[p] : NULL;
             loss[p] = e ? e->train_loss : NAN; /* a shorter run's line ends at its last epoch */
-            acc[p] = e ? 100 * *(const double *)((const char *)e + acc_off) : NAN;
+            acc[p] = !e ? NAN : 100 * (test ? e->test_acc : val ? e->val_acc : e->train_acc);
         }
         s[2 * i] = (lf_series){runs[i].label, loss, 0, i + 1};
         s[2 * i + 1] = (lf_series){runs[i].label, acc, 1, i + 1};
