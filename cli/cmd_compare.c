@@ -87,6 +87,9 @@ static int read_result(run *r)
             return cli_fail("%s: \"%s\" is missing or not a %s (not a lossforge train result?)",
                             path, need[i], i < 2 ? "string" : "number");
     }
+    double epochs = res_num(r, "epochs");
+    if (!(epochs >= 1 && epochs <= CLI_INT_MAX && epochs == floor(epochs)))
+        return cli_fail("%s: \"epochs\" is %g, not a whole number of at least 1", path, epochs);
     return CLI_OK;
 }
 
@@ -123,21 +126,21 @@ static int read_metrics(run *r)
                            "metrics were removed?)", path, sizeof path, &buf, &n);
     if (rc != CLI_OK) return rc;
     const char *s = (const char *)buf, *end = s + n;
-    int lines = 0;
+    int64_t lines = 0;
     for (const char *p = s; p < end; p++) lines += *p == '\n';
-    if (n && end[-1] != '\n') rc = cli_fail("%s line %d: cut short (no newline at its end: a torn "
-                                            "write?)", path, lines + 1);
-    int want = (int)res_num(r, "epochs");
+    if (n && end[-1] != '\n') rc = cli_fail("%s line %lld: cut short (no newline at its end: a "
+                                            "torn write?)", path, (long long)lines + 1);
+    const int want = (int)res_num(r, "epochs"); /* read_result checked it is in [1, INT_MAX] */
     if (rc == CLI_OK && lines != want)
-        rc = cli_fail("%s: %d epochs, but result.json says %d", path, lines, want);
-    r->ep = rc == CLI_OK ? calloc((size_t)(lines ? lines : 1), sizeof *r->ep) : NULL;
+        rc = cli_fail("%s: %lld epochs, but result.json says %d", path, (long long)lines, want);
+    r->ep = rc == CLI_OK ? calloc((size_t)want, sizeof *r->ep) : NULL;
     if (rc == CLI_OK && !r->ep) rc = cli_fail("out of memory");
-    for (int i = 0; rc == CLI_OK && i < lines; i++) {
+    for (int i = 0; rc == CLI_OK && i < want; i++) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         rc = parse_epoch(path, i + 1, s, (size_t)(nl - s), &r->ep[i]);
         s = nl + 1;
     }
-    r->n = lines;
+    r->n = rc == CLI_OK ? want : 0;
     free(buf);
     return rc;
 }
@@ -402,8 +405,6 @@ static int compare(run *runs, int nruns, const char *out)
                           "run)", runs[i].dir);
         if (rc == CLI_OK) rc = read_result(&runs[i]);
         if (rc == CLI_OK) rc = read_metrics(&runs[i]);
-        if (rc == CLI_OK && runs[i].n == 0)
-            rc = cli_fail("%s/metrics.jsonl: no epochs", runs[i].dir);
         if (rc == CLI_OK && i > 0) rc = check_alike(&runs[0], &runs[i]);
     }
     if (rc != CLI_OK) return rc;
