@@ -22,6 +22,9 @@ static int report(const lf_train_opts *o, const lf_train_result *r, const lf_dat
 {
     int rc = CLI_OK;
     if (test->n) printf("test accuracy: %.2f%%  (test loss %.4f)\n", 100 * r->test_acc, r->test_loss);
+    else if (!isnan(r->last.val_acc))
+        printf("no test split; final validation accuracy: %.2f%%\n", 100 * r->last.val_acc);
+    else printf("no test split; final training accuracy: %.2f%%\n", 100 * r->last.train_acc);
     if (test->n && !quiet) rc = cli_summary_test(o->out_dir, test);
     printf("trained %d epochs in %.1f s\n", r->epochs_done, r->seconds);
     cli_summary_files(o->out_dir, o->checkpoint_every > 0);

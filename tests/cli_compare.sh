@@ -100,7 +100,8 @@ cp -r gce torn && head -c -5 gce/metrics.jsonl >torn/metrics.jsonl
 fails ce torn && grep -q 'torn/metrics.jsonl line 3: cut short' err.txt
 "$LF" train --data "$DATA" --model mlp:16 --epochs 2 --seed 7 --quiet --out noval >/dev/null
 fails ce noval && grep -q 'ce/metrics.jsonl has validation metrics, noval/metrics.jsonl has none' err.txt
-"$LF" train --data csv:train=train.csv,header=1 --model mlp:16 --epochs 2 --val-split 0.2 --quiet --out other >/dev/null
+"$LF" train --data csv:train=train.csv,header=1 --model mlp:16 --epochs 2 --val-split 0.2 --quiet --out other \
+    | grep -q '^no test split; final validation accuracy: '
 fails ce other && grep -q 'trained on different data' err.txt
 if "$LF" compare ce >/dev/null 2>&1; then echo "FAIL: one run accepted"; exit 1; else test $? -eq 2; fi
 echo "cli_compare: 1 passed, 0 failed"
