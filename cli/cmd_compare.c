@@ -66,8 +66,9 @@ static int read_result(run *r)
     char path[4200];
     unsigned char *buf;
     size_t n;
-    int rc = read_run_file(r->dir, "result.json", " (is it a lossforge train --out directory, "
-                           "and did that run finish? result.json is written at the end)",
+    int rc = read_run_file(r->dir, "result.json", " (lossforge train writes it when a "
+                           "classifier run finishes: an unfinished run, an embedding or episodic "
+                           "run, or no run at all?)",
                            path, sizeof path, &buf, &n);
     if (rc != CLI_OK) return rc;
     r->res = cJSON_ParseWithLength((const char *)buf, n);
