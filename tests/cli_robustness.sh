@@ -237,6 +237,12 @@ rc = subprocess.call(sys.argv[1:], stdout=w, stderr=w)
 sys.exit(rc or (0 if os.path.getsize("pipe/model.safetensors") else 3))' \
     "$LF" train --data "$DATA" --model mlp:4 --epochs 2 --batch 2 --out pipe
 
+# ---- CPU kernel sets (src/core/cpu.c): LF_CPU caps the set; another value is refused.
+case_ "environment" "LF_CPU=sse9 (no such kernel set)" 1 'unknown kernel set "sse9"' -- \
+    env LF_CPU=sse9 "$LF" list
+case_ "environment" "LF_CPU=baseline" 0 "" -- sh -c \
+    'LF_CPU=baseline "$0" --version | grep -q "(baseline kernels)"' "$LF"
+
 # ------------------------------------------------------------------ the table
 TABLE="$T/table.md"
 {

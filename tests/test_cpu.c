@@ -1,8 +1,9 @@
 /* Run-time CPU dispatch (src/core/cpu.h): every kernel set this CPU runs against the baseline
  * on the same inputs. The sets differ in instruction selection only, so elementwise results
  * must be equal to the last bit; a double reduction may add in another order (vector width),
- * which moves the reduction by ~1e-16 relative and what is derived from it in float by at most
- * ULP_REDUCED ulp (softmax gradients, the norm-based Lion-kappa steps). Also: the tables of
+ * which moves a sum of n terms by up to ~n 2^-53 relative (1e-12 allowed; 2e-14 seen on 1e5
+ * terms) and what is derived from it in float by at most ULP_REDUCED ulp (softmax gradients,
+ * the norm-based Lion-kappa steps; 0 seen). Also: the tables of
  * the sets are distinct code and the one in use follows lf_cpu_force_isa, and LF_CPU caps the
  * set a process picks. */
 #include "testutil.h"
@@ -104,9 +105,9 @@ static void test_vmath(void **state)
         assert_ulps(base->pow15, got->pow15, N, 0, isa, "lf_vpow q=1.5");
         assert_ulps(base->aff, got->aff, N, 0, isa, "lf_vaffine");
         assert_ulps(base->e, got->e, N, 0, isa, "lf_row_exp e");
-        assert_rel(base->row_sum, got->row_sum, 1e-14, isa, "lf_row_exp sum");
-        assert_rel(base->row_lse, got->row_lse, 1e-14, isa, "lf_row_exp lse");
-        assert_rel(base->lse, got->lse, 1e-14, isa, "lf_logsumexp");
+        assert_rel(base->row_sum, got->row_sum, 1e-12, isa, "lf_row_exp sum");
+        assert_rel(base->row_lse, got->row_lse, 1e-12, isa, "lf_row_exp lse");
+        assert_rel(base->lse, got->lse, 1e-12, isa, "lf_logsumexp");
     }
     lf_cpu_force_isa(LF_ISA_BASE);
     free(base);
@@ -136,7 +137,7 @@ static void test_ce(void **state)
         FOR_EXTRA_SETS(isa) {
             lf_cpu_force_isa(isa);
             TU_OK(lf_loss_eval(l, &b, &v, g[1]));
-            assert_rel(v0, v, 1e-14, isa, specs[s]);
+            assert_rel(v0, v, 1e-12, isa, specs[s]);
             assert_ulps(g[0], g[1], ROWS * K, ULP_REDUCED, isa, specs[s]);
         }
         lf_loss_free(l);

@@ -149,15 +149,19 @@ LK_INLINE double c_range(int sq, int wl2, int bf16, const lf_lk_coef *k, const f
  * lf_vpow (exp and log, ~10x the work). */
 static void abs_pow(float *x, int64_t n, float e)
 {
-    if (e == 0.5f || e == 1.5f) {
+    /* One loop per form: a select between them would not vectorise (sqrtf may trap). */
+    if (e == 0.5f) {
 #pragma omp simd
-        for (int64_t j = 0; j < n; j++) {
-            const float a = fabsf(x[j]);
-            x[j] = e == 0.5f ? sqrtf(a) : a * sqrtf(a);
-        }
-    } else if (e == 1.0f || e == 2.0f) {
+        for (int64_t j = 0; j < n; j++) x[j] = sqrtf(fabsf(x[j]));
+    } else if (e == 1.5f) {
 #pragma omp simd
-        for (int64_t j = 0; j < n; j++) x[j] = e == 1.0f ? fabsf(x[j]) : x[j] * x[j];
+        for (int64_t j = 0; j < n; j++) x[j] = fabsf(x[j]) * sqrtf(fabsf(x[j]));
+    } else if (e == 1.0f) {
+#pragma omp simd
+        for (int64_t j = 0; j < n; j++) x[j] = fabsf(x[j]);
+    } else if (e == 2.0f) {
+#pragma omp simd
+        for (int64_t j = 0; j < n; j++) x[j] = x[j] * x[j];
     } else {
         lf_vpow(x, x, e, n);
     }
