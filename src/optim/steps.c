@@ -150,6 +150,7 @@ LK_INLINE double c_range(int sq, int wl2, int bf16, const lf_lk_coef *k, const f
 static void abs_pow(float *x, int64_t n, float e)
 {
     /* One loop per form: a select between them would not vectorise (sqrtf may trap). */
+    /* NOLINTNEXTLINE(bugprone-branch-clone): the branches differ inside their omp simd loops */
     if (e == 0.5f) {
 #pragma omp simd
         for (int64_t j = 0; j < n; j++) x[j] = sqrtf(fabsf(x[j]));
