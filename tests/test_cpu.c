@@ -156,6 +156,8 @@ static const struct {
     {"sgd:lr=0.1,momentum=0.9,nesterov=1", 0},
     {"adamw:lr=0.01,wd=0.1", 0},
     {"adamw:lr=0.01,wd=0.1,wd_mode=l2", 0},
+    {"ogd:lr=0.1,beta=0.5", 0},
+    {"oadam:lr=0.01,nesterov=1", 0},
     {"lion:lr=0.01,wd=0.5", 0},
     {"lion:lr=0.01,wd=0.5,mu_dtype=bf16", 0},
     {"lionk:kappa=huber,lr=0.01,wd=0.5", 0},
@@ -168,8 +170,8 @@ static const struct {
     {"lionk:kappa=lp,p=1.2,lr=0.01,wd=0.5", 1},
 };
 
-/* 5 steps from the same start (n over the threading threshold, odd tail); w and every float
- * state buffer (bf16 ones as their bits widened) into out. */
+/* 5 steps from the same start (n over the threading threshold, odd tail); w and every state
+ * buffer (bf16 ones as their bits widened) into out, which holds 4n floats (3 buffers at most). */
 static int64_t run_optim(const char *spec, int64_t n, const float *w0, const float *g,
                          const uint8_t *mask, float *out)
 {
@@ -178,6 +180,7 @@ static int64_t run_optim(const char *spec, int64_t n, const float *w0, const flo
     memcpy(out, w0, (size_t)n * sizeof *out);
     for (int t = 0; t < 5; t++) TU_OK(lf_optim_step(o, out, g + t * n, 1.0));
     int64_t len = n;
+    assert_true(lf_optim_state_count(o) <= 3);
     for (int i = 0; i < lf_optim_state_count(o); i++) {
         const char *name;
         int64_t m;
@@ -197,7 +200,8 @@ static void test_optim(void **state)
     (void)state;
     const int64_t n = (1 << 16) + 5;
     float *w0 = malloc((size_t)n * sizeof *w0), *g = malloc(5 * (size_t)n * sizeof *g);
-    float *base = malloc(3 * (size_t)n * sizeof *base), *got = malloc(3 * (size_t)n * sizeof *got);
+    float *base = malloc(4 * (size_t)n * sizeof *base);
+    float *got = malloc(4 * (size_t)n * sizeof *got);
     uint8_t *mask = malloc((size_t)n);
     tu_fill_uniform(w0, n, -1.0f, 1.0f, 10);
     tu_fill_uniform(g, 5 * n, -1.0f, 1.0f, 11);

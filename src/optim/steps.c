@@ -38,6 +38,36 @@ static void adamw(const lf_adamw_coef *k, float *w, const float *g, float *m, fl
     }
 }
 
+static void ogd(const lf_ogd_coef *k, float *w, const float *g, float *prev, int64_t n)
+{
+    const float ab = k->ab, b = k->b, nlr = k->nlr, first = k->first;
+#pragma omp parallel for simd schedule(static) if(n > 1 << 15)
+    for (int64_t i = 0; i < n; i++) {
+        const float p = first * g[i] + (1.0f - first) * prev[i];
+        w[i] = w[i] + nlr * (ab * g[i] - b * p);
+        prev[i] = g[i];
+    }
+}
+
+static void oadam(const lf_oadam_coef *k, float *w, const float *g, float *m, float *v,
+                  float *prev, int64_t n)
+{
+    const float ao = k->ao, of = k->of, b1 = k->b1, a1 = k->a1, b2 = k->b2, a2 = k->a2;
+    const float km = k->km, kg = k->kg, ibc2 = k->ibc2, eps = k->eps, eps_root = k->eps_root;
+    const float first = k->first;
+#pragma omp parallel for simd schedule(static) if(n > 1 << 15)
+    for (int64_t i = 0; i < n; i++) {
+        const float mi = b1 * m[i] + a1 * g[i];
+        const float vi = b2 * v[i] + a2 * g[i] * g[i];
+        const float r = (km * mi + kg * g[i]) / (sqrtf(vi * ibc2 + eps_root) + eps);
+        const float p = first * r + (1.0f - first) * prev[i];
+        m[i] = mi;
+        v[i] = vi;
+        prev[i] = r;
+        w[i] = w[i] - (ao * r - of * p);
+    }
+}
+
 /* ------------------------------------------------------------------ Lion-kappa */
 /* The kernels below are specialised per direction and momentum type by inlining them with
  * constant arguments, so each variant's loop vectorises with no per-element dispatch. */
@@ -187,7 +217,7 @@ LK_INLINE double pow_block(int wl2, int bf16, const lf_lk_coef *k, const float *
     case 2 * (d) + 1: call(d, 1); break;
 
 static void lk_update(int dir, int bf16, const lf_lk_coef *k, float *w, const float *g, void *m,
-                         const uint8_t *decay, int64_t lo, int64_t hi, float s)
+                      const uint8_t *decay, int64_t lo, int64_t hi, float s)
 {
     float pq[LK_BLOCK];
 #define LK_UPDATE(d, b) update_range(d, b, k, w, g, m, decay, lo, hi, s, NULL)
@@ -210,7 +240,7 @@ static void lk_update(int dir, int bf16, const lf_lk_coef *k, float *w, const fl
 
 /* The chunk's sum of c^2 (pw = 0) or |c|^p. */
 static double lk_sum(int pw, int bf16, const lf_lk_coef *k, const float *w, const float *g,
-                        const void *m, const uint8_t *decay, int64_t lo, int64_t hi)
+                   const void *m, const uint8_t *decay, int64_t lo, int64_t hi)
 {
     float buf[LK_BLOCK];
     double s = 0;
@@ -236,4 +266,4 @@ static double lk_sum(int pw, int bf16, const lf_lk_coef *k, const float *w, cons
 }
 #undef LK_BOTH
 
-const lf_step_kern LF_K(lf_steps) = {sgd, adamw, lk_update, lk_sum};
+const lf_step_kern LF_K(lf_steps) = {sgd, adamw, ogd, oadam, lk_update, lk_sum};

@@ -17,6 +17,14 @@ typedef struct lf_adamw_coef {
     float shrink, l2, b1, a1, b2, a2, step, bc2, eps;
 } lf_adamw_coef;
 
+/* optimistic.c: ogd and oadam (first = 1 at t = 1, else 0). */
+typedef struct lf_ogd_coef {
+    float ab, b, nlr, first;
+} lf_ogd_coef;
+typedef struct lf_oadam_coef {
+    float ao, of, b1, a1, b2, a2, km, kg, ibc2, eps, eps_root, first;
+} lf_oadam_coef;
+
 /* lionk.c: the Lion-kappa step. */
 typedef struct lf_lk_coef {
     float b1, a1, b2, a2;
@@ -35,6 +43,9 @@ typedef struct lf_step_kern {
                 const uint8_t *decay, int64_t n);
     void (*adamw)(const lf_adamw_coef *k, float *w, const float *g, float *m, float *v,
                   const uint8_t *decay, int64_t n);
+    void (*ogd)(const lf_ogd_coef *k, float *w, const float *g, float *prev, int64_t n);
+    void (*oadam)(const lf_oadam_coef *k, float *w, const float *g, float *m, float *v,
+                  float *prev, int64_t n);
     /* Elements [lo, hi) of a Lion-kappa step with direction dir (LK_DIR_*), momentum m as
      * floats or bf16 (bf16 = 1) and the tensor's scale s; one thread's chunk. */
     void (*lk_update)(int dir, int bf16, const lf_lk_coef *k, float *w, const float *g, void *m,
