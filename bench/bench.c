@@ -545,8 +545,8 @@ static void print_machine(void)
     printf("date     %s\nmachine  %s, %ld online CPUs, L3 %s, RAM %.1f GiB, %s %s\n", date, cpu,
            sysconf(_SC_NPROCESSORS_ONLN), l3[0] ? l3 : "?", atof(mem) / (1 << 20), u.sysname,
            u.release);
-    printf("build    lossforge %s, gcc %s, BLAS:%s\n", LF_VERSION, __VERSION__,
-           blas[0] ? blas : " (none mapped)");
+    printf("build    lossforge %s (%s kernels), gcc %s, BLAS:%s\n", LF_VERSION, lf_cpu_kernels(),
+           __VERSION__, blas[0] ? blas : " (none mapped)");
 }
 
 static void print_triad(const config *c, const results *r)

@@ -93,6 +93,7 @@ int cmd_list(int argc, char **argv)
         return CLI_USAGE;
     }
     printf("spec strings: name:key=value,...  e.g. --optim lion:lr=3e-4,wd=1 --model mlp:512,256\n");
+    printf("kernels: %s (the best this CPU runs; LF_CPU=baseline|avx2 caps it)\n", lf_cpu_kernels());
     return CLI_OK;
 }
 

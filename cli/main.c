@@ -196,8 +196,9 @@ static int run(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
+    if (lf_cpu_check_env() != LF_OK) return cli_fail_status();
     if (!strcmp(argv[1], "--version")) {
-        printf("lossforge %s\n", LF_VERSION);
+        printf("lossforge %s (%s kernels)\n", LF_VERSION, lf_cpu_kernels());
         return CLI_OK;
     }
     for (int i = 0; i < NVERBS; i++)

@@ -69,6 +69,13 @@ lf_status lf_error(lf_status s, const char *fmt, ...)
 void lf_set_threads(int n);
 int lf_get_threads(void);
 
+/* The CPU kernel set the hot loops run on, "avx512", "avx2" or "baseline": the best this CPU
+ * supports, chosen once per process; the environment variable LF_CPU=baseline|avx2|avx512 caps
+ * it (LF_CPU=baseline for testing). lf_cpu_check_env fails with LF_EINVAL on another LF_CPU
+ * value (which is then ignored). */
+const char *lf_cpu_kernels(void);
+lf_status lf_cpu_check_env(void);
+
 /* ------------------------------------------------------------------ rng */
 /* xoshiro256** (Blackman & Vigna 2018), seeded through splitmix64. The whole state is the
  * struct, so copying it forks a stream and saving its 32 bytes resumes a run exactly. */

@@ -259,6 +259,11 @@ void lf_vexp(float *y, const float *x, int64_t n);
  * 0 where |x| < FLT_MIN; results under FLT_MIN flush to 0, over FLT_MAX are inf (as lf_vexp).
  * y may alias x. */
 void lf_vpow(float *y, const float *x, float q, int64_t n);
+/* e = exp(x - max x) over one row of k logits; returns the row's log-sum-exp and puts sum(e)
+ * in *sum, so the softmax is e / *sum. */
+double lf_row_exp(const float *x, int64_t k, float *e, double *sum);
+/* x = x*a + b over n floats. */
+void lf_vaffine(float *x, int64_t n, float a, float b);
 
 /* ------------------------------------------------------------------ learning */
 /* Rows of logits whose argmax equals the label (first max wins, as torch.argmax); with k = 1 a

@@ -252,6 +252,11 @@ case_ "compare" "a torn metrics.jsonl" 1 "cmp_torn/metrics.jsonl line 2: cut sho
 case_ "compare" "runs on different datasets" 1 "trained on different data" -- "$LF" compare cmp_a cmp_data
 case_ "compare" "runs with and without validation metrics" 1 "cmp_val/metrics.jsonl has validation metrics, cmp_a/metrics.jsonl has none" -- "$LF" compare cmp_a cmp_val
 case_ "compare" "a single run" 2 "give at least two run directories" -- "$LF" compare cmp_a
+# ---- CPU kernel sets (src/core/cpu.c): LF_CPU caps the set; another value is refused.
+case_ "environment" "LF_CPU=sse9 (no such kernel set)" 1 'unknown kernel set "sse9"' -- \
+    env LF_CPU=sse9 "$LF" list
+case_ "environment" "LF_CPU=baseline" 0 "" -- sh -c \
+    'LF_CPU=baseline "$0" --version | grep -q "(baseline kernels)"' "$LF"
 
 # ------------------------------------------------------------------ the table
 TABLE="$T/table.md"

@@ -1,6 +1,8 @@
-/* Vectorisable exp (and |x|^q from it) and a stable log-sum-exp. Softmax-based losses are bound
- * by exp, and glibc's scalar expf does not vectorise, so the library carries its own kernel
- * (Cephes-style). */
+/* Vectorisable exp (and |x|^q from it), a stable log-sum-exp and the softmax row pass.
+ * Softmax-based losses are bound by exp, and glibc's scalar expf does not vectorise, so the
+ * library carries its own kernel (Cephes-style). A kernel file (core/cpu.h): compiled once per
+ * kernel set; the baseline copy also holds the entry points that dispatch. */
+#include "core/cpu.h"
 #include "internal.h"
 
 #include <float.h>
@@ -66,33 +68,6 @@ static inline float vexp1(float x)
     return fsel(x < EXP_LO, 0.0f, y);
 }
 
-void lf_vexp(float *y, const float *x, int64_t n)
-{
-#pragma omp simd
-    for (int64_t i = 0; i < n; i++) y[i] = vexp1(x[i]);
-}
-
-double lf_logsumexp(const float *x, int64_t k)
-{
-    if (k <= 0) return -INFINITY;
-    float m = x[0];
-    for (int64_t i = 1; i < k; i++) m = x[i] > m ? x[i] : m;
-    if (isinf(m)) return m; /* all -inf, or a +inf that would give inf - inf below */
-    enum { CHUNK = 256 };
-    float buf[CHUNK];
-    double s = 0;
-    for (int64_t i0 = 0; i0 < k; i0 += CHUNK) {
-        int64_t len = k - i0 < CHUNK ? k - i0 : CHUNK;
-        for (int64_t i = 0; i < len; i++) buf[i] = x[i0 + i] - m;
-        lf_vexp(buf, buf, len);
-        double cs = 0;
-#pragma omp simd reduction(+ : cs)
-        for (int64_t i = 0; i < len; i++) cs += buf[i];
-        s += cs;
-    }
-    return (double)m + log(s);
-}
-
 /* ln(x) for normal x > 0 (Cephes logf): x = 2^e * m with m in [sqrt(1/2), sqrt(2)), then a
  * minimax polynomial in z = m - 1; ln2 split as in vexp1 so e*LN2_HI is exact. */
 static inline float vlog1(float x)
@@ -116,7 +91,54 @@ static inline float vlog1(float x)
     return z + y + fe * 0.693359375f;
 }
 
-void lf_vpow(float *y, const float *x, float q, int64_t n)
+static void vexp(float *y, const float *x, int64_t n)
+{
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) y[i] = vexp1(x[i]);
+}
+
+static float row_max(const float *x, int64_t k)
+{
+    float m = x[0];
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 1; j < k; j++) m = x[j] > m ? x[j] : m;
+    return m;
+}
+
+/* e = exp(x - m) and its sum, in one pass. */
+static double exp_shift_sum(const float *x, float m, float *e, int64_t k)
+{
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < k; j++) {
+        e[j] = vexp1(x[j] - m);
+        s += e[j];
+    }
+    return s;
+}
+
+static double logsumexp(const float *x, int64_t k)
+{
+    if (k <= 0) return -INFINITY;
+    const float m = row_max(x, k);
+    if (isinf(m)) return m; /* all -inf, or a +inf that would give inf - inf below */
+    enum { CHUNK = 256 };
+    float buf[CHUNK];
+    double s = 0;
+    for (int64_t i0 = 0; i0 < k; i0 += CHUNK)
+        s += exp_shift_sum(x + i0, m, buf, k - i0 < CHUNK ? k - i0 : CHUNK);
+    return (double)m + log(s);
+}
+
+static double row_exp(const float *x, int64_t k, float *e, double *sum)
+{
+    const float m = row_max(x, k);
+    const double s = exp_shift_sum(x, m, e, k);
+    *sum = s;
+    return (double)m + log(s);
+}
+
+static void vpow(float *y, const float *x, float q, int64_t n)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -125,3 +147,33 @@ void lf_vpow(float *y, const float *x, float q, int64_t n)
         y[i] = fsel(a < FLT_MIN, 0.0f, vexp1(q * vlog1(a)));
     }
 }
+
+static void vaffine(float *x, int64_t n, float a, float b)
+{
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) x[i] = x[i] * a + b;
+}
+
+typedef struct vmath_kern {
+    void (*vexp)(float *y, const float *x, int64_t n);
+    void (*vpow)(float *y, const float *x, float q, int64_t n);
+    double (*logsumexp)(const float *x, int64_t k);
+    double (*row_exp)(const float *x, int64_t k, float *e, double *sum);
+    void (*vaffine)(float *x, int64_t n, float a, float b);
+} vmath_kern;
+
+LF_KTABLE_DECLARE(vmath_kern, lf_vmath_kern);
+const vmath_kern LF_K(lf_vmath_kern) = {vexp, vpow, logsumexp, row_exp, vaffine};
+
+#ifdef LF_KBASE
+#define VMATH LF_KTABLE(vmath_kern, lf_vmath_kern)
+
+void lf_vexp(float *y, const float *x, int64_t n) { VMATH->vexp(y, x, n); }
+void lf_vpow(float *y, const float *x, float q, int64_t n) { VMATH->vpow(y, x, q, n); }
+double lf_logsumexp(const float *x, int64_t k) { return VMATH->logsumexp(x, k); }
+double lf_row_exp(const float *x, int64_t k, float *e, double *sum)
+{
+    return VMATH->row_exp(x, k, e, sum);
+}
+void lf_vaffine(float *x, int64_t n, float a, float b) { VMATH->vaffine(x, n, a, b); }
+#endif

@@ -53,7 +53,7 @@ typedef struct ce_ctx {
 } ce_ctx;
 
 /* Loss of one counted row. With g != NULL, also writes scale * dL/dx into g: one exp pass
- * (lf_vexp) gives both the softmax and, through its sum, the log-sum-exp. */
+ * (lf_row_exp) gives both the softmax and, through its sum, the log-sum-exp. */
 static double ce_row(const void *ctx, const float *x, int64_t k, int32_t y, double scale, float *g)
 {
     const ce_cfg *c = ((const ce_ctx *)ctx)->c;
@@ -71,9 +71,7 @@ static double ce_row(const void *ctx, const float *x, int64_t k, int32_t y, doub
 #pragma omp simd
             for (int64_t j = 0; j < k; j++) g[j] = g[j] * a - (float)(b * st->w[j]);
         } else {
-            const float bf = (float)b;
-#pragma omp simd
-            for (int64_t j = 0; j < k; j++) g[j] = g[j] * a - bf;
+            lf_vaffine(g, k, a, -(float)b);
         }
         g[y] -= (float)(scale * (1 - eps) * wy);
     } else {

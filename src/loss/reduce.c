@@ -60,21 +60,6 @@ lf_status lf_reduce_check(const char *loss, const lf_reduce_cfg *c, const lf_bat
     return LF_OK;
 }
 
-double lf_row_exp(const float *x, int64_t k, float *e, double *sum)
-{
-    float m = x[0];
-#pragma omp simd reduction(max : m)
-    for (int64_t j = 1; j < k; j++) m = x[j] > m ? x[j] : m;
-#pragma omp simd
-    for (int64_t j = 0; j < k; j++) e[j] = x[j] - m;
-    lf_vexp(e, e, k);
-    double s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t j = 0; j < k; j++) s += e[j];
-    *sum = s;
-    return (double)m + log(s);
-}
-
 /* The mean's denominator D (reduce.h). */
 static double denominator(const lf_reduce_cfg *c, const lf_reduce *r, const lf_batch *b)
 {

@@ -72,10 +72,6 @@ static inline double lf_reduce_wall(const lf_reduce *r, int64_t k)
     return r->nw ? r->wsum : (double)k;
 }
 
-/* e = exp(x - max x) over one row of k logits (one lf_vexp pass); returns the row's
- * log-sum-exp and puts sum(e) in *sum, so the softmax is e / *sum. */
-double lf_row_exp(const float *x, int64_t k, float *e, double *sum);
-
 /* Loss of one counted row with label y; with g != NULL also writes scale * dL/dx into g (k
  * floats). The class weight w_y is the row function's business (smoothing spreads it). */
 typedef double (*lf_row_fn)(const void *ctx, const float *x, int64_t k, int32_t y, double scale,

@@ -4,7 +4,7 @@
  *   w += -(lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
  * wd_mode=fixed decays by 1 - wd instead, and wd_mode=l2 adds wd*w to g before the moments
  * (torch.optim.Adam's weight_decay, i.e. Adam + L2, not AdamW). */
-#include "internal.h"
+#include "optim/steps.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -26,26 +26,16 @@ static void adamw_step(const void *cfg, float *w, const float *g, float *const *
                        const uint8_t *decay, int64_t n, int64_t t, double lr)
 {
     const adamw_cfg *c = cfg;
-    float *m = state[0], *v = state[1];
-    /* w + (mask*shrink)*w rather than a select: a conditional multiply may trap, so GCC
-     * would not vectorise it (the mask is 0/1). */
-    const float shrink = lf_wd_shrink(c->wd_mode, c->wd, lr), l2 = lf_wd_grad(c->wd_mode, c->wd);
-    const float b1 = (float)c->b1, a1 = (float)(1 - c->b1);
-    const float b2 = (float)c->b2, a2 = (float)(1 - c->b2);
-    const float step = (float)(-lr / (1 - pow(c->b1, (double)t)));
-    const float bc2 = (float)sqrt(1 - pow(c->b2, (double)t));
-    const float eps = (float)c->eps;
-#pragma omp parallel for simd schedule(static) if(n > 1 << 15)
-    for (int64_t i = 0; i < n; i++) {
-        const float dm = (float)decay[i];
-        const float gi = g[i] + dm * l2 * w[i];
-        const float p = w[i] + dm * shrink * w[i];
-        const float mi = m[i] * b1 + a1 * gi;
-        const float vi = v[i] * b2 + a2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = p + step * mi / (sqrtf(vi) / bc2 + eps);
-    }
+    const lf_adamw_coef k = {
+        .shrink = lf_wd_shrink(c->wd_mode, c->wd, lr),
+        .l2 = lf_wd_grad(c->wd_mode, c->wd),
+        .b1 = (float)c->b1, .a1 = (float)(1 - c->b1),
+        .b2 = (float)c->b2, .a2 = (float)(1 - c->b2),
+        .step = (float)(-lr / (1 - pow(c->b1, (double)t))),
+        .bc2 = (float)sqrt(1 - pow(c->b2, (double)t)),
+        .eps = (float)c->eps,
+    };
+    LF_STEPS->adamw(&k, w, g, state[0], state[1], decay, n);
 }
 
 static const char *const adamw_state_names[] = {"exp_avg", "exp_avg_sq"};

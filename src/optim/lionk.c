@@ -14,9 +14,9 @@
  * lf_optim_set_segments). Inside its ball an iterate stays inside when lr*lambda <= 1, and
  * outside the distance shrinks by (1 - lr*lambda) per step (lossforge repro lion-box). */
 #include "lionk.h"
+#include "optim/steps.h"
 
 #include <math.h>
-#include <string.h>
 
 /* Passes are split into at most LK_MAX_CHUNKS contiguous ranges of >= LK_CHUNK elements
  * (threads pay off from about 2^15 floats). Threads take whole chunks, and a norm adds its
@@ -24,215 +24,32 @@
 #define LK_CHUNK (1 << 14)
 #define LK_MAX_CHUNKS 64
 
-/* The kernels below are specialised per direction and momentum type by inlining them with
- * constant arguments, so each variant's loop vectorises with no per-element dispatch. */
-#if defined(__GNUC__)
-#define LK_INLINE static inline __attribute__((always_inline))
-#else
-#define LK_INLINE static inline
-#endif
-
-/* ------------------------------------------------------------------ bfloat16 */
-LK_INLINE float bf16_load(uint16_t h)
-{
-    const uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-/* Round to nearest, ties to even, on the bits; a NaN stays a (quiet) NaN instead of carrying
- * into the exponent. */
-LK_INLINE uint16_t bf16_round(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    const uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-    return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u : r);
-}
-
-LK_INLINE float mu_load(const void *m, int64_t i, int bf16)
-{
-    return bf16 ? bf16_load(((const uint16_t *)m)[i]) : ((const float *)m)[i];
-}
-
-LK_INLINE void mu_store(void *m, int64_t i, float v, int bf16)
-{
-    if (bf16) ((uint16_t *)m)[i] = bf16_round(v);
-    else ((float *)m)[i] = v;
-}
-
-/* ------------------------------------------------------------------ kernels */
-typedef struct lk_coef {
-    float b1, a1, b2, a2;
-    float shrink;  /* decay step: w += shrink*w where the mask is 1 (lf_wd_shrink) */
-    float l2;      /* wd in wd_mode=l2, else 0 */
-    float nlr;     /* -lr */
-    float q;       /* lp: p - 1; huber: its threshold */
-    float p;       /* lp: the exponent */
-} lk_coef;
-
-/* How dK(c) is formed from c and the tensor's scale s. */
-enum { DIR_SIGN, DIR_LINEAR, DIR_CLIP, DIR_SCALED, DIR_POW };
-
-/* dK(c) given the tensor's scale s; for lp, pq = |c|^(p-1) from lf_vpow. */
-LK_INLINE float direction(int dir, float c, float s, float q, float pq)
-{
-    const float sgn = (float)((c > 0.0f) - (c < 0.0f));
-    switch (dir) {
-    case DIR_SIGN: return sgn;
-    case DIR_LINEAR: return c;
-    case DIR_CLIP: return c > q ? q : c < -q ? -q : c;
-    case DIR_SCALED: return c * s;
-    default: return sgn * pq * s;
-    }
-}
-
-/* The gradient as the step sees it: g, plus wd*w where decayed in wd_mode=l2 (wl2). */
-LK_INLINE float grad_at(int wl2, const lk_coef *k, const float *w, const float *g,
-                        const uint8_t *decay, int64_t i)
-{
-    return wl2 ? g[i] + (float)decay[i] * k->l2 * w[i] : g[i];
-}
-
-/* pq: DIR_POW only, |c|^(p-1) of elements lo.. (else unread). */
-LK_INLINE void update_range(int dir, int bf16, const lk_coef *k, float *w, const float *g,
-                            void *m, const uint8_t *decay, int64_t lo, int64_t hi, float s,
-                            const float *pq)
-{
-    const float b1 = k->b1, a1 = k->a1, b2 = k->b2, a2 = k->a2, shrink = k->shrink;
-    const float nlr = k->nlr, q = k->q;
-#pragma omp simd
-    for (int64_t i = lo; i < hi; i++) {
-        const float dm = (float)decay[i];
-        const float gi = grad_at(1, k, w, g, decay, i);
-        const float mi = mu_load(m, i, bf16);
-        /* The decay as arithmetic on the 0/1 mask keeps the loop vectorisable (see adamw.c). */
-        const float p = w[i] + dm * shrink * w[i];
-        const float ci = mi * b1 + a1 * gi;
-        w[i] = p + nlr * direction(dir, ci, s, q, dir == DIR_POW ? pq[i - lo] : 0.0f);
-        mu_store(m, i, mi * b2 + a2 * gi, bf16);
-    }
-}
-
-/* c over [lo, hi) into out, or (sq) the sum of c^2 in double. w and the mask are read only in
- * wd_mode=l2 (wl2), where they enter the gradient: the norm pass streams m and g alone. */
-LK_INLINE double c_range(int sq, int wl2, int bf16, const lk_coef *k, const float *w,
-                         const float *g, const void *m, const uint8_t *decay, int64_t lo,
-                         int64_t hi, float *out)
-{
-    const float b1 = k->b1, a1 = k->a1;
-    double s = 0;
-    if (sq) {
-#pragma omp simd reduction(+ : s)
-        for (int64_t i = lo; i < hi; i++) {
-            const float ci = mu_load(m, i, bf16) * b1 + a1 * grad_at(wl2, k, w, g, decay, i);
-            s += (double)ci * (double)ci;
-        }
-    } else {
-#pragma omp simd
-        for (int64_t i = lo; i < hi; i++)
-            out[i - lo] = mu_load(m, i, bf16) * b1 + a1 * grad_at(wl2, k, w, g, decay, i);
-    }
-    return s;
-}
-
-/* lp goes block by block through a stack buffer, so its powers use the vectorised lf_vpow:
- * pass 1 sums |c|^p, pass 2 (pq_out) leaves |c|^(p-1) for update_range. */
-#define LK_BLOCK 256
-
-LK_INLINE double pow_block(int wl2, int bf16, const lk_coef *k, const float *w, const float *g,
-                           const void *m, const uint8_t *decay, int64_t lo, int64_t hi,
-                           float *buf, int sum)
-{
-    c_range(0, wl2, bf16, k, w, g, m, decay, lo, hi, buf);
-    lf_vpow(buf, buf, sum ? k->p : k->q, hi - lo);
-    double s = 0;
-    if (sum) {
-#pragma omp simd reduction(+ : s)
-        for (int64_t j = 0; j < hi - lo; j++) s += buf[j];
-    }
-    return s;
-}
-
-#define LK_BOTH(d, call) \
-    case 2 * (d): call(d, 0); break; \
-    case 2 * (d) + 1: call(d, 1); break;
-
-static void update_chunk(int dir, int bf16, const lk_coef *k, float *w, const float *g, void *m,
-                         const uint8_t *decay, int64_t lo, int64_t hi, float s)
-{
-    float pq[LK_BLOCK];
-#define LK_UPDATE(d, b) update_range(d, b, k, w, g, m, decay, lo, hi, s, NULL)
-#define LK_POW(d, b)                                                                           \
-    for (int64_t b0 = lo; b0 < hi; b0 += LK_BLOCK) {                                           \
-        const int64_t be = hi - b0 < LK_BLOCK ? hi : b0 + LK_BLOCK;                            \
-        pow_block(1, b, k, w, g, m, decay, b0, be, pq, 0);                                     \
-        update_range(d, b, k, w, g, m, decay, b0, be, s, pq);                                  \
-    }
-    switch (2 * dir + bf16) {
-        LK_BOTH(DIR_SIGN, LK_UPDATE)
-        LK_BOTH(DIR_LINEAR, LK_UPDATE)
-        LK_BOTH(DIR_CLIP, LK_UPDATE)
-        LK_BOTH(DIR_SCALED, LK_UPDATE)
-        LK_BOTH(DIR_POW, LK_POW)
-    }
-#undef LK_POW
-#undef LK_UPDATE
-}
-
-/* The chunk's sum of c^2 (pw = 0) or |c|^p. */
-static double sum_chunk(int pw, int bf16, const lk_coef *k, const float *w, const float *g,
-                        const void *m, const uint8_t *decay, int64_t lo, int64_t hi)
-{
-    float buf[LK_BLOCK];
-    double s = 0;
-#define LK_SQ(d, b) s = c_range(1, d, b, k, w, g, m, decay, lo, hi, NULL)
-#define LK_PW(d, b)                                                                            \
-    for (int64_t b0 = lo; b0 < hi; b0 += LK_BLOCK)                                             \
-        s += pow_block(d, b, k, w, g, m, decay, b0, hi - b0 < LK_BLOCK ? hi : b0 + LK_BLOCK, buf, 1);
-    const int wl2 = k->l2 != 0.0f;
-    if (pw) {
-        switch (2 * wl2 + bf16) {
-            LK_BOTH(0, LK_PW)
-            LK_BOTH(1, LK_PW)
-        }
-    } else {
-        switch (2 * wl2 + bf16) {
-            LK_BOTH(0, LK_SQ)
-            LK_BOTH(1, LK_SQ)
-        }
-    }
-#undef LK_PW
-#undef LK_SQ
-    return s;
-}
-#undef LK_BOTH
-
 static int64_t n_chunks(int64_t len)
 {
     const int64_t c = len / LK_CHUNK;
     return c < 1 ? 1 : c > LK_MAX_CHUNKS ? LK_MAX_CHUNKS : c;
 }
 
-static void update(int dir, int bf16, const lk_coef *k, float *w, const float *g, void *m,
+static void update(int dir, int bf16, const lf_lk_coef *k, float *w, const float *g, void *m,
                    const uint8_t *decay, int64_t lo, int64_t hi, float s)
 {
+    const lf_step_kern *ks = LF_STEPS;
     const int64_t len = hi - lo, nc = n_chunks(len);
 #pragma omp parallel for schedule(static) if(nc > 1)
     for (int64_t c = 0; c < nc; c++)
-        update_chunk(dir, bf16, k, w, g, m, decay, lo + len * c / nc, lo + len * (c + 1) / nc, s);
+        ks->lk_update(dir, bf16, k, w, g, m, decay, lo + len * c / nc, lo + len * (c + 1) / nc, s);
 }
 
-static double norm_sum(int pw, int bf16, const lk_coef *k, const float *w, const float *g,
+static double norm_sum(int pw, int bf16, const lf_lk_coef *k, const float *w, const float *g,
                        const void *m, const uint8_t *decay, int64_t lo, int64_t hi)
 {
+    const lf_step_kern *ks = LF_STEPS;
     double part[LK_MAX_CHUNKS];
     const int64_t len = hi - lo, nc = n_chunks(len);
 #pragma omp parallel for schedule(static) if(nc > 1)
     for (int64_t c = 0; c < nc; c++)
-        part[c] = sum_chunk(pw, bf16, k, w, g, m, decay, lo + len * c / nc,
-                            lo + len * (c + 1) / nc);
+        part[c] = ks->lk_sum(pw, bf16, k, w, g, m, decay, lo + len * c / nc,
+                             lo + len * (c + 1) / nc);
     double s = 0;
     for (int64_t c = 0; c < nc; c++) s += part[c];
     return s;
@@ -251,14 +68,14 @@ static float tensor_scale(const lf_lionk_hyper *h, double sum)
 void lf_lionk_step(const lf_lionk_hyper *h, float *w, const float *g, void *m,
                    const uint8_t *decay, const int64_t *seg, int nseg, double lr)
 {
-    static const int dir_of[] = {[LK_L1] = DIR_SIGN,    [LK_L2] = DIR_SCALED,
-                                 [LK_LP] = DIR_POW,     [LK_SQ] = DIR_LINEAR,
-                                 [LK_HUBER] = DIR_CLIP, [LK_REL] = DIR_SCALED};
-    const lk_coef k = {(float)h->b1, (float)(1 - h->b1), (float)h->b2, (float)(1 - h->b2),
-                       lf_wd_shrink(h->wd_mode, h->wd, lr), lf_wd_grad(h->wd_mode, h->wd),
-                       (float)-lr, (float)(h->kappa == LK_LP ? h->p - 1 : h->c), (float)h->p};
+    static const int dir_of[] = {[LK_L1] = LK_DIR_SIGN,    [LK_L2] = LK_DIR_SCALED,
+                                 [LK_LP] = LK_DIR_POW,      [LK_SQ] = LK_DIR_LINEAR,
+                                 [LK_HUBER] = LK_DIR_CLIP,  [LK_REL] = LK_DIR_SCALED};
+    const lf_lk_coef k = {(float)h->b1, (float)(1 - h->b1), (float)h->b2, (float)(1 - h->b2),
+                          lf_wd_shrink(h->wd_mode, h->wd, lr), lf_wd_grad(h->wd_mode, h->wd),
+                          (float)-lr, (float)(h->kappa == LK_LP ? h->p - 1 : h->c), (float)h->p};
     const int dir = dir_of[h->kappa], bf16 = h->mu_dtype == LK_MU_BF16;
-    if (dir == DIR_SIGN || dir == DIR_LINEAR || dir == DIR_CLIP) {
+    if (dir == LK_DIR_SIGN || dir == LK_DIR_LINEAR || dir == LK_DIR_CLIP) {
         update(dir, bf16, &k, w, g, m, decay, 0, seg[nseg], 1.0f);
         return;
     }

@@ -18,7 +18,7 @@
  * equal to g_1 (r_1), so the first step is plain lr * g_1 (lr * r_1); older optax releases used
  * g_0 = 0. A schedule multiplies lr and optimism alike. State: the previous gradient (ogd), the
  * two Adam moments and the previous direction (oadam). */
-#include "internal.h"
+#include "optim/steps.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -35,16 +35,10 @@ static void ogd_step(const void *cfg, float *w, const float *g, float *const *st
 {
     LF_UNUSED(decay);
     const ogd_cfg *c = cfg;
-    float *prev = state[0];
-    const float ab = (float)(c->alpha + c->beta), b = (float)c->beta, nlr = (float)-lr;
     /* At t = 1 the "previous" gradient is the current one (a 0/1 blend keeps the loop simple). */
-    const float first = t == 1 ? 1.0f : 0.0f;
-#pragma omp parallel for simd schedule(static) if(n > 1 << 15)
-    for (int64_t i = 0; i < n; i++) {
-        const float p = first * g[i] + (1.0f - first) * prev[i];
-        w[i] = w[i] + nlr * (ab * g[i] - b * p);
-        prev[i] = g[i];
-    }
+    const lf_ogd_coef k = {.ab = (float)(c->alpha + c->beta), .b = (float)c->beta,
+                           .nlr = (float)-lr, .first = t == 1 ? 1.0f : 0.0f};
+    LF_STEPS->ogd(&k, w, g, state[0], n);
 }
 
 static const char *const ogd_state_names[] = {"prev_grad"};
@@ -87,30 +81,21 @@ static void oadam_step(const void *cfg, float *w, const float *g, float *const *
 {
     LF_UNUSED(decay);
     const oadam_cfg *c = cfg;
-    float *m = state[0], *v = state[1], *prev = state[2];
     /* The schedule's multiplier is lr / base lr; optimism follows it. */
     const double o = (c->optimism < 0 ? c->lr : c->optimism) * (lr / c->lr);
-    const float ao = (float)(lr + o), of = (float)o;
-    const float b1 = (float)c->b1, a1 = (float)(1 - c->b1);
-    const float b2 = (float)c->b2, a2 = (float)(1 - c->b2);
     const double bc1 = 1 - pow(c->b1, (double)t), bc1n = 1 - pow(c->b1, (double)(t + 1));
     /* mh = km*m + kg*g covers both forms. */
-    const float km = (float)(c->nesterov ? c->b1 / bc1n : 1 / bc1);
-    const float kg = (float)(c->nesterov ? (1 - c->b1) / bc1 : 0);
-    const float ibc2 = (float)(1 / (1 - pow(c->b2, (double)t)));
-    const float eps = (float)c->eps, eps_root = (float)c->eps_root;
-    const float first = t == 1 ? 1.0f : 0.0f;
-#pragma omp parallel for simd schedule(static) if(n > 1 << 15)
-    for (int64_t i = 0; i < n; i++) {
-        const float mi = b1 * m[i] + a1 * g[i];
-        const float vi = b2 * v[i] + a2 * g[i] * g[i];
-        const float r = (km * mi + kg * g[i]) / (sqrtf(vi * ibc2 + eps_root) + eps);
-        const float p = first * r + (1.0f - first) * prev[i];
-        m[i] = mi;
-        v[i] = vi;
-        prev[i] = r;
-        w[i] = w[i] - (ao * r - of * p);
-    }
+    const lf_oadam_coef k = {
+        .ao = (float)(lr + o), .of = (float)o,
+        .b1 = (float)c->b1, .a1 = (float)(1 - c->b1),
+        .b2 = (float)c->b2, .a2 = (float)(1 - c->b2),
+        .km = (float)(c->nesterov ? c->b1 / bc1n : 1 / bc1),
+        .kg = (float)(c->nesterov ? (1 - c->b1) / bc1 : 0),
+        .ibc2 = (float)(1 / (1 - pow(c->b2, (double)t))),
+        .eps = (float)c->eps, .eps_root = (float)c->eps_root,
+        .first = t == 1 ? 1.0f : 0.0f,
+    };
+    LF_STEPS->oadam(&k, w, g, state[0], state[1], state[2], n);
 }
 
 static lf_status oadam_check(const void *cfg)

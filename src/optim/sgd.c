@@ -2,7 +2,7 @@
  *   d = g + wd*w;  buf = d at the first step, else momentum*buf + (1-dampening)*d;
  *   w -= lr * (nesterov ? d + momentum*buf : buf)      (w -= lr*d when momentum = 0).
  * The decay mask gates wd per element. */
-#include "internal.h"
+#include "optim/steps.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -31,20 +31,16 @@ static void sgd_step(const void *cfg, float *w, const float *g, float *const *st
                      const uint8_t *decay, int64_t n, int64_t t, double lr)
 {
     const sgd_cfg *c = cfg;
-    float *buf = state[0];
     const int first = t == 1 || c->momentum == 0;
-    const float a = first ? 0.0f : (float)c->momentum;
-    const float b = first ? 1.0f : (float)(1 - c->dampening);
-    const float c1 = c->momentum == 0 || c->nesterov ? 1.0f : 0.0f;
-    const float c2 = c->momentum == 0 ? 0.0f : c->nesterov ? (float)c->momentum : 1.0f;
-    const float wd = (float)c->wd, nlr = (float)-lr;
-#pragma omp parallel for simd schedule(static) if(n > 1 << 15)
-    for (int64_t i = 0; i < n; i++) {
-        const float d = g[i] + (float)decay[i] * wd * w[i];
-        const float bi = a * buf[i] + b * d;
-        buf[i] = bi;
-        w[i] = w[i] + nlr * (c1 * d + c2 * bi);
-    }
+    const lf_sgd_coef k = {
+        .a = first ? 0.0f : (float)c->momentum,
+        .b = first ? 1.0f : (float)(1 - c->dampening),
+        .c1 = c->momentum == 0 || c->nesterov ? 1.0f : 0.0f,
+        .c2 = c->momentum == 0 ? 0.0f : c->nesterov ? (float)c->momentum : 1.0f,
+        .wd = (float)c->wd,
+        .nlr = (float)-lr,
+    };
+    LF_STEPS->sgd(&k, w, g, state[0], decay, n);
 }
 
 static const char *const sgd_state_names[] = {"momentum_buffer"};
